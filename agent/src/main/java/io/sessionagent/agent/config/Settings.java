@@ -1,0 +1,188 @@
+package io.sessionagent.agent.config;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The catalogue of every setting of the agent, in the order the help lists them. This is the
+ * single place where a setting's name, default, description and checks are defined; the loader,
+ * {@link AgentConfig} and the command-line help all read from it.
+ */
+public final class Settings {
+
+    private static final List<Setting<?>> ALL = new ArrayList<>();
+
+    public static final Setting<String> CLUSTER_NAME = string("cluster-name", "default",
+            "Name of the replication cluster; agents with another name are ignored.",
+            "[A-Za-z0-9._-]{1,64}", "1 to 64 of A-Z a-z 0-9 . _ -");
+
+    public static final Setting<String> NODE_NAME = add(new Setting<>("node-name",
+            "string", "", "<hostname>-<grpc-port>",
+            "This node's name; the member id is derived from it, so it must be unique in the cluster"
+                    + " and stable across restarts.",
+            nodeNameParser(), Function.identity()));
+
+    public static final Setting<InetAddress> MULTICAST_GROUP = add(new Setting<>("multicast-group",
+            "IPv4 multicast address", "239.255.27.1", "239.255.27.1",
+            "Multicast group the agents of the cluster send and listen on.",
+            Values.ipv4Multicast(), InetAddress::getHostAddress));
+
+    public static final Setting<Integer> MULTICAST_PORT = integer("multicast-port", 1, 65535, "45588",
+            "UDP port of the multicast group.");
+
+    public static final Setting<String> MULTICAST_INTERFACE = string("multicast-interface", "lo",
+            "Network interface the group is joined and sent on; the default keeps every packet on this host.",
+            "[A-Za-z0-9._:@-]{1,64}", "a network interface name such as lo or eth0");
+
+    public static final Setting<Integer> MULTICAST_TTL = integer("multicast-ttl", 0, 255, "1",
+            "Time to live of multicast datagrams: 0 stays on this host, 1 on the local network.");
+
+    public static final Setting<Integer> MAX_DATAGRAM_BYTES = integer("max-datagram-bytes", 512, 65000, "1400",
+            "Largest datagram sent; larger batches are fragmented. Keep below the path MTU.");
+
+    public static final Setting<Long> SOCKET_RECEIVE_BUFFER = size("socket-receive-buffer", "4MiB",
+            "Receive buffer asked of the multicast socket (the kernel may cap it).");
+
+    public static final Setting<String> GRPC_ADDRESS = add(new Setting<>("grpc-address",
+            "IP address", "127.0.0.1", "127.0.0.1",
+            "Address of the SessionService the local filter calls.",
+            Values.ipLiteral(), Function.identity()));
+
+    public static final Setting<Integer> GRPC_PORT = integer("grpc-port", 0, 65535, "7400",
+            "Port of the SessionService (0 = any free port).");
+
+    public static final Setting<Optional<String>> PEER_ADDRESS = add(new Setting<>("peer-address",
+            "IP address", "", "first IPv4 address of multicast-interface",
+            "Address of the PeerService other agents call for state transfer and repair.",
+            Values.optionalIpLiteral(), v -> v.orElse("")));
+
+    public static final Setting<Integer> PEER_PORT = integer("peer-port", 0, 65535, "7401",
+            "Port of the PeerService (0 = any free port).");
+
+    public static final Setting<Duration> HEARTBEAT_INTERVAL = duration("heartbeat-interval", "500ms",
+            "How often this agent announces itself to the group.");
+
+    public static final Setting<Duration> FAILURE_TIMEOUT = duration("failure-timeout", "3000ms",
+            "Silence after which a member is dropped from the view; more than twice heartbeat-interval.");
+
+    public static final Setting<Duration> JOIN_WAIT = duration("join-wait", "1500ms",
+            "How long a starting agent listens for a ready member before it decides it is the first.");
+
+    public static final Setting<Duration> STATE_TRANSFER_TIMEOUT = duration("state-transfer-timeout", "30s",
+            "Longest a joining agent waits for the table from another member.");
+
+    public static final Setting<Duration> NAK_INTERVAL = duration("nak-interval", "50ms",
+            "How often an outstanding gap is asked for again.");
+
+    public static final Setting<Integer> RETRANSMIT_BUFFER_FRAMES = integer("retransmit-buffer-frames",
+            16, 1_048_576, "16384", "Frames a sender keeps for retransmission.");
+
+    public static final Setting<Long> RETRANSMIT_BUFFER_BYTES = size("retransmit-buffer-bytes", "32MiB",
+            "Bytes a sender keeps for retransmission.");
+
+    public static final Setting<Integer> RECEIVE_BUFFER_FRAMES = integer("receive-buffer-frames",
+            16, 1_048_576, "16384", "Out-of-order frames a receiver holds per sender while a gap is repaired.");
+
+    public static final Setting<Duration> ANTI_ENTROPY_INTERVAL = add(new Setting<>("anti-entropy-interval",
+            "duration", "60s", "60s",
+            "How often the table is compared with another member's and repaired (0 disables the periodic run).",
+            Values.duration(true), Durations::format));
+
+    public static final Setting<Duration> ACCESS_FLUSH_INTERVAL = duration("access-flush-interval", "5s",
+            "How often coalesced pure accesses are replicated.");
+
+    public static final Setting<Duration> EXPIRY_SCAN_INTERVAL = duration("expiry-scan-interval", "1s",
+            "How often expired sessions are looked for.");
+
+    public static final Setting<Duration> TOMBSTONE_TTL = duration("tombstone-ttl", "10m",
+            "How long an invalidated session is remembered so a late change cannot revive it.");
+
+    public static final Setting<Duration> SYNC_TIMEOUT = duration("sync-timeout", "1000ms",
+            "Default upper bound on how long a sync write waits for replicas.");
+
+    public static final Setting<Long> MAX_SESSION_BYTES = size("max-session-bytes", "1MiB",
+            "Largest session (attribute names and values); larger writes are refused.");
+
+    public static final Setting<Integer> MAX_ATTRIBUTES = integer("max-attributes", 1, 1_000_000, "1024",
+            "Most attributes one session may hold.");
+
+    public static final Setting<Integer> MAX_SESSIONS = integer("max-sessions", 1, 100_000_000, "1000000",
+            "Most live sessions this agent holds; new sessions beyond it are refused.");
+
+    public static final Setting<Long> MAX_TOTAL_BYTES = size("max-total-bytes", "1GiB",
+            "Most bytes held for all sessions together; writes beyond it are refused.");
+
+    public static final Setting<Boolean> REPLICATION_ENABLED = add(new Setting<>("replication-enabled",
+            "boolean", "true", "true",
+            "Whether this agent replicates; when false it serves its own node only.",
+            Values.bool(), String::valueOf));
+
+    private static final List<Setting<?>> UNMODIFIABLE = Collections.unmodifiableList(ALL);
+    private static final Map<String, Setting<?>> BY_NAME = byName();
+
+    private Settings() {}
+
+    /** Every setting, in catalogue order. */
+    public static List<Setting<?>> all() {
+        return UNMODIFIABLE;
+    }
+
+    /** The setting of that kebab-case name. */
+    public static Optional<Setting<?>> find(String name) {
+        return Optional.ofNullable(BY_NAME.get(name));
+    }
+
+    /** The kebab-case names, in catalogue order. */
+    public static List<String> names() {
+        return List.copyOf(BY_NAME.keySet());
+    }
+
+    private static Map<String, Setting<?>> byName() {
+        Map<String, Setting<?>> map = new LinkedHashMap<>();
+        for (Setting<?> s : ALL) {
+            if (map.put(s.name(), s) != null) {
+                throw new IllegalStateException("duplicate setting " + s.name());
+            }
+        }
+        return Collections.unmodifiableMap(map);
+    }
+
+    private static <T> Setting<T> add(Setting<T> setting) {
+        ALL.add(setting);
+        return setting;
+    }
+
+    private static Setting<String> string(String name, String dflt, String description,
+            String regex, String allowed) {
+        return add(new Setting<>(name, "string", dflt, dflt, description,
+                Values.matching(regex, allowed), Function.identity()));
+    }
+
+    private static Setting<Integer> integer(String name, int min, int max, String dflt, String description) {
+        return add(new Setting<>(name, "int " + min + ".." + max, dflt, dflt, description,
+                Values.intBetween(min, max), String::valueOf));
+    }
+
+    private static Setting<Duration> duration(String name, String dflt, String description) {
+        return add(new Setting<>(name, "duration", dflt, dflt, description,
+                Values.duration(false), Durations::format));
+    }
+
+    private static Setting<Long> size(String name, String dflt, String description) {
+        return add(new Setting<>(name, "size", dflt, dflt, description, Values.size(), Sizes::format));
+    }
+
+    private static Setting.Parser<String> nodeNameParser() {
+        Setting.Parser<String> pattern = Values.matching("[A-Za-z0-9._:-]{1,128}",
+                "1 to 128 of A-Z a-z 0-9 . _ : -");
+        // Empty means "not set": the name is then computed from the host name and gRPC port.
+        return text -> text.isEmpty() ? "" : pattern.parse(text);
+    }
+}
