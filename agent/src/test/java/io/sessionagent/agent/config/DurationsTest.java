@@ -1,0 +1,49 @@
+package io.sessionagent.agent.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class DurationsTest {
+
+    @ParameterizedTest
+    @CsvSource({
+        "500ms, 500",
+        "3s, 3000",
+        "10m, 600000",
+        "1h, 3600000",
+        "250, 250",
+        "0, 0",
+        "' 2s ', 2000",
+    })
+    void parsesEveryUnit(String text, long millis) {
+        assertThat(Durations.parse(text)).isEqualTo(Duration.ofMillis(millis));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "5x", "1.5s", "-3s", "3 s", "10M", "1d", "ms", "3S"})
+    void rejectsOtherSyntax(String text) {
+        assertThatThrownBy(() -> Durations.parse(text))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(Durations.SYNTAX);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"99999999999999999999", "9999999999999999h"})
+    void rejectsOverflow(String text) {
+        assertThatThrownBy(() -> Durations.parse(text))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("must be a duration of at most");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1500, 1500ms", "3000, 3s", "600000, 10m", "7200000, 2h", "0, 0ms", "61000, 61s"})
+    void formatsInTheLargestExactUnit(long millis, String text) {
+        assertThat(Durations.format(Duration.ofMillis(millis))).isEqualTo(text);
+        assertThat(Durations.parse(text)).isEqualTo(Duration.ofMillis(millis));
+    }
+}
