@@ -1,0 +1,252 @@
+package io.sessionagent.agent;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.sessionagent.agent.api.PeerServiceImpl;
+import io.sessionagent.agent.api.SessionServiceImpl;
+import io.sessionagent.agent.config.AgentConfig;
+import io.sessionagent.agent.metrics.Counter;
+import io.sessionagent.agent.metrics.Counters;
+import io.sessionagent.agent.replication.PeerClients;
+import io.sessionagent.agent.replication.ReplicationSettings;
+import io.sessionagent.agent.replication.Replicator;
+import io.sessionagent.agent.store.Hashing;
+import io.sessionagent.agent.store.Limits;
+import io.sessionagent.agent.store.SessionTable;
+import io.sessionagent.agent.transport.FrameCodec;
+import io.sessionagent.agent.transport.MulticastTransport;
+import io.sessionagent.agent.transport.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.Collections;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+
+/**
+ * One agent: wires the parts together, starts them in order and stops them in the reverse
+ * order. Holds no logic of its own.
+ */
+public final class Agent implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Agent.class);
+    /** Room above the largest session for the rest of a gRPC message. */
+    private static final int MESSAGE_SLACK_BYTES = 64 * 1024;
+
+    private final AgentConfig config;
+    private final LongSupplier clockMs;
+    private final Function<AgentConfig, Transport> transportFactory;
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final Counters counters = new Counters();
+    private final long memberId;
+    private final long incarnation;
+    private SessionTable table;
+    private Transport transport;
+    private Replicator replicator;
+    private PeerClients peers;
+    private Server peerServer;
+    private Server sessionServer;
+    private ScheduledExecutorService loop;
+    private ExecutorService peerIo;
+    private volatile boolean closed;
+
+    public Agent(AgentConfig config) {
+        this(config, System::currentTimeMillis, Agent::multicast);
+    }
+
+    /**
+     * @param transportFactory the datagram transport; tests pass an in-process one with faults
+     */
+    public Agent(AgentConfig config, LongSupplier clockMs, Function<AgentConfig, Transport> transportFactory) {
+        this.config = config;
+        this.clockMs = clockMs;
+        this.transportFactory = transportFactory;
+        this.memberId = memberIdOf(config.nodeName());
+        // A restart must raise the incarnation so that peers tell the new run from the old one.
+        this.incarnation = System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
+    }
+
+    /** The member id of a node name: stable across restarts, so a restart is recognised as one. */
+    public static long memberIdOf(String nodeName) {
+        return Hashing.hash64("member:" + nodeName);
+    }
+
+    /** The cluster id carried by every datagram: agents of other clusters drop each other's frames. */
+    public static long clusterIdOf(String clusterName) {
+        return Hashing.hash64("cluster:" + clusterName);
+    }
+
+    private static Transport multicast(AgentConfig c) {
+        try {
+            return new MulticastTransport(c.multicastGroup(), c.multicastPort(), c.multicastInterface(),
+                    c.multicastTtl(), (int) Math.min(Integer.MAX_VALUE, c.socketReceiveBuffer()), () -> {
+                    });
+        } catch (SocketException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    public void start() throws Exception {
+        long graceMs = 2 * config.accessFlushInterval().toMillis() + config.failureTimeout().toMillis();
+        table = new SessionTable(new Limits(config.maxSessionBytes(), config.maxAttributes(), config.maxSessions(),
+                config.maxTotalBytes()), clockMs, graceMs, config.tombstoneTtl().toMillis());
+        int maxMessage = (int) Math.min(Integer.MAX_VALUE - MESSAGE_SLACK_BYTES, Math.max(config.maxSessionBytes(),
+                4 << 20)) + MESSAGE_SLACK_BYTES;
+
+        String peerHost = config.peerAddress().orElseGet(() -> interfaceAddress(config.multicastInterface()));
+        peerServer = NettyServerBuilder.forAddress(new InetSocketAddress(peerHost, config.peerPort()))
+                .addService(new PeerServiceImpl(table, counters, config.clusterName()))
+                .maxInboundMessageSize(maxMessage)
+                .build()
+                .start();
+        String peerAddress = hostPort(peerHost, peerServer.getPort());
+
+        loop = Executors.newSingleThreadScheduledExecutor(named("sa-protocol"));
+        peerIo = Executors.newFixedThreadPool(2, named("sa-peer-io"));
+        peers = new PeerClients(config.clusterName(), memberId, maxMessage);
+        transport = transportFactory.apply(config);
+        FrameCodec codec = new FrameCodec(clusterIdOf(config.clusterName()), config.maxDatagramBytes());
+        replicator = new Replicator(new ReplicationSettings(
+                config.clusterName(), config.nodeName(), memberId, incarnation, peerAddress,
+                config.heartbeatInterval().toMillis(), config.failureTimeout().toMillis(),
+                config.joinWait().toMillis(), config.stateTransferTimeout().toMillis(),
+                config.nakInterval().toMillis(), config.retransmitBufferFrames(), config.retransmitBufferBytes(),
+                config.receiveBufferFrames(), config.antiEntropyInterval().toMillis(),
+                config.accessFlushInterval().toMillis(), config.expiryScanInterval().toMillis(),
+                config.syncTimeout().toMillis(), config.replicationEnabled()),
+                codec, transport, table, peers, counters, clockMs, loop, peerIo);
+        transport.start(replicator::onDatagram);
+        replicator.start();
+
+        SessionServiceImpl.Identity self = new SessionServiceImpl.Identity(config.clusterName(), config.nodeName(),
+                memberId, incarnation, peerAddress);
+        sessionServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcAddress(), config.grpcPort()))
+                .addService(new SessionServiceImpl(table, replicator, counters, clockMs,
+                        config.syncTimeout().toMillis(), self))
+                .maxInboundMessageSize(maxMessage)
+                .build()
+                .start();
+        log.info("agent {} (member {}) of cluster '{}': SessionService on {}, PeerService on {}", config.nodeName(),
+                Long.toHexString(memberId), config.clusterName(), hostPort(config.grpcAddress(), grpcPort()),
+                peerAddress);
+        replicator.ready().thenRun(() -> log.info("agent {} is ready: {} sessions held", config.nodeName(),
+                table.liveCount()));
+    }
+
+    private static String interfaceAddress(String name) {
+        try {
+            NetworkInterface ni = NetworkInterface.getByName(name);
+            if (ni != null) {
+                for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+                    if (a instanceof Inet4Address) {
+                        return a.getHostAddress();
+                    }
+                }
+            }
+        } catch (SocketException e) {
+            throw new IllegalStateException("cannot read interface " + name + ": " + e.getMessage(), e);
+        }
+        throw new IllegalStateException("interface " + name + " has no IPv4 address; set peer-address");
+    }
+
+    private static String hostPort(String host, int port) {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    private static java.util.concurrent.ThreadFactory named(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    public int grpcPort() {
+        return sessionServer.getPort();
+    }
+
+    public int peerPort() {
+        return peerServer.getPort();
+    }
+
+    public long memberId() {
+        return memberId;
+    }
+
+    public SessionTable table() {
+        return table;
+    }
+
+    public Counters counters() {
+        return counters;
+    }
+
+    public Replicator replicator() {
+        return replicator;
+    }
+
+    public long counter(Counter c) {
+        return counters.get(c);
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        terminated.await();
+    }
+
+    /** Leaves the cluster in order, then stops serving. Safe to call more than once. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        log.info("agent {} leaving the cluster", config.nodeName());
+        if (replicator != null) {
+            replicator.close();
+        }
+        if (sessionServer != null) {
+            sessionServer.shutdown();
+        }
+        if (transport != null) {
+            transport.close();
+        }
+        if (peerServer != null) {
+            peerServer.shutdown();
+        }
+        awaitServer(sessionServer);
+        awaitServer(peerServer);
+        if (loop != null) {
+            loop.shutdownNow();
+        }
+        if (peerIo != null) {
+            peerIo.shutdownNow();
+        }
+        if (peers != null) {
+            peers.close();
+        }
+        terminated.countDown();
+    }
+
+    private static void awaitServer(Server server) {
+        if (server == null) {
+            return;
+        }
+        try {
+            if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
+                server.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.shutdownNow();
+        }
+    }
+}

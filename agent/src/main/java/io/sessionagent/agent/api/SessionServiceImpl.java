@@ -1,0 +1,283 @@
+package io.sessionagent.agent.api;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.sessionagent.agent.membership.MemberSnapshot;
+import io.sessionagent.agent.membership.View;
+import io.sessionagent.agent.metrics.Counter;
+import io.sessionagent.agent.metrics.Counters;
+import io.sessionagent.agent.replication.Replicator;
+import io.sessionagent.agent.replication.SyncWaiter;
+import io.sessionagent.agent.store.LimitExceededException;
+import io.sessionagent.agent.store.SessionTable;
+import io.sessionagent.agent.store.StaleBaseException;
+import io.sessionagent.proto.v1.Access;
+import io.sessionagent.proto.v1.ClusterView;
+import io.sessionagent.proto.v1.ClusterViewRequest;
+import io.sessionagent.proto.v1.CountSessionsRequest;
+import io.sessionagent.proto.v1.CountSessionsResponse;
+import io.sessionagent.proto.v1.Durability;
+import io.sessionagent.proto.v1.GetSessionRequest;
+import io.sessionagent.proto.v1.GetSessionResponse;
+import io.sessionagent.proto.v1.InvalidateRequest;
+import io.sessionagent.proto.v1.InvalidateResponse;
+import io.sessionagent.proto.v1.ListSessionsRequest;
+import io.sessionagent.proto.v1.ListSessionsResponse;
+import io.sessionagent.proto.v1.Member;
+import io.sessionagent.proto.v1.MemberState;
+import io.sessionagent.proto.v1.SessionServiceGrpc;
+import io.sessionagent.proto.v1.SessionSummary;
+import io.sessionagent.proto.v1.TouchRequest;
+import io.sessionagent.proto.v1.TouchResponse;
+import io.sessionagent.proto.v1.WriteOutcome;
+import io.sessionagent.proto.v1.WriteRequest;
+import io.sessionagent.proto.v1.WriteResponse;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
+
+/**
+ * The API the local filter calls. A thin adapter: validates, then hands over to the table and
+ * the replicator. Sync writes complete from the protocol thread, so no gRPC thread waits.
+ */
+public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceImplBase {
+    private static final int DEFAULT_PAGE = 1000;
+    private static final int MAX_PAGE = 10_000;
+
+    /** Who this agent is, for the cluster view. */
+    public record Identity(String clusterName, String nodeName, long memberId, long incarnation, String peerAddress) {
+    }
+
+    private final SessionTable table;
+    private final Replicator replicator;
+    private final Counters counters;
+    private final LongSupplier clockMs;
+    private final long syncTimeoutMs;
+    private final Identity self;
+
+    public SessionServiceImpl(SessionTable table, Replicator replicator, Counters counters, LongSupplier clockMs,
+                              long syncTimeoutMs, Identity self) {
+        this.table = table;
+        this.replicator = replicator;
+        this.counters = counters;
+        this.clockMs = clockMs;
+        this.syncTimeoutMs = syncTimeoutMs;
+        this.self = self;
+    }
+
+    @Override
+    public void writeDelta(WriteRequest request, StreamObserver<WriteResponse> out) {
+        CompletableFuture<WriteResponse> result;
+        try {
+            result = write(request);
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
+            return;
+        }
+        result.whenComplete((r, err) -> {
+            if (err != null) {
+                out.onError(Status.INTERNAL.withDescription(err.toString()).asRuntimeException());
+            } else {
+                out.onNext(r);
+                out.onCompleted();
+            }
+        });
+    }
+
+    @Override
+    public StreamObserver<WriteRequest> writeStream(StreamObserver<WriteResponse> out) {
+        // Responses go out in request order even when a later async write completes before an
+        // earlier sync one: each waits for its predecessor.
+        return new StreamObserver<>() {
+            private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+
+            @Override
+            public synchronized void onNext(WriteRequest request) {
+                CompletableFuture<WriteResponse> result;
+                try {
+                    result = write(request);
+                } catch (StatusRuntimeException e) {
+                    result = CompletableFuture.completedFuture(WriteResponse.newBuilder()
+                            .setCorrelationId(request.getCorrelationId())
+                            .setOutcome(WriteOutcome.WRITE_OUTCOME_REFUSED)
+                            .setErrorCode(e.getStatus().getCode().value())
+                            .setErrorMessage(String.valueOf(e.getStatus().getDescription()))
+                            .build());
+                }
+                CompletableFuture<WriteResponse> mine = result;
+                tail = tail.thenCompose(v -> mine).thenAccept(r -> {
+                    synchronized (out) {
+                        out.onNext(r);
+                    }
+                });
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                // The client went away; pending writes are applied already, nothing to undo.
+            }
+
+            @Override
+            public synchronized void onCompleted() {
+                tail.whenComplete((v, e) -> {
+                    synchronized (out) {
+                        out.onCompleted();
+                    }
+                });
+            }
+        };
+    }
+
+    private CompletableFuture<WriteResponse> write(WriteRequest request) {
+        try {
+            Requests.checkChange(request.getChange());
+        } catch (StatusRuntimeException e) {
+            counters.increment(Counter.GRPC_INVALID_ARGUMENT);
+            throw e;
+        }
+        Durability durability = request.getDurability();
+        if (durability == Durability.UNRECOGNIZED) {
+            throw Requests.invalid("unknown durability " + request.getDurabilityValue());
+        }
+        SyncWaiter waiter = null;
+        if (durability != Durability.DURABILITY_ASYNC) {
+            long timeout = request.getSyncTimeoutMs() > 0 ? request.getSyncTimeoutMs() : syncTimeoutMs;
+            waiter = new SyncWaiter(durability == Durability.DURABILITY_SYNC_ALL, clockMs.getAsLong() + timeout);
+            counters.increment(Counter.SYNC_WRITES);
+        }
+        SyncWaiter w = waiter;
+        long version;
+        try {
+            version = table.writeLocal(request.getChange(), self.memberId(), d -> replicator.replicate(d, w));
+        } catch (StaleBaseException e) {
+            counters.increment(Counter.WRITE_CONFLICTS);
+            throw Status.ABORTED.withDescription(e.getMessage()).asRuntimeException();
+        } catch (LimitExceededException e) {
+            counters.increment(Counter.LIMIT_REJECTIONS);
+            throw Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException();
+        }
+        WriteResponse.Builder response = WriteResponse.newBuilder()
+                .setCorrelationId(request.getCorrelationId())
+                .setVersion(version);
+        if (w == null) {
+            return CompletableFuture.completedFuture(response.setOutcome(WriteOutcome.WRITE_OUTCOME_APPLIED).build());
+        }
+        return w.future().thenApply(r -> response.setAcks(r.acks()).setOutcome(
+                r.noReplicas() ? WriteOutcome.WRITE_OUTCOME_NO_REPLICAS
+                        : r.timedOut() ? WriteOutcome.WRITE_OUTCOME_SYNC_TIMEOUT
+                        : WriteOutcome.WRITE_OUTCOME_REPLICATED).build());
+    }
+
+    @Override
+    public void getSession(GetSessionRequest request, StreamObserver<GetSessionResponse> out) {
+        if (!check(() -> Requests.checkId(request.getId()), out)) {
+            return;
+        }
+        GetSessionResponse.Builder b = GetSessionResponse.newBuilder();
+        table.get(request.getId()).ifPresent(r -> b.setFound(true).setSession(r));
+        out.onNext(b.build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void touch(TouchRequest request, StreamObserver<TouchResponse> out) {
+        if (!check(() -> request.getAccessesList().forEach(a -> Requests.checkId(a.getId())), out)) {
+            return;
+        }
+        int known = 0;
+        for (Access a : request.getAccessesList()) {
+            if (table.touch(a.getId(), a.getAccessTimeMs())) {
+                known++;
+                replicator.touch(a.getId(), a.getAccessTimeMs());
+            }
+        }
+        out.onNext(TouchResponse.newBuilder().setKnown(known).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void invalidate(InvalidateRequest request, StreamObserver<InvalidateResponse> out) {
+        if (!check(() -> Requests.checkId(request.getId()), out)) {
+            return;
+        }
+        InvalidateResponse.Builder b = InvalidateResponse.newBuilder();
+        table.invalidateLocal(request.getId(), self.memberId(), clockMs.getAsLong(),
+                d -> replicator.replicate(d, null)).ifPresent(v -> b.setExisted(true).setVersion(v));
+        out.onNext(b.build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void listSessions(ListSessionsRequest request, StreamObserver<ListSessionsResponse> out) {
+        int size = request.getPageSize() == 0 ? DEFAULT_PAGE : request.getPageSize();
+        if (size > MAX_PAGE) {
+            counters.increment(Counter.GRPC_INVALID_ARGUMENT);
+            out.onError(Requests.invalid("page_size " + request.getPageSize() + " exceeds " + MAX_PAGE));
+            return;
+        }
+        List<SessionSummary> page = table.listAfter(request.getPageToken(), size);
+        ListSessionsResponse.Builder b = ListSessionsResponse.newBuilder().addAllSessions(page);
+        if (page.size() == size) {
+            b.setNextPageToken(page.get(page.size() - 1).getId());
+        }
+        out.onNext(b.build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void countSessions(CountSessionsRequest request, StreamObserver<CountSessionsResponse> out) {
+        out.onNext(CountSessionsResponse.newBuilder().setCount(table.liveCount()).setBytes(table.liveBytes()).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void getClusterView(ClusterViewRequest request, StreamObserver<ClusterView> out) {
+        View view;
+        try {
+            view = replicator.view();
+        } catch (IllegalStateException e) {
+            out.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        ClusterView.Builder b = ClusterView.newBuilder()
+                .setClusterName(self.clusterName())
+                .setSelf(Member.newBuilder()
+                        .setMemberId(self.memberId())
+                        .setNodeName(self.nodeName())
+                        .setIncarnation(self.incarnation())
+                        .setPeerAddress(self.peerAddress())
+                        .setState(replicator.state())
+                        .setSessionCount(table.liveCount()))
+                .setViewId(view.viewId())
+                .setSessionCount(table.liveCount())
+                .setBytesHeld(table.liveBytes())
+                .setTableHash(table.tableHash())
+                .setReplicationEnabled(replicator.replicationEnabled())
+                .putAllCounters(counters.snapshotByName());
+        for (MemberSnapshot m : view.members()) {
+            b.addMembers(Member.newBuilder()
+                    .setMemberId(m.id())
+                    .setNodeName(m.nodeName())
+                    .setIncarnation(m.incarnation())
+                    .setPeerAddress(m.peerAddress())
+                    .setState(m.state() == null ? MemberState.MEMBER_STATE_UNSPECIFIED : m.state())
+                    .setLastHeardMsAgo(m.lastHeardMsAgo())
+                    .setSessionCount(m.sessionCount()));
+        }
+        out.onNext(b.build());
+        out.onCompleted();
+    }
+
+    private <T> boolean check(Runnable validation, StreamObserver<T> out) {
+        try {
+            validation.run();
+            return true;
+        } catch (StatusRuntimeException e) {
+            counters.increment(Counter.GRPC_INVALID_ARGUMENT);
+            out.onError(e);
+            return false;
+        }
+    }
+}

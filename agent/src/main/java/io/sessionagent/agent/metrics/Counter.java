@@ -1,0 +1,71 @@
+package io.sessionagent.agent.metrics;
+
+/**
+ * The one catalogue of the agent's counters. Components increment them where the event happens;
+ * exporters (the cluster view, Prometheus) read them at their own pace, so counting costs one
+ * {@link java.util.concurrent.atomic.LongAdder} increment on the hot path and nothing else.
+ */
+public enum Counter {
+    FRAMES_SENT("frames.sent", "Datagrams sent to the group, retransmissions included"),
+    FRAMES_RECEIVED("frames.received", "Datagrams received from the group that passed decoding"),
+    FRAMES_DROPPED_MALFORMED("frames.dropped.malformed", "Datagrams dropped: too short, bad magic, bad fields or an unparsable body"),
+    FRAMES_DROPPED_VERSION("frames.dropped.version", "Datagrams dropped: unsupported protocol version"),
+    FRAMES_DROPPED_FOREIGN_CLUSTER("frames.dropped.foreign_cluster", "Datagrams dropped: they belong to another cluster"),
+    FRAMES_DROPPED_OVERSIZED("frames.dropped.oversized", "Datagrams dropped: larger than max-datagram-bytes"),
+    FRAMES_DROPPED_DUPLICATE_MEMBER("frames.dropped.duplicate_member", "Datagrams dropped: another process uses this node's name"),
+    FRAMES_DROPPED_WINDOW_FULL("frames.dropped.window_full", "Datagrams dropped: the receive window for their sender was full"),
+    SEND_ERRORS("send.errors", "Datagrams the socket refused to send"),
+    DELTAS_SENT("deltas.sent", "Session deltas handed to the group for the first time"),
+    DELTAS_RECEIVED("deltas.received", "Session deltas delivered in order from other members"),
+    DELTAS_APPLIED("deltas.applied", "Received deltas applied to the table"),
+    DELTAS_DUPLICATE("deltas.duplicate", "Received deltas already applied (older or equal version)"),
+    DELTAS_OUT_OF_ORDER("deltas.out_of_order", "Received deltas whose base version was ahead of the table (session repaired)"),
+    TOUCHES_SENT("touches.sent", "Coalesced pure accesses sent"),
+    TOUCHES_RECEIVED("touches.received", "Pure accesses received"),
+    BATCHES_SENT("batches.sent", "Data batches sent (each one or more datagrams)"),
+    FRAGMENTED_BATCHES_SENT("batches.fragmented", "Data batches that needed more than one datagram"),
+    GAPS_DETECTED("gaps.detected", "Sequence gaps seen in a sender's stream"),
+    NAKS_SENT("naks.sent", "Retransmission requests sent"),
+    NAKS_RECEIVED("naks.received", "Retransmission requests received for this member"),
+    RETRANSMITS_SENT("retransmits.sent", "Datagrams sent again on request"),
+    GONE_SENT("gone.sent", "Answers that a requested sequence left the retransmit buffer"),
+    GAPS_UNRECOVERABLE("gaps.unrecoverable", "Gaps skipped because the sender no longer had the data (repaired by anti-entropy)"),
+    SESSION_REPAIRS("repairs.sessions", "Sessions fetched whole from a peer to repair a gap or conflict"),
+    ANTI_ENTROPY_RUNS("anti_entropy.runs", "Anti-entropy exchanges completed with a peer"),
+    ANTI_ENTROPY_RECORDS("anti_entropy.records", "Records pulled by anti-entropy"),
+    ANTI_ENTROPY_FAILURES("anti_entropy.failures", "Anti-entropy exchanges that failed"),
+    STATE_TRANSFERS("state_transfer.completed", "State transfers received at join"),
+    STATE_TRANSFER_RECORDS("state_transfer.records", "Records received by state transfer"),
+    STATE_TRANSFER_BYTES("state_transfer.bytes", "Attribute bytes received by state transfer"),
+    STATE_TRANSFER_TIMEOUTS("state_transfer.timeouts", "Joins that reported ready after state-transfer-timeout without a full transfer"),
+    SNAPSHOTS_SERVED("snapshots.served", "Snapshots streamed to joining members"),
+    CONFLICTS("conflicts.resolved", "Concurrent versions of one session resolved by the conflict rule"),
+    SYNC_WRITES("sync.writes", "Writes that waited for replica acknowledgements"),
+    SYNC_TIMEOUTS("sync.timeouts", "Sync writes answered after sync-timeout without every acknowledgement"),
+    ACKS_SENT("acks.sent", "Acknowledgements sent for sync batches"),
+    VIEW_CHANGES("view.changes", "Changes of this agent's view of the cluster"),
+    MEMBERS_SUSPECTED("members.failed", "Members dropped after failure-timeout of silence"),
+    MEMBERS_LEFT("members.left", "Members that left in order"),
+    SESSIONS_EXPIRED("sessions.expired", "Sessions expired by inactivity"),
+    LIMIT_REJECTIONS("limits.rejected", "Local writes refused by a size or count limit"),
+    REPLICA_LIMIT_OVERRUNS("limits.replica_overruns", "Replicated writes accepted beyond a local limit (limits differ between members)"),
+    GRPC_INVALID_ARGUMENT("grpc.invalid_argument", "SessionService calls refused as invalid"),
+    WRITE_CONFLICTS("writes.stale_base", "Local writes refused because their base version was stale");
+
+    private final String metricName;
+    private final String description;
+
+    Counter(String metricName, String description) {
+        this.metricName = metricName;
+        this.description = description;
+    }
+
+    /** Dotted name, as exported (e.g. {@code frames.dropped.malformed}). */
+    public String metricName() {
+        return metricName;
+    }
+
+    public String description() {
+        return description;
+    }
+}

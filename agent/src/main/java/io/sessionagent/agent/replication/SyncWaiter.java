@@ -1,0 +1,35 @@
+package io.sessionagent.agent.replication;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A write waiting for replicas to acknowledge it. Completed on the protocol thread with the
+ * number of acknowledgements and whether the wait ended by timeout.
+ */
+public final class SyncWaiter {
+    /** The result of the wait. */
+    public record Result(int acks, boolean timedOut, boolean noReplicas) {
+    }
+
+    final boolean all;
+    final long deadlineMs;
+    /** Last sequence of the batch that carried the write; 0 until sent. */
+    long sequence;
+    private final CompletableFuture<Result> future = new CompletableFuture<>();
+
+    /**
+     * @param all true to wait for every READY member, false for one
+     */
+    public SyncWaiter(boolean all, long deadlineMs) {
+        this.all = all;
+        this.deadlineMs = deadlineMs;
+    }
+
+    public CompletableFuture<Result> future() {
+        return future;
+    }
+
+    void complete(int acks, boolean timedOut, boolean noReplicas) {
+        future.complete(new Result(acks, timedOut, noReplicas));
+    }
+}

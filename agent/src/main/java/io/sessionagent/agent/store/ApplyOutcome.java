@@ -1,0 +1,20 @@
+package io.sessionagent.agent.store;
+
+/** What {@link SessionTable#applyReplicated} did with a delta from another member. */
+public enum ApplyOutcome {
+    /** The delta's base was the local version: applied. */
+    APPLIED,
+    /** The local version is the delta's new version or newer: nothing to do. */
+    DUPLICATE,
+    /** The delta builds on a version this table has not seen: the session must be fetched whole. */
+    GAP,
+    /** A concurrent version that loses to the local one by the conflict rule: ignored. */
+    CONFLICT_LOCAL_WINS,
+    /** A concurrent version that beats the local one: the winner must be fetched whole. */
+    CONFLICT_REMOTE_WINS;
+
+    /** True when the caller should fetch the session whole from the delta's writer. */
+    public boolean needsFetch() {
+        return this == GAP || this == CONFLICT_REMOTE_WINS;
+    }
+}

@@ -1,0 +1,434 @@
+package io.sessionagent.agent.store;
+
+import com.google.protobuf.ByteString;
+import io.sessionagent.proto.v1.Attribute;
+import io.sessionagent.proto.v1.ReplicatedDelta;
+import io.sessionagent.proto.v1.SessionChange;
+import io.sessionagent.proto.v1.SessionRecord;
+import io.sessionagent.proto.v1.SessionSummary;
+import io.sessionagent.proto.v1.VersionEntry;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * The session table: every session this agent holds, local or replicated, with versions,
+ * expiry, tombstones and memory accounting.
+ *
+ * <p>Every change goes through {@link ConcurrentHashMap#compute}, which serialises changes of
+ * one id while other ids proceed in parallel. Callbacks that must see changes in commit order
+ * (the replication queue) run inside that critical section.
+ */
+public final class SessionTable {
+    private final ConcurrentHashMap<String, StoredSession> entries = new ConcurrentHashMap<>();
+    private final AtomicLong liveCount = new AtomicLong();
+    private final AtomicLong liveBytes = new AtomicLong();
+    private final AtomicLong tombstones = new AtomicLong();
+    /** Sum of entry hashes (mod 2^64): order-independent and cheap to keep up to date. */
+    private final AtomicLong tableHash = new AtomicLong();
+    private final Limits limits;
+    private final LongSupplier clockMs;
+    private final long expiryGraceMs;
+    private final long tombstoneTtlMs;
+
+    /**
+     * @param expiryGraceMs  added to every session's timeout, so that a replica whose last
+     *                       coalesced access is a little behind never expires a live session
+     * @param tombstoneTtlMs how long an invalidated id is remembered
+     */
+    public SessionTable(Limits limits, LongSupplier clockMs, long expiryGraceMs, long tombstoneTtlMs) {
+        this.limits = limits;
+        this.clockMs = clockMs;
+        this.expiryGraceMs = expiryGraceMs;
+        this.tombstoneTtlMs = tombstoneTtlMs;
+    }
+
+    /**
+     * Applies a change made by the local application.
+     *
+     * @param writer   this agent's member id
+     * @param onCommit receives the delta to replicate, inside the id's critical section, so
+     *                 deltas of one session are handed over in version order
+     * @return the new version
+     */
+    public long writeLocal(SessionChange change, long writer, Consumer<ReplicatedDelta> onCommit)
+            throws StaleBaseException, LimitExceededException {
+        String id = change.getId();
+        Object[] failure = new Object[1];
+        long[] newVersion = new long[1];
+        entries.compute(id, (k, cur) -> {
+            long curVersion = cur == null ? 0 : cur.version;
+            if (cur != null && cur.invalidated) {
+                failure[0] = new StaleBaseException("session " + id + " was invalidated at version " + curVersion,
+                        curVersion);
+                return cur;
+            }
+            if (change.getBaseVersion() != curVersion) {
+                failure[0] = new StaleBaseException("session " + id + " is at version " + curVersion
+                        + " but the change was based on version " + change.getBaseVersion(), curVersion);
+                return cur;
+            }
+            Map<String, ByteString> attrs = merged(cur == null ? Map.of() : cur.attributes,
+                    change.getSetList(), change.getRemovedList());
+            long idHash = cur == null ? Hashing.hash64(id) : cur.idHash;
+            StoredSession next = new StoredSession(id, idHash, curVersion + 1, writer,
+                    cur == null ? change.getCreationTimeMs() : cur.creationTimeMs,
+                    Math.max(change.getAccessTimeMs(), cur == null ? 0 : cur.lastAccessMs),
+                    change.getMaxInactiveSeconds(), attrs, false);
+            String refusal = checkLimits(cur, next);
+            if (refusal != null) {
+                failure[0] = new LimitExceededException(refusal);
+                return cur;
+            }
+            account(cur, next);
+            newVersion[0] = next.version;
+            onCommit.accept(ReplicatedDelta.newBuilder()
+                    .setId(id)
+                    .setBaseVersion(curVersion)
+                    .setBaseWriter(cur == null ? 0 : cur.writer)
+                    .setNewVersion(next.version)
+                    .setWriter(writer)
+                    .setCreationTimeMs(next.creationTimeMs)
+                    .setAccessTimeMs(next.lastAccessMs)
+                    .setMaxInactiveSeconds(next.maxInactiveSeconds)
+                    .addAllSet(change.getSetList())
+                    .addAllRemoved(change.getRemovedList())
+                    .build());
+            return next;
+        });
+        if (failure[0] instanceof StaleBaseException e) {
+            throw e;
+        }
+        if (failure[0] instanceof LimitExceededException e) {
+            throw e;
+        }
+        return newVersion[0];
+    }
+
+    /**
+     * Invalidates a live session, leaving a tombstone.
+     *
+     * @return the tombstone's version, or empty when no live session had that id
+     */
+    public Optional<Long> invalidateLocal(String id, long writer, long nowMs, Consumer<ReplicatedDelta> onCommit) {
+        long[] version = new long[1];
+        entries.computeIfPresent(id, (k, cur) -> {
+            if (cur.invalidated) {
+                return cur;
+            }
+            StoredSession tomb = new StoredSession(id, cur.idHash, cur.version + 1, writer, cur.creationTimeMs,
+                    nowMs, cur.maxInactiveSeconds, Map.of(), true);
+            account(cur, tomb);
+            version[0] = tomb.version;
+            onCommit.accept(ReplicatedDelta.newBuilder()
+                    .setId(id)
+                    .setBaseVersion(cur.version)
+                    .setBaseWriter(cur.writer)
+                    .setNewVersion(tomb.version)
+                    .setWriter(writer)
+                    .setCreationTimeMs(cur.creationTimeMs)
+                    .setAccessTimeMs(nowMs)
+                    .setInvalidate(true)
+                    .build());
+            return tomb;
+        });
+        return version[0] == 0 ? Optional.empty() : Optional.of(version[0]);
+    }
+
+    /** Applies a delta replicated by another member, by the apply rule of the design. */
+    public ApplyOutcome applyReplicated(ReplicatedDelta d) {
+        ApplyOutcome[] outcome = new ApplyOutcome[1];
+        entries.compute(d.getId(), (k, cur) -> {
+            if (cur == null) {
+                if (d.getBaseVersion() != 0) {
+                    outcome[0] = ApplyOutcome.GAP;
+                    return null;
+                }
+                StoredSession next = applyTo(null, d);
+                account(null, next);
+                outcome[0] = ApplyOutcome.APPLIED;
+                return next;
+            }
+            int cmp = StoredSession.compareVersions(d.getNewVersion(), d.getWriter(), cur.version, cur.writer);
+            int byVersion = Long.compareUnsigned(d.getNewVersion(), cur.version);
+            if (cmp == 0 || byVersion < 0) {
+                outcome[0] = ApplyOutcome.DUPLICATE;
+                return cur;
+            }
+            if (byVersion == 0) {
+                // Same version number by another writer: two members wrote concurrently.
+                outcome[0] = cmp > 0 ? ApplyOutcome.CONFLICT_REMOTE_WINS : ApplyOutcome.CONFLICT_LOCAL_WINS;
+                return cur;
+            }
+            if (d.getBaseVersion() == cur.version && d.getBaseWriter() == cur.writer) {
+                StoredSession next = applyTo(cur, d);
+                account(cur, next);
+                outcome[0] = ApplyOutcome.APPLIED;
+                return next;
+            }
+            // The delta is newer but was built on something this table does not hold: either
+            // versions in between are missing, or it descends from a concurrent branch. In both
+            // cases its writer holds the winning record.
+            outcome[0] = Long.compareUnsigned(d.getBaseVersion(), cur.version) > 0 ? ApplyOutcome.GAP
+                    : ApplyOutcome.CONFLICT_REMOTE_WINS;
+            return cur;
+        });
+        return outcome[0];
+    }
+
+    /**
+     * Takes a whole record (state transfer, repair, anti-entropy) when it beats the local one by
+     * the conflict rule; a record that has already expired here is not taken.
+     *
+     * @return true when the record was taken
+     */
+    public boolean merge(SessionRecord record) {
+        long now = clockMs.getAsLong();
+        boolean[] taken = new boolean[1];
+        entries.compute(record.getId(), (k, cur) -> {
+            int cmp = cur == null ? 1 : StoredSession.compareVersions(record.getVersion(), record.getWriter(),
+                    cur.version, cur.writer);
+            if (cmp < 0) {
+                return cur;
+            }
+            if (cmp == 0) {
+                // Same version: only the access time can be newer.
+                if (record.getLastAccessTimeMs() > cur.lastAccessMs && !cur.invalidated) {
+                    return cur.withAccess(record.getLastAccessTimeMs());
+                }
+                return cur;
+            }
+            StoredSession next = StoredSession.fromRecord(record, cur == null ? Hashing.hash64(k) : cur.idHash);
+            if (cur != null && !cur.invalidated && !next.invalidated) {
+                next = next.lastAccessMs >= cur.lastAccessMs ? next : next.withAccess(cur.lastAccessMs);
+            }
+            if (isDead(next, now)) {
+                return cur;
+            }
+            account(cur, next);
+            taken[0] = true;
+            return next;
+        });
+        return taken[0];
+    }
+
+    /**
+     * Records a pure access (the latest access time wins).
+     *
+     * @return true when this table holds a live session of that id
+     */
+    public boolean touch(String id, long accessMs) {
+        boolean[] known = new boolean[1];
+        entries.computeIfPresent(id, (k, cur) -> {
+            if (cur.invalidated) {
+                return cur;
+            }
+            known[0] = true;
+            return accessMs > cur.lastAccessMs ? cur.withAccess(accessMs) : cur;
+        });
+        return known[0];
+    }
+
+    /** A live session, or empty (absent, invalidated or expired). */
+    public Optional<SessionRecord> get(String id) {
+        StoredSession s = entries.get(id);
+        if (s == null || s.invalidated || isDead(s, clockMs.getAsLong())) {
+            return Optional.empty();
+        }
+        return Optional.of(s.toRecord());
+    }
+
+    /** Any record, tombstones included, for repair requests from peers. */
+    public Optional<SessionRecord> getForPeer(String id) {
+        StoredSession s = entries.get(id);
+        return s == null ? Optional.empty() : Optional.of(s.toRecord());
+    }
+
+    /** The (version, writer) held for an id, or null. */
+    public VersionEntry versionOf(String id) {
+        StoredSession s = entries.get(id);
+        return s == null ? null : VersionEntry.newBuilder().setId(id).setVersion(s.version).setWriter(s.writer).build();
+    }
+
+    /**
+     * Removes sessions past their inactivity timeout (plus grace) and tombstones past their TTL.
+     *
+     * @return the number of sessions expired (tombstones not counted)
+     */
+    public int expire(long nowMs) {
+        int expired = 0;
+        for (StoredSession s : entries.values()) {
+            if (isDead(s, nowMs)) {
+                boolean[] removed = new boolean[1];
+                entries.computeIfPresent(s.id, (k, cur) -> {
+                    if (!isDead(cur, nowMs)) {
+                        return cur;
+                    }
+                    account(cur, null);
+                    removed[0] = !cur.invalidated;
+                    return null;
+                });
+                if (removed[0]) {
+                    expired++;
+                }
+            }
+        }
+        return expired;
+    }
+
+    private boolean isDead(StoredSession s, long nowMs) {
+        if (s.invalidated) {
+            return nowMs - s.lastAccessMs > tombstoneTtlMs;
+        }
+        return nowMs > s.expiresAtMs(expiryGraceMs);
+    }
+
+    /** Every record, tombstones included, in no particular order (weakly consistent). */
+    public void forEachRecord(Consumer<SessionRecord> sink) {
+        for (StoredSession s : entries.values()) {
+            sink.accept(s.toRecord());
+        }
+    }
+
+    /** Hashes of the table cut into {@code buckets} buckets by id (a power of two). */
+    public long[] digest(int buckets) {
+        long[] out = new long[buckets];
+        for (StoredSession s : entries.values()) {
+            out[Hashing.bucket(s.idHash, buckets)] += s.entryHash();
+        }
+        return out;
+    }
+
+    /** The (id, version, writer) of every entry in the given buckets. */
+    public List<VersionEntry> bucketEntries(int buckets, Collection<Integer> bucketIds) {
+        boolean[] wanted = new boolean[buckets];
+        for (int b : bucketIds) {
+            if (b >= 0 && b < buckets) {
+                wanted[b] = true;
+            }
+        }
+        List<VersionEntry> out = new ArrayList<>();
+        for (StoredSession s : entries.values()) {
+            if (wanted[Hashing.bucket(s.idHash, buckets)]) {
+                out.add(VersionEntry.newBuilder().setId(s.id).setVersion(s.version).setWriter(s.writer).build());
+            }
+        }
+        return out;
+    }
+
+    /** Live sessions with ids after {@code afterId}, ordered by id, at most {@code limit}. */
+    public List<SessionSummary> listAfter(String afterId, int limit) {
+        List<StoredSession> page = new ArrayList<>();
+        for (StoredSession s : entries.values()) {
+            if (!s.invalidated && s.id.compareTo(afterId) > 0) {
+                page.add(s);
+            }
+        }
+        page.sort((a, b) -> a.id.compareTo(b.id));
+        List<SessionSummary> out = new ArrayList<>(Math.min(limit, page.size()));
+        for (StoredSession s : page.subList(0, Math.min(limit, page.size()))) {
+            out.add(SessionSummary.newBuilder().setId(s.id).setVersion(s.version).setWriter(s.writer)
+                    .setLastAccessTimeMs(s.lastAccessMs).setBytes(s.bytes).build());
+        }
+        return out;
+    }
+
+    public long liveCount() {
+        return liveCount.get();
+    }
+
+    public long liveBytes() {
+        return liveBytes.get();
+    }
+
+    public long tombstoneCount() {
+        return tombstones.get();
+    }
+
+    /** Order-independent hash of every (id, version, writer), tombstones included. */
+    public long tableHash() {
+        return tableHash.get();
+    }
+
+    private static StoredSession applyTo(StoredSession cur, ReplicatedDelta d) {
+        long idHash = cur == null ? Hashing.hash64(d.getId()) : cur.idHash;
+        if (d.getInvalidate()) {
+            return new StoredSession(d.getId(), idHash, d.getNewVersion(), d.getWriter(), d.getCreationTimeMs(),
+                    d.getAccessTimeMs(), d.getMaxInactiveSeconds(), Map.of(), true);
+        }
+        Map<String, ByteString> attrs = merged(cur == null ? Map.of() : cur.attributes, d.getSetList(),
+                d.getRemovedList());
+        long access = Math.max(d.getAccessTimeMs(), cur == null ? 0 : cur.lastAccessMs);
+        return new StoredSession(d.getId(), idHash, d.getNewVersion(), d.getWriter(),
+                cur == null ? d.getCreationTimeMs() : cur.creationTimeMs, access, d.getMaxInactiveSeconds(), attrs,
+                false);
+    }
+
+    private static Map<String, ByteString> merged(Map<String, ByteString> base, List<Attribute> set,
+                                                  List<String> removed) {
+        if (set.isEmpty() && removed.isEmpty()) {
+            return base;
+        }
+        Map<String, ByteString> m = new HashMap<>(base);
+        for (String name : removed) {
+            m.remove(name);
+        }
+        for (Attribute a : set) {
+            m.put(a.getName(), a.getValue());
+        }
+        return Map.copyOf(m);
+    }
+
+    /** Null when the local write may proceed, else why not. */
+    private String checkLimits(StoredSession cur, StoredSession next) {
+        if (next.bytes > limits.maxSessionBytes()) {
+            return "session " + next.id + " would hold " + next.bytes + " bytes; max-session-bytes is "
+                    + limits.maxSessionBytes();
+        }
+        if (next.attributes.size() > limits.maxAttributes()) {
+            return "session " + next.id + " would have " + next.attributes.size()
+                    + " attributes; max-attributes is " + limits.maxAttributes();
+        }
+        if ((cur == null || cur.invalidated) && liveCount.get() >= limits.maxSessions()) {
+            return "the table holds " + liveCount.get() + " sessions; max-sessions is " + limits.maxSessions();
+        }
+        long growth = next.bytes - (cur == null || cur.invalidated ? 0 : cur.bytes);
+        if (growth > 0 && liveBytes.get() + growth > limits.maxTotalBytes()) {
+            return "the table would hold " + (liveBytes.get() + growth) + " bytes; max-total-bytes is "
+                    + limits.maxTotalBytes();
+        }
+        return null;
+    }
+
+    /** Keeps the counters and the table hash in step with one replacement of an entry. */
+    private void account(StoredSession old, StoredSession next) {
+        long hashDelta = 0;
+        if (old != null) {
+            hashDelta -= old.entryHash();
+            if (old.invalidated) {
+                tombstones.decrementAndGet();
+            } else {
+                liveCount.decrementAndGet();
+                liveBytes.addAndGet(-old.bytes);
+            }
+        }
+        if (next != null) {
+            hashDelta += next.entryHash();
+            if (next.invalidated) {
+                tombstones.incrementAndGet();
+            } else {
+                liveCount.incrementAndGet();
+                liveBytes.addAndGet(next.bytes);
+            }
+        }
+        tableHash.addAndGet(hashDelta);
+    }
+}

@@ -1,0 +1,103 @@
+package io.sessionagent.agent.transport;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * Encodes and decodes the fixed binary header that starts every datagram (layout in
+ * docs/wire-format.md). It checks everything a receiver must check before trusting the body,
+ * so a hostile or foreign datagram is refused here with a reason and never reaches the protocol.
+ */
+public final class FrameCodec {
+    public static final int MAGIC = 0x5341;
+    public static final int VERSION = 1;
+    public static final int HEADER_BYTES = 42;
+
+    private final long clusterId;
+    private final int maxDatagramBytes;
+
+    public FrameCodec(long clusterId, int maxDatagramBytes) {
+        if (maxDatagramBytes <= HEADER_BYTES) {
+            throw new IllegalArgumentException("max datagram " + maxDatagramBytes + " leaves no room for a body");
+        }
+        this.clusterId = clusterId;
+        this.maxDatagramBytes = maxDatagramBytes;
+    }
+
+    /** Largest body that fits one datagram. */
+    public int maxBodyBytes() {
+        return maxDatagramBytes - HEADER_BYTES;
+    }
+
+    public byte[] encode(FrameType type, long memberId, long incarnation, long sequence, int fragmentIndex,
+                         int fragmentCount, byte[] body, int offset, int length) {
+        if (length > maxBodyBytes()) {
+            throw new IllegalArgumentException("body of " + length + " bytes exceeds " + maxBodyBytes());
+        }
+        ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + length);
+        b.putShort((short) MAGIC);
+        b.put((byte) VERSION);
+        b.put((byte) type.code);
+        b.putShort((short) 0);
+        b.putLong(clusterId);
+        b.putLong(memberId);
+        b.putLong(incarnation);
+        b.putLong(sequence);
+        b.putShort((short) fragmentIndex);
+        b.putShort((short) fragmentCount);
+        b.put(body, offset, length);
+        return b.array();
+    }
+
+    public byte[] encode(FrameType type, long memberId, long incarnation, byte[] body) {
+        return encode(type, memberId, incarnation, 0, 0, 1, body, 0, body.length);
+    }
+
+    public Frame decode(byte[] datagram) throws FrameException {
+        if (datagram.length > maxDatagramBytes) {
+            throw new FrameException(DropReason.OVERSIZED,
+                    datagram.length + " bytes exceed max-datagram-bytes " + maxDatagramBytes);
+        }
+        if (datagram.length < HEADER_BYTES) {
+            throw new FrameException(DropReason.MALFORMED, "only " + datagram.length + " bytes, header needs "
+                    + HEADER_BYTES);
+        }
+        ByteBuffer b = ByteBuffer.wrap(datagram);
+        int magic = b.getShort() & 0xffff;
+        if (magic != MAGIC) {
+            throw new FrameException(DropReason.MALFORMED, "bad magic 0x" + Integer.toHexString(magic));
+        }
+        int version = b.get() & 0xff;
+        if (version != VERSION) {
+            throw new FrameException(DropReason.VERSION, "protocol version " + version + ", this agent speaks "
+                    + VERSION);
+        }
+        int typeCode = b.get() & 0xff;
+        int flags = b.getShort() & 0xffff;
+        long cluster = b.getLong();
+        if (cluster != clusterId) {
+            throw new FrameException(DropReason.FOREIGN_CLUSTER, "cluster id " + Long.toHexString(cluster));
+        }
+        FrameType type = FrameType.of(typeCode);
+        if (type == null) {
+            throw new FrameException(DropReason.MALFORMED, "unknown message type " + typeCode);
+        }
+        if (flags != 0) {
+            throw new FrameException(DropReason.MALFORMED, "unsupported flags 0x" + Integer.toHexString(flags));
+        }
+        long member = b.getLong();
+        long incarnation = b.getLong();
+        long sequence = b.getLong();
+        int fragmentIndex = b.getShort() & 0xffff;
+        int fragmentCount = b.getShort() & 0xffff;
+        if (fragmentCount == 0 || fragmentIndex >= fragmentCount) {
+            throw new FrameException(DropReason.MALFORMED, "fragment " + fragmentIndex + " of " + fragmentCount);
+        }
+        if (type == FrameType.DATA ? sequence <= 0 : (sequence != 0 || fragmentCount != 1)) {
+            throw new FrameException(DropReason.MALFORMED, type + " with sequence " + sequence + " and "
+                    + fragmentCount + " fragments");
+        }
+        byte[] body = Arrays.copyOfRange(datagram, HEADER_BYTES, datagram.length);
+        return new Frame(type, member, incarnation, sequence, fragmentIndex, fragmentCount, body, datagram);
+    }
+}

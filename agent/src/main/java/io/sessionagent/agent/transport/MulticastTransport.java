@@ -1,0 +1,124 @@
+package io.sessionagent.agent.transport;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * UDP multicast over Netty: joins the group on one interface and sends on that interface only,
+ * with the configured TTL. With the default interface {@code lo} nothing leaves the host.
+ */
+public final class MulticastTransport implements Transport {
+    private static final Logger log = LoggerFactory.getLogger(MulticastTransport.class);
+    /** A UDP datagram's largest payload: anything larger is cut by the kernel, so receive whole. */
+    private static final int MAX_UDP_PAYLOAD = 65_507;
+
+    private final InetAddress group;
+    private final int port;
+    private final NetworkInterface networkInterface;
+    private final int ttl;
+    private final int receiveBufferBytes;
+    private final Runnable onSendError;
+    private final InetSocketAddress groupAddress;
+    private EventLoopGroup loop;
+    private DatagramChannel channel;
+
+    public MulticastTransport(InetAddress group, int port, String interfaceName, int ttl, int receiveBufferBytes,
+                              Runnable onSendError) throws SocketException {
+        this.group = group;
+        this.port = port;
+        this.networkInterface = NetworkInterface.getByName(interfaceName);
+        if (networkInterface == null) {
+            throw new SocketException("no network interface named " + interfaceName);
+        }
+        this.ttl = ttl;
+        this.receiveBufferBytes = receiveBufferBytes;
+        this.onSendError = onSendError;
+        this.groupAddress = new InetSocketAddress(group, port);
+    }
+
+    @Override
+    public void start(Consumer<byte[]> receiver) throws Exception {
+        loop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channelFactory(() -> new NioDatagramChannel(SocketProtocolFamily.INET))
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.SO_RCVBUF, receiveBufferBytes)
+                .option(ChannelOption.IP_MULTICAST_IF, networkInterface)
+                .option(ChannelOption.IP_MULTICAST_TTL, ttl)
+                .option(ChannelOption.IP_MULTICAST_LOOP_DISABLED, false)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_PAYLOAD))
+                .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+                        ByteBuf content = packet.content();
+                        byte[] bytes = new byte[content.readableBytes()];
+                        content.readBytes(bytes);
+                        receiver.accept(bytes);
+                    }
+
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                        log.warn("multicast channel error: {}", cause.toString());
+                    }
+                });
+        // Binding to the group address (not the wildcard) keeps datagrams of other groups that
+        // share the port out of this socket on Linux.
+        channel = (DatagramChannel) b.bind(new InetSocketAddress(group, port)).sync().channel();
+        channel.joinGroup(groupAddress, networkInterface).sync();
+        log.info("joined multicast group {}:{} on {} (ttl {})", group.getHostAddress(), port,
+                networkInterface.getName(), ttl);
+    }
+
+    @Override
+    public void send(byte[] datagram) {
+        DatagramChannel ch = channel;
+        if (ch == null || !ch.isActive()) {
+            onSendError.run();
+            return;
+        }
+        ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(datagram), groupAddress))
+                .addListener(f -> {
+                    if (!f.isSuccess()) {
+                        onSendError.run();
+                    }
+                });
+    }
+
+    @Override
+    public void close() {
+        DatagramChannel ch = channel;
+        if (ch != null) {
+            try {
+                ch.leaveGroup(groupAddress, networkInterface).await(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        if (loop != null) {
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package io.sessionagent.agent.cluster;
+
+import io.sessionagent.agent.Agent;
+import io.sessionagent.agent.metrics.Counter;
+import io.sessionagent.agent.testing.Eventually;
+import io.sessionagent.agent.testing.SessionClient;
+import io.sessionagent.agent.testing.TestCluster;
+import io.sessionagent.proto.v1.Durability;
+import io.sessionagent.proto.v1.SessionRecord;
+import io.sessionagent.proto.v1.WriteOutcome;
+import io.sessionagent.proto.v1.WriteResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Three agents in this JVM on a loopback multicast group, talking real gRPC and real UDP. */
+class LoopbackClusterTest {
+    private final TestCluster cluster = new TestCluster("loopback-" + System.nanoTime());
+
+    @AfterEach
+    void tearDown() {
+        cluster.close();
+    }
+
+    private List<Agent> startThree() throws Exception {
+        Agent a = cluster.start("node-a");
+        Agent b = cluster.start("node-b");
+        Agent c = cluster.start("node-c");
+        for (Agent x : List.of(a, b, c)) {
+            x.replicator().ready().get(10, TimeUnit.SECONDS);
+        }
+        Eventually.await(Duration.ofSeconds(5), () -> List.of(a, b, c).stream()
+                .allMatch(x -> x.replicator().view().members().size() == 2), () -> "every agent sees two others");
+        return List.of(a, b, c);
+    }
+
+    @Test
+    void aWriteOnOneAgentIsOnAll() throws Exception {
+        List<Agent> agents = startThree();
+        SessionClient client = cluster.client(agents.get(0));
+        byte[] value = "cart:3 items".getBytes(StandardCharsets.UTF_8);
+        long v1 = client.put("sessionAAAAAAAAAAAAAAAAAAAA", 0, "cart", value);
+        long v2 = client.put("sessionAAAAAAAAAAAAAAAAAAAA", v1, "user", "alice".getBytes(StandardCharsets.UTF_8));
+
+        for (Agent replica : agents.subList(1, 3)) {
+            Eventually.await(Duration.ofSeconds(5), () -> replica.table().get("sessionAAAAAAAAAAAAAAAAAAAA")
+                    .map(SessionRecord::getVersion).orElse(0L) == v2, () -> "version " + v2 + " on a replica");
+            SessionRecord r = cluster.client(replica).get("sessionAAAAAAAAAAAAAAAAAAAA").getSession();
+            assertThat(r.getAttributesList()).hasSize(2);
+            assertThat(r.getAttributesList().stream().filter(x -> x.getName().equals("cart")).findFirst()
+                    .orElseThrow().getValue().toByteArray()).isEqualTo(value);
+            assertThat(r.getWriter()).isEqualTo(agents.get(0).memberId());
+        }
+    }
+
+    @Test
+    void syncWriteIsAcknowledgedByEveryReplica() throws Exception {
+        List<Agent> agents = startThree();
+        WriteResponse r = cluster.client(agents.get(1)).write("syncSession0000000000000000", 0, "k",
+                new byte[100], Durability.DURABILITY_SYNC_ALL);
+        assertThat(r.getOutcome()).isEqualTo(WriteOutcome.WRITE_OUTCOME_REPLICATED);
+        assertThat(r.getAcks()).isEqualTo(2);
+        // Acknowledged means applied: no waiting needed on the replicas.
+        for (Agent x : agents) {
+            assertThat(x.table().get("syncSession0000000000000000")).isPresent();
+        }
+    }
+
+    @Test
+    void anAgentSilencedWithoutLeaveIsDroppedWithinFailureTimeout() throws Exception {
+        List<Agent> agents = startThree();
+        Agent victim = agents.get(2);
+        long start = System.nanoTime();
+        cluster.transport(victim).cut();
+        for (Agent survivor : agents.subList(0, 2)) {
+            Eventually.await(Duration.ofMillis(3_500), () -> survivor.replicator().view().members().stream()
+                    .noneMatch(m -> m.id() == victim.memberId()), () -> "victim dropped from the view");
+        }
+        long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+        assertThat(elapsedMs).isLessThanOrEqualTo(3_500);
+        assertThat(agents.get(0).counter(Counter.MEMBERS_SUSPECTED)).isEqualTo(1);
+    }
+
+    @Test
+    void anOrderlyLeaveIsSeenAtOnce() throws Exception {
+        List<Agent> agents = startThree();
+        Agent leaver = agents.get(2);
+        cluster.stop(leaver);
+        for (Agent survivor : agents.subList(0, 2)) {
+            // Well under the failure timeout: only the LEAVE can explain it.
+            Eventually.await(Duration.ofMillis(1_500), () -> survivor.replicator().view().members().size() == 1,
+                    () -> "leaver gone from the view");
+            assertThat(survivor.counter(Counter.MEMBERS_LEFT)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aLateJoinerGetsTenThousandSessionsThenLiveWrites() throws Exception {
+        Agent a = cluster.start("node-a");
+        Agent b = cluster.start("node-b");
+        a.replicator().ready().get(10, TimeUnit.SECONDS);
+        b.replicator().ready().get(10, TimeUnit.SECONDS);
+        SessionClient client = cluster.client(a);
+        byte[] kb = new byte[1024];
+        for (int i = 0; i < 10_000; i++) {
+            Arrays.fill(kb, (byte) i);
+            client.put(String.format("late%024d", i), 0, "payload", kb);
+        }
+        Eventually.await(Duration.ofSeconds(20), () -> b.table().liveCount() == 10_000, () -> "10,000 on node-b");
+
+        Agent c = cluster.start("node-c");
+        c.replicator().ready().get(30, TimeUnit.SECONDS);
+        assertThat(c.counter(Counter.STATE_TRANSFERS)).isEqualTo(1);
+        assertThat(c.table().liveCount()).isEqualTo(10_000);
+        assertThat(c.table().tableHash()).isEqualTo(a.table().tableHash());
+
+        long v = client.put("afterJoin0000000000000000", 0, "k", new byte[] {42});
+        Eventually.await(Duration.ofSeconds(5), () -> c.table().get("afterJoin0000000000000000")
+                .map(SessionRecord::getVersion).orElse(0L) == v, () -> "a live write reaches the joiner");
+        Optional<SessionRecord> sample = c.table().get(String.format("late%024d", 1234));
+        assertThat(sample).isPresent();
+        assertThat(sample.get().getAttributes(0).getValue().byteAt(0)).isEqualTo((byte) 1234);
+    }
+
+    @Test
+    void twoAgentsStartedAtTheSameMomentBothComeUp() throws Exception {
+        Agent[] started = new Agent[2];
+        Thread t = new Thread(() -> {
+            try {
+                started[1] = cluster.start("twin-b");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        t.start();
+        started[0] = cluster.start("twin-a");
+        t.join();
+        started[0].replicator().ready().get(5, TimeUnit.SECONDS);
+        started[1].replicator().ready().get(5, TimeUnit.SECONDS);
+        long v = cluster.client(started[0]).put("twinSession00000000000000", 0, "k", new byte[] {1});
+        Eventually.await(Duration.ofSeconds(5), () -> started[1].table().get("twinSession00000000000000")
+                .map(SessionRecord::getVersion).orElse(0L) == v, () -> "replicated between twins");
+    }
+}

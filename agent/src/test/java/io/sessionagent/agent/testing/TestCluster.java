@@ -1,0 +1,101 @@
+package io.sessionagent.agent.testing;
+
+import io.sessionagent.agent.Agent;
+import io.sessionagent.agent.config.AgentConfig;
+import io.sessionagent.agent.transport.MulticastTransport;
+import io.sessionagent.agent.transport.Transport;
+
+import java.net.SocketException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/** Several agents in this JVM on one random loopback multicast group. */
+public final class TestCluster implements AutoCloseable {
+    private final Map<String, String> settings;
+    private final List<Agent> agents = new ArrayList<>();
+    private final Map<Agent, SwitchableTransport> transports = new HashMap<>();
+    private final Map<Agent, SessionClient> clients = new HashMap<>();
+    private final Function<AgentConfig, Transport> baseTransport;
+
+    public TestCluster(String name) {
+        this(Networks.loopbackCluster(name), TestCluster::multicast);
+    }
+
+    public TestCluster(Map<String, String> settings, Function<AgentConfig, Transport> baseTransport) {
+        this.settings = new HashMap<>(settings);
+        this.baseTransport = baseTransport;
+    }
+
+    private static Transport multicast(AgentConfig c) {
+        try {
+            return new MulticastTransport(c.multicastGroup(), c.multicastPort(), c.multicastInterface(),
+                    c.multicastTtl(), 4 << 20, () -> {
+                    });
+        } catch (SocketException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public Map<String, String> settings() {
+        return settings;
+    }
+
+    public Agent start(String nodeName) throws Exception {
+        return start(nodeName, Map.of());
+    }
+
+    public Agent start(String nodeName, Map<String, String> overrides) throws Exception {
+        Map<String, String> m = new HashMap<>(settings);
+        m.put("node-name", nodeName);
+        m.putAll(overrides);
+        AgentConfig config = AgentConfig.fromMap(m);
+        SwitchableTransport[] holder = new SwitchableTransport[1];
+        Agent agent = new Agent(config, System::currentTimeMillis, c -> {
+            holder[0] = new SwitchableTransport(baseTransport.apply(c));
+            return holder[0];
+        });
+        agent.start();
+        synchronized (this) {
+            agents.add(agent);
+            transports.put(agent, holder[0]);
+        }
+        return agent;
+    }
+
+    public synchronized SessionClient client(Agent agent) {
+        return clients.computeIfAbsent(agent, a -> new SessionClient(a.grpcPort()));
+    }
+
+    /** Silences an agent's datagrams without a leave, as a crash or a pulled cable would. */
+    public SwitchableTransport transport(Agent agent) {
+        return transports.get(agent);
+    }
+
+    public synchronized List<Agent> agents() {
+        return List.copyOf(agents);
+    }
+
+    public synchronized void stop(Agent agent) {
+        SessionClient c = clients.remove(agent);
+        if (c != null) {
+            c.close();
+        }
+        agent.close();
+        agents.remove(agent);
+    }
+
+    @Override
+    public synchronized void close() {
+        for (SessionClient c : clients.values()) {
+            c.close();
+        }
+        clients.clear();
+        for (Agent a : agents) {
+            a.close();
+        }
+        agents.clear();
+    }
+}
