@@ -59,8 +59,9 @@ public final class Settings {
             "Port of the SessionService (0 = any free port).");
 
     public static final Setting<Optional<String>> PEER_ADDRESS = add(new Setting<>("peer-address",
-            "IP address", "", "first IPv4 address of multicast-interface",
-            "Address of the PeerService other agents call for state transfer and repair.",
+            "IP address", "", "<interface address>",
+            "Address of the PeerService other agents call for state transfer and repair;"
+                    + " unset = the first IPv4 address of multicast-interface.",
             Values.optionalIpLiteral(), v -> v.orElse("")));
 
     public static final Setting<Integer> PEER_PORT = integer("peer-port", 0, 65535, "7401",
