@@ -2,7 +2,6 @@ package io.sessionagent.agent.config;
 
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,22 +16,20 @@ import java.util.function.Function;
  */
 public final class Settings {
 
-    private static final List<Setting<?>> ALL = new ArrayList<>();
-
     public static final Setting<String> CLUSTER_NAME = string("cluster-name", "default",
             "Name of the replication cluster; agents with another name are ignored.",
             "[A-Za-z0-9._-]{1,64}", "1 to 64 of A-Z a-z 0-9 . _ -");
 
-    public static final Setting<String> NODE_NAME = add(new Setting<>("node-name",
+    public static final Setting<String> NODE_NAME = new Setting<>("node-name",
             "string", "", "<hostname>-<grpc-port>",
             "This node's name; the member id is derived from it, so it must be unique in the cluster"
                     + " and stable across restarts.",
-            nodeNameParser(), Function.identity()));
+            nodeNameParser(), Function.identity());
 
-    public static final Setting<InetAddress> MULTICAST_GROUP = add(new Setting<>("multicast-group",
+    public static final Setting<InetAddress> MULTICAST_GROUP = new Setting<>("multicast-group",
             "IPv4 multicast address", "239.255.27.1", "239.255.27.1",
             "Multicast group the agents of the cluster send and listen on.",
-            Values.ipv4Multicast(), InetAddress::getHostAddress));
+            Values.ipv4Multicast(), InetAddress::getHostAddress);
 
     public static final Setting<Integer> MULTICAST_PORT = integer("multicast-port", 1, 65535, "45588",
             "UDP port of the multicast group.");
@@ -50,18 +47,19 @@ public final class Settings {
     public static final Setting<Long> SOCKET_RECEIVE_BUFFER = size("socket-receive-buffer", "4MiB",
             "Receive buffer asked of the multicast socket (the kernel may cap it).");
 
-    public static final Setting<String> GRPC_ADDRESS = add(new Setting<>("grpc-address",
+    public static final Setting<String> GRPC_ADDRESS = new Setting<>("grpc-address",
             "IP address", "127.0.0.1", "127.0.0.1",
             "Address of the SessionService the local filter calls.",
-            Values.ipLiteral(), Function.identity()));
+            Values.ipLiteral(), Function.identity());
 
     public static final Setting<Integer> GRPC_PORT = integer("grpc-port", 0, 65535, "7400",
             "Port of the SessionService (0 = any free port).");
 
-    public static final Setting<Optional<String>> PEER_ADDRESS = add(new Setting<>("peer-address",
-            "IP address", "", "first IPv4 address of multicast-interface",
-            "Address of the PeerService other agents call for state transfer and repair.",
-            Values.optionalIpLiteral(), v -> v.orElse("")));
+    public static final Setting<Optional<String>> PEER_ADDRESS = new Setting<>("peer-address",
+            "IP address", "", "<interface address>",
+            "Address of the PeerService other agents call for state transfer and repair;"
+                    + " unset = the first IPv4 address of multicast-interface.",
+            Values.optionalIpLiteral(), v -> v.orElse(""));
 
     public static final Setting<Integer> PEER_PORT = integer("peer-port", 0, 65535, "7401",
             "Port of the PeerService (0 = any free port).");
@@ -90,10 +88,10 @@ public final class Settings {
     public static final Setting<Integer> RECEIVE_BUFFER_FRAMES = integer("receive-buffer-frames",
             16, 1_048_576, "16384", "Out-of-order frames a receiver holds per sender while a gap is repaired.");
 
-    public static final Setting<Duration> ANTI_ENTROPY_INTERVAL = add(new Setting<>("anti-entropy-interval",
+    public static final Setting<Duration> ANTI_ENTROPY_INTERVAL = new Setting<>("anti-entropy-interval",
             "duration", "60s", "60s",
             "How often the table is compared with another member's and repaired (0 disables the periodic run).",
-            Values.duration(true), Durations::format));
+            Values.duration(true), Durations::format);
 
     public static final Setting<Duration> ACCESS_FLUSH_INTERVAL = duration("access-flush-interval", "5s",
             "How often coalesced pure accesses are replicated.");
@@ -119,19 +117,50 @@ public final class Settings {
     public static final Setting<Long> MAX_TOTAL_BYTES = size("max-total-bytes", "1GiB",
             "Most bytes held for all sessions together; writes beyond it are refused.");
 
-    public static final Setting<Boolean> REPLICATION_ENABLED = add(new Setting<>("replication-enabled",
+    public static final Setting<Boolean> REPLICATION_ENABLED = new Setting<>("replication-enabled",
             "boolean", "true", "true",
             "Whether this agent replicates; when false it serves its own node only.",
-            Values.bool(), String::valueOf));
+            Values.bool(), String::valueOf);
 
-    private static final List<Setting<?>> UNMODIFIABLE = Collections.unmodifiableList(ALL);
+    // Help order. A setting missing here is invisible to every layer, so keep it complete.
+    private static final List<Setting<?>> ALL = List.of(
+            CLUSTER_NAME,
+            NODE_NAME,
+            MULTICAST_GROUP,
+            MULTICAST_PORT,
+            MULTICAST_INTERFACE,
+            MULTICAST_TTL,
+            MAX_DATAGRAM_BYTES,
+            SOCKET_RECEIVE_BUFFER,
+            GRPC_ADDRESS,
+            GRPC_PORT,
+            PEER_ADDRESS,
+            PEER_PORT,
+            HEARTBEAT_INTERVAL,
+            FAILURE_TIMEOUT,
+            JOIN_WAIT,
+            STATE_TRANSFER_TIMEOUT,
+            NAK_INTERVAL,
+            RETRANSMIT_BUFFER_FRAMES,
+            RETRANSMIT_BUFFER_BYTES,
+            RECEIVE_BUFFER_FRAMES,
+            ANTI_ENTROPY_INTERVAL,
+            ACCESS_FLUSH_INTERVAL,
+            EXPIRY_SCAN_INTERVAL,
+            TOMBSTONE_TTL,
+            SYNC_TIMEOUT,
+            MAX_SESSION_BYTES,
+            MAX_ATTRIBUTES,
+            MAX_SESSIONS,
+            MAX_TOTAL_BYTES,
+            REPLICATION_ENABLED);
     private static final Map<String, Setting<?>> BY_NAME = byName();
 
     private Settings() {}
 
     /** Every setting, in catalogue order. */
     public static List<Setting<?>> all() {
-        return UNMODIFIABLE;
+        return ALL;
     }
 
     /** The setting of that kebab-case name. */
@@ -154,29 +183,24 @@ public final class Settings {
         return Collections.unmodifiableMap(map);
     }
 
-    private static <T> Setting<T> add(Setting<T> setting) {
-        ALL.add(setting);
-        return setting;
-    }
-
     private static Setting<String> string(String name, String dflt, String description,
             String regex, String allowed) {
-        return add(new Setting<>(name, "string", dflt, dflt, description,
-                Values.matching(regex, allowed), Function.identity()));
+        return new Setting<>(name, "string", dflt, dflt, description,
+                Values.matching(regex, allowed), Function.identity());
     }
 
     private static Setting<Integer> integer(String name, int min, int max, String dflt, String description) {
-        return add(new Setting<>(name, "int " + min + ".." + max, dflt, dflt, description,
-                Values.intBetween(min, max), String::valueOf));
+        return new Setting<>(name, "int " + min + ".." + max, dflt, dflt, description,
+                Values.intBetween(min, max), String::valueOf);
     }
 
     private static Setting<Duration> duration(String name, String dflt, String description) {
-        return add(new Setting<>(name, "duration", dflt, dflt, description,
-                Values.duration(false), Durations::format));
+        return new Setting<>(name, "duration", dflt, dflt, description,
+                Values.duration(false), Durations::format);
     }
 
     private static Setting<Long> size(String name, String dflt, String description) {
-        return add(new Setting<>(name, "size", dflt, dflt, description, Values.size(), Sizes::format));
+        return new Setting<>(name, "size", dflt, dflt, description, Values.size(), Sizes::format);
     }
 
     private static Setting.Parser<String> nodeNameParser() {

@@ -1,0 +1,279 @@
+package io.sessionagent.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.sessionagent.agent.config.Setting;
+import io.sessionagent.agent.config.Settings;
+import io.sessionagent.proto.v1.ClusterView;
+import io.sessionagent.proto.v1.ClusterViewRequest;
+import io.sessionagent.proto.v1.Member;
+import io.sessionagent.proto.v1.MemberState;
+import io.sessionagent.proto.v1.SessionServiceGrpc;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+
+    private static final ClusterView VIEW = ClusterView.newBuilder()
+            .setClusterName("shop")
+            .setSelf(Member.newBuilder()
+                    .setMemberId(0xfedcba9876543210L)
+                    .setNodeName("web-1-7400")
+                    .setIncarnation(1_700_000_000_000L)
+                    .setPeerAddress("10.0.0.1:7401")
+                    .setState(MemberState.MEMBER_STATE_READY)
+                    .setSessionCount(42))
+            .addMembers(Member.newBuilder()
+                    .setMemberId(7)
+                    .setNodeName("web-\"2\"")
+                    .setIncarnation(5)
+                    .setPeerAddress("10.0.0.2:7401")
+                    .setState(MemberState.MEMBER_STATE_JOINING)
+                    .setLastHeardMsAgo(1250)
+                    .setSessionCount(40))
+            .setViewId(3)
+            .setSessionCount(42)
+            .setBytesHeld(3 * 1024 * 1024)
+            .setTableHash(0xdeadbeefL)
+            .putCounters("frames_sent", 100)
+            .putCounters("acks_received", 9)
+            .setReplicationEnabled(true)
+            .build();
+
+    private final ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+    private final PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
+    private final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+    private final AtomicReference<Status> failWith = new AtomicReference<>();
+    private Server server;
+
+    @BeforeEach
+    void startFakeAgent() throws IOException {
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(new SessionServiceGrpc.SessionServiceImplBase() {
+                    @Override
+                    public void getClusterView(ClusterViewRequest request, StreamObserver<ClusterView> response) {
+                        Status status = failWith.get();
+                        if (status != null) {
+                            response.onError(status.asRuntimeException());
+                            return;
+                        }
+                        response.onNext(VIEW);
+                        response.onCompleted();
+                    }
+                })
+                .build()
+                .start();
+    }
+
+    @AfterEach
+    void stopFakeAgent() throws InterruptedException {
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    private int run(Map<String, String> env, String... args) {
+        return Main.run(args, out, err, env);
+    }
+
+    private int run(String... args) {
+        return run(Map.of(), args);
+    }
+
+    private String out() {
+        return outBytes.toString(StandardCharsets.UTF_8);
+    }
+
+    private String err() {
+        return errBytes.toString(StandardCharsets.UTF_8);
+    }
+
+    private String agent() {
+        return "127.0.0.1:" + server.getPort();
+    }
+
+    @Test
+    void helpListsEverySettingWithDefaultAndTheOtherForms() {
+        assertThat(run("--help")).isZero();
+        String help = out();
+        for (Setting<?> s : Settings.all()) {
+            assertThat(help).contains(s.name()).contains(s.description());
+        }
+        assertThat(help).contains("run", "view", "--config FILE", "SESSION_AGENT_CONFIG", "SESSION_AGENT_<NAME>",
+                "YAML", "239.255.27.1", "45588", "<hostname>-<grpc-port>");
+        assertThat(err()).isEmpty();
+    }
+
+    @Test
+    void helpHasTheSameTextWhateverTheSpelling() {
+        run("-h");
+        String first = out();
+        outBytes.reset();
+        run("run", "--help");
+        assertThat(out()).isEqualTo(first);
+        outBytes.reset();
+        run("--grpc-port", "1", "--help");
+        assertThat(out()).isEqualTo(first);
+    }
+
+    @Test
+    void versionFallsBackToDevOutsideAJar() {
+        assertThat(run("--version")).isZero();
+        assertThat(out()).isEqualTo("session-agent dev" + System.lineSeparator());
+    }
+
+    @Test
+    void anUnknownCommandIsAUsageError() {
+        assertThat(run("start")).isEqualTo(2);
+        assertThat(err()).contains("unknown command start");
+    }
+
+    @Test
+    void anInvalidConfigurationIsAUsageErrorWithoutStackTrace() {
+        assertThat(run(Map.of("SESSION_AGENT_GRPC_PORT", "x"), "--multicast-port", "70000", "--hartbeat-interval=1s"))
+                .isEqualTo(2);
+        assertThat(err())
+                .contains("multicast-port: 70000 (from flag --multicast-port) must be between 1 and 65535")
+                .contains("unknown flag --hartbeat-interval (did you mean --heartbeat-interval?)")
+                .contains("grpc-port: x (from env SESSION_AGENT_GRPC_PORT)")
+                .doesNotContain("Exception")
+                .doesNotContain("\tat ");
+        assertThat(out()).isEmpty();
+    }
+
+    @Test
+    void runRefusesStrayArguments() {
+        assertThat(run("run", "now")).isEqualTo(2);
+        assertThat(err()).contains("unexpected argument now");
+        assertThat(run("-x")).isEqualTo(2);
+    }
+
+    @Test
+    void viewPrintsTheClusterAsATable() {
+        assertThat(run("view", "--grpc", agent())).isZero();
+        String table = out();
+        assertThat(table)
+                .containsPattern("cluster\\s+shop")
+                .containsPattern("self\\s+web-1-7400")
+                .containsPattern("sessions\\s+42")
+                .containsPattern("bytes held\\s+3145728 \\(3\\.0 MiB\\)")
+                .containsPattern("table hash\\s+0x00000000deadbeef")
+                .containsPattern("replication\\s+enabled")
+                .containsPattern("web-1-7400 \\(self\\)\\s+READY\\s+-\\s+42\\s+10\\.0\\.0\\.1:7401\\s+0xfedcba9876543210")
+                .containsPattern("web-\"2\"\\s+JOINING\\s+1\\.3s ago\\s+40\\s+10\\.0\\.0\\.2:7401");
+        assertThat(table.indexOf("acks_received")).isLessThan(table.indexOf("frames_sent"));
+        assertThat(table).containsPattern("acks_received\\s+9").containsPattern("frames_sent\\s+100");
+        assertThat(err()).isEmpty();
+    }
+
+    @Test
+    void viewPrintsJson() {
+        assertThat(run("view", "--json", "--grpc=" + agent(), "--timeout", "5s")).isZero();
+        String json = out().strip();
+        assertThat(json).startsWith("{").endsWith("}");
+        assertBalanced(json);
+        assertThat(json)
+                .contains("\"cluster_name\": \"shop\"")
+                .contains("\"member_id\": 18364758544493064720")
+                .contains("\"node_name\": \"web-\\\"2\\\"\"")
+                .contains("\"state\": \"MEMBER_STATE_JOINING\"")
+                .contains("\"last_heard_ms_ago\": 1250")
+                .contains("\"table_hash\": 3735928559")
+                .contains("\"table_hash_hex\": \"00000000deadbeef\"")
+                .contains("\"bytes_held\": 3145728")
+                .contains("\"replication_enabled\": true")
+                .containsPattern("\"counters\": \\{\\s*\"acks_received\": 9,\\s*\"frames_sent\": 100\\s*}");
+        // Every key is snake_case.
+        assertThat(json.lines().filter(l -> l.strip().startsWith("\"")).map(l -> l.strip().split("\"")[1]))
+                .allMatch(k -> k.matches("[a-z_]+"));
+    }
+
+    @Test
+    void viewFindsTheAgentThroughTheGrpcPortSetting() {
+        assertThat(run("view", "--grpc-port", Integer.toString(server.getPort()))).isZero();
+        assertThat(out()).contains("shop");
+        outBytes.reset();
+        assertThat(run(Map.of("SESSION_AGENT_GRPC_PORT", Integer.toString(server.getPort())), "view", "--json"))
+                .isZero();
+        assertThat(out()).contains("\"cluster_name\": \"shop\"");
+    }
+
+    @Test
+    void viewReportsAnUnreachableAgentWithItsAddress() throws IOException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        assertThat(run("view", "--grpc", "127.0.0.1:" + port, "--timeout", "2s")).isEqualTo(3);
+        assertThat(err()).contains("cannot reach the agent at 127.0.0.1:" + port);
+        assertThat(out()).isEmpty();
+    }
+
+    @Test
+    void viewReportsAnAgentError() {
+        failWith.set(Status.INTERNAL.withDescription("boom"));
+        assertThat(run("view", "--grpc", agent())).isEqualTo(1);
+        assertThat(err()).contains("the agent at " + agent() + " failed: INTERNAL (boom)");
+    }
+
+    @Test
+    void viewUsageErrors() {
+        assertThat(run("view", "--grpc", "nohost")).isEqualTo(2);
+        assertThat(err()).contains("--grpc: nohost must be HOST:PORT");
+        errBytes.reset();
+        assertThat(run("view", "--timeout", "soon", "--grpc-port", "0")).isEqualTo(2);
+        assertThat(err()).contains("--timeout: soon must be a duration").contains("grpc-port is 0");
+        errBytes.reset();
+        assertThat(run("view", "--grpc")).isEqualTo(2);
+        assertThat(err()).contains("--grpc: missing value");
+        errBytes.reset();
+        assertThat(run("view", "extra")).isEqualTo(2);
+        assertThat(err()).contains("unexpected argument extra");
+    }
+
+    @Test
+    void hostPortAcceptsIpv6Brackets() {
+        assertThat(HostPort.parse("[::1]:7400")).isEqualTo(new HostPort("::1", 7400));
+        assertThat(HostPort.parse("[::1]:7400").toString()).isEqualTo("[::1]:7400");
+        assertThat(HostPort.parse("agent.local:1")).isEqualTo(new HostPort("agent.local", 1));
+    }
+
+    /** Braces and brackets outside strings must nest properly. */
+    private static void assertBalanced(String json) {
+        StringBuilder stack = new StringBuilder();
+        boolean inString = false;
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{' || c == '[') {
+                stack.append(c);
+            } else if (c == '}' || c == ']') {
+                assertThat(stack).isNotEmpty();
+                assertThat(stack.charAt(stack.length() - 1)).isEqualTo(c == '}' ? '{' : '[');
+                stack.setLength(stack.length() - 1);
+            }
+        }
+        assertThat(inString).isFalse();
+        assertThat(stack).isEmpty();
+    }
+}
