@@ -2,6 +2,7 @@ package io.sessionagent.agent.transport;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.zip.CRC32C;
 
 /**
  * Encodes and decodes the fixed binary header that starts every datagram (layout in
@@ -11,7 +12,9 @@ import java.util.Arrays;
 public final class FrameCodec {
     public static final int MAGIC = 0x5341;
     public static final int VERSION = 1;
-    public static final int HEADER_BYTES = 42;
+    public static final int HEADER_BYTES = 48;
+    /** Where the CRC sits; it covers every byte before it and the body after the header. */
+    private static final int CRC_OFFSET = 44;
 
     private final long clusterId;
     private final int maxDatagramBytes;
@@ -45,12 +48,24 @@ public final class FrameCodec {
         b.putLong(sequence);
         b.putShort((short) fragmentIndex);
         b.putShort((short) fragmentCount);
+        b.putShort((short) length);
+        b.putInt(0);
         b.put(body, offset, length);
-        return b.array();
+        byte[] out = b.array();
+        ByteBuffer.wrap(out).putInt(CRC_OFFSET, crc(out));
+        return out;
     }
 
     public byte[] encode(FrameType type, long memberId, long incarnation, byte[] body) {
         return encode(type, memberId, incarnation, 0, 0, 1, body, 0, body.length);
+    }
+
+    /** CRC32C of the datagram with the CRC field itself skipped. */
+    private static int crc(byte[] datagram) {
+        CRC32C c = new CRC32C();
+        c.update(datagram, 0, CRC_OFFSET);
+        c.update(datagram, HEADER_BYTES, datagram.length - HEADER_BYTES);
+        return (int) c.getValue();
     }
 
     public Frame decode(byte[] datagram) throws FrameException {
@@ -90,6 +105,15 @@ public final class FrameCodec {
         long sequence = b.getLong();
         int fragmentIndex = b.getShort() & 0xffff;
         int fragmentCount = b.getShort() & 0xffff;
+        int bodyLength = b.getShort() & 0xffff;
+        if (bodyLength != datagram.length - HEADER_BYTES) {
+            throw new FrameException(DropReason.MALFORMED, "body of " + (datagram.length - HEADER_BYTES)
+                    + " bytes, header says " + bodyLength);
+        }
+        int crc = b.getInt();
+        if (crc != crc(datagram)) {
+            throw new FrameException(DropReason.MALFORMED, "checksum mismatch");
+        }
         if (fragmentCount == 0 || fragmentIndex >= fragmentCount) {
             throw new FrameException(DropReason.MALFORMED, "fragment " + fragmentIndex + " of " + fragmentCount);
         }
