@@ -1,0 +1,131 @@
+package io.sessionagent.agent.process;
+
+import io.sessionagent.agent.testing.AgentProcess;
+import io.sessionagent.agent.testing.Eventually;
+import io.sessionagent.agent.testing.Networks;
+import io.sessionagent.proto.v1.ClusterView;
+import io.sessionagent.proto.v1.GetSessionResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Agents started from the packaged jar, each in its own JVM; failures are real SIGKILLs. */
+class AgentProcessIT {
+    private static final Path LOGS = Path.of("target", "process-logs");
+    private final Map<String, String> settings = Networks.loopbackCluster("process-" + System.nanoTime());
+    private final List<AgentProcess> processes = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        for (AgentProcess p : processes) {
+            p.close();
+        }
+    }
+
+    private AgentProcess start(String name) throws Exception {
+        AgentProcess p = AgentProcess.start(name, settings, LOGS);
+        processes.add(p);
+        return p;
+    }
+
+    private List<AgentProcess> startThree() throws Exception {
+        List<AgentProcess> three = List.of(start("proc-a"), start("proc-b"), start("proc-c"));
+        for (AgentProcess p : three) {
+            p.awaitReady(Duration.ofSeconds(30));
+        }
+        Eventually.await(Duration.ofSeconds(10), () -> three.stream().allMatch(p -> {
+            ClusterView v = p.viewOrNull();
+            return v != null && v.getMembersCount() == 2;
+        }), () -> "every process sees the other two");
+        return three;
+    }
+
+    @Test
+    void aWriteOnOneProcessIsOnAllAndAKilledProcessIsDroppedWithinFailureTimeout() throws Exception {
+        List<AgentProcess> three = startThree();
+        long v = three.get(0).client().put("procSession0000000000000", 0, "greeting",
+                "hello".getBytes(StandardCharsets.UTF_8));
+        for (AgentProcess p : three) {
+            Eventually.await(Duration.ofSeconds(5), () -> {
+                GetSessionResponse r = p.client().get("procSession0000000000000");
+                return r.getFound() && r.getSession().getVersion() == v;
+            }, () -> p.nodeName() + " holds the session");
+        }
+
+        AgentProcess victim = three.get(2);
+        long start = System.nanoTime();
+        victim.kill9();
+        for (AgentProcess survivor : three.subList(0, 2)) {
+            Eventually.await(Duration.ofMillis(3_500), () -> survivor.client().view().getMembersCount() == 1,
+                    () -> survivor.nodeName() + " dropped the killed process");
+        }
+        assertThat((System.nanoTime() - start) / 1_000_000).isLessThanOrEqualTo(3_500);
+        ClusterView view = three.get(0).client().view();
+        assertThat(view.getCountersMap().get("members.failed")).isEqualTo(1L);
+
+        // The survivors keep replicating to each other.
+        long v2 = three.get(1).client().put("afterKill000000000000000", 0, "k", new byte[] {7});
+        Eventually.await(Duration.ofSeconds(5), () -> three.get(0).client().get("afterKill000000000000000")
+                .getSession().getVersion() == v2, () -> "write after the kill replicated");
+    }
+
+    @Test
+    void aLateJoinerProcessGetsTenThousandSessionsThenLiveWrites() throws Exception {
+        AgentProcess a = start("proc-a");
+        AgentProcess b = start("proc-b");
+        a.awaitReady(Duration.ofSeconds(30));
+        b.awaitReady(Duration.ofSeconds(30));
+        byte[] kb = new byte[1024];
+        for (int i = 0; i < 10_000; i++) {
+            kb[0] = (byte) i;
+            a.client().put(String.format("procLate%020d", i), 0, "payload", kb);
+        }
+        Eventually.await(Duration.ofSeconds(30), () -> b.client().view().getSessionCount() == 10_000,
+                () -> "10,000 sessions on proc-b");
+        b.kill9();
+
+        long started = System.nanoTime();
+        AgentProcess c = start("proc-c");
+        c.awaitReady(Duration.ofSeconds(60));
+        long readyMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        ClusterView cv = c.client().view();
+        assertThat(cv.getSessionCount()).isEqualTo(10_000);
+        assertThat(cv.getTableHash()).isEqualTo(a.client().view().getTableHash());
+        assertThat(cv.getCountersMap().get("state_transfer.completed")).isEqualTo(1L);
+        System.out.printf("PROCESS-RESULT late joiner ready with 10,000 x 1 KB sessions %d ms after its JVM was"
+                + " started (JVM start and join-wait included)%n", readyMs);
+
+        long v = a.client().put("procAfterJoin00000000000", 0, "k", new byte[] {1});
+        Eventually.await(Duration.ofSeconds(5), () -> c.client().get("procAfterJoin00000000000").getSession()
+                .getVersion() == v, () -> "live write reaches the joiner");
+    }
+
+    @Test
+    void theViewCommandPrintsJsonForScripts() throws Exception {
+        List<AgentProcess> three = startThree();
+        Process view = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", AgentProcess.jar().toString(), "view", "--json", "--grpc",
+                "127.0.0.1:" + three.get(0).grpcPort()).redirectErrorStream(true).start();
+        String out = new String(view.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(view.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(view.exitValue()).as(out).isZero();
+        assertThat(out).contains("\"cluster_name\"", "\"proc-b\"", "\"proc-c\"", "\"MEMBER_STATE_READY\"",
+                "\"table_hash_hex\"");
+
+        Process unreachable = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", AgentProcess.jar().toString(), "view", "--grpc", "127.0.0.1:" + AgentProcess.freePort(),
+                "--timeout", "1s").redirectErrorStream(true).start();
+        String err = new String(unreachable.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(unreachable.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(unreachable.exitValue()).as(err).isEqualTo(3);
+    }
+}

@@ -1,0 +1,125 @@
+package io.sessionagent.agent.testing;
+
+import io.sessionagent.proto.v1.ClusterView;
+import io.sessionagent.proto.v1.MemberState;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** An agent started from the packaged jar as its own JVM, as an operator would run it. */
+public final class AgentProcess implements AutoCloseable {
+    private final String nodeName;
+    private final Process process;
+    private final Path log;
+    private final int grpcPort;
+    private SessionClient client;
+
+    private AgentProcess(String nodeName, Process process, Path log, int grpcPort) {
+        this.nodeName = nodeName;
+        this.process = process;
+        this.log = log;
+        this.grpcPort = grpcPort;
+    }
+
+    public static Path jar() {
+        String jar = System.getProperty("sessionagent.jar");
+        if (jar == null || !Files.isRegularFile(Path.of(jar))) {
+            throw new IllegalStateException("system property sessionagent.jar must name the packaged agent, was "
+                    + jar);
+        }
+        return Path.of(jar);
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Starts {@code java -jar session-agent.jar} with the cluster settings as flags. */
+    public static AgentProcess start(String nodeName, Map<String, String> settings, Path logDir) throws IOException {
+        int grpcPort = freePort();
+        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-jar", jar().toString()));
+        for (Map.Entry<String, String> e : settings.entrySet()) {
+            if (!e.getKey().equals("grpc-port") && !e.getKey().equals("node-name")) {
+                cmd.add("--" + e.getKey() + "=" + e.getValue());
+            }
+        }
+        cmd.add("--node-name=" + nodeName);
+        cmd.add("--grpc-port=" + grpcPort);
+        Files.createDirectories(logDir);
+        Path log = logDir.resolve(nodeName + "-" + System.nanoTime() + ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new AgentProcess(nodeName, p, log, grpcPort);
+    }
+
+    static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    public String nodeName() {
+        return nodeName;
+    }
+
+    public int grpcPort() {
+        return grpcPort;
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public synchronized SessionClient client() {
+        if (client == null) {
+            client = new SessionClient(grpcPort);
+        }
+        return client;
+    }
+
+    /** The view, or null while the agent does not answer yet. */
+    public ClusterView viewOrNull() {
+        try {
+            return client().view();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    public void awaitReady(Duration timeout) {
+        Eventually.await(timeout, () -> {
+            if (!process.isAlive()) {
+                throw new AssertionError(nodeName + " exited with " + process.exitValue() + ":\n" + logTail());
+            }
+            ClusterView v = viewOrNull();
+            return v != null && v.getSelf().getState() == MemberState.MEMBER_STATE_READY;
+        }, () -> nodeName + " ready; log:\n" + logTail());
+    }
+
+    /** SIGKILL: no leave, no flush, no shutdown hook. */
+    public void kill9() throws InterruptedException {
+        process.destroyForcibly().waitFor();
+    }
+
+    public String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (client != null) {
+            client.close();
+        }
+        process.destroyForcibly().waitFor();
+    }
+}
