@@ -11,11 +11,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The command line of {@code java -jar session-agent.jar}: {@code run} (the default), {@code view},
+ * The command line of {@code java -jar session-agent.jar}: {@code run} (the default), {@code view}, {@code get}, {@code list}, {@code put},
  * {@code --help} and {@code --version}.
  *
- * <p>Exit codes: 0 success, 1 the agent failed, 2 usage or configuration error, 3 the agent
- * could not be reached ({@code view}).
+ * <p>Exit codes: 0 success, 1 the agent failed or refused, 2 usage or configuration error, 3 the
+ * agent could not be reached, 4 no such session ({@code get}).
  */
 public final class Main {
 
@@ -23,6 +23,7 @@ public final class Main {
     static final int FAILED = 1;
     static final int USAGE = 2;
     static final int UNREACHABLE = 3;
+    static final int NOT_FOUND = 4;
 
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
@@ -53,8 +54,10 @@ public final class Main {
                 return runAgent(rest, out, err, env);
             case "view":
                 return new ViewCommand(out, err, env).run(rest);
+            case "get", "put", "list":
+                return new SessionCommand(args[0], out, err, env).run(rest);
             default:
-                err.println("session-agent: unknown command " + args[0] + " (commands: run, view; see --help)");
+                err.println("session-agent: unknown command " + args[0] + " (commands: run, view, get, list, put; see --help)");
                 return USAGE;
         }
     }

@@ -20,6 +20,12 @@ final class Usage {
                          run [--config FILE] [--NAME=VALUE ...]
                   view   Show the cluster as the local agent sees it.
                          view [--grpc HOST:PORT] [--grpc-port N] [--json] [--timeout 3s]
+                  get    Print one session the local agent holds.
+                         get ID [--grpc HOST:PORT] [--json]
+                  list   List the sessions the local agent holds, by id.
+                         list [--grpc HOST:PORT] [--limit 100] [--json]
+                  put    Write attributes of a session (text values), for smoke tests and demos.
+                         put ID NAME=VALUE ... [--remove NAME] [--sync] [--grpc HOST:PORT]
 
                 Options:
                   -h, --help       Show this help.
@@ -43,8 +49,18 @@ final class Usage {
         TextTable.print(out, "  ", rows);
         out.print("""
 
-                Exit codes: 0 success, 1 the agent failed, 2 usage or configuration error,
-                3 the agent could not be reached (view).
+                Exit codes: 0 success, 1 the agent failed or refused, 2 usage or configuration error,
+                3 the agent could not be reached, 4 no such session (get).
                 """);
+    }
+
+    /** Help of get, list and put. */
+    static String sessionCommands() {
+        return """
+                Usage: java -jar session-agent.jar get ID [--grpc HOST:PORT] [--json]
+                       java -jar session-agent.jar list [--grpc HOST:PORT] [--limit 100] [--json]
+                       java -jar session-agent.jar put ID NAME=VALUE ... [--remove NAME] [--sync] [--grpc HOST:PORT]
+                The agent is found at --grpc HOST:PORT, else at grpc-address:grpc-port of its settings.
+                put writes on top of the session's current version; --sync waits for every replica.""";
     }
 }
