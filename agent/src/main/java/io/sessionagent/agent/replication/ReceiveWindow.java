@@ -133,8 +133,9 @@ final class ReceiveWindow {
     }
 
     /**
-     * Gives up on everything below {@code seq} (the sender no longer has it) and delivers what
-     * then becomes deliverable.
+     * Gives up on the sequences below {@code seq} that never arrived (the sender no longer has
+     * them) and delivers, in order, the held frames below {@code seq} and whatever then becomes
+     * deliverable.
      *
      * @return how many sequences were skipped
      */
@@ -142,9 +143,10 @@ final class ReceiveWindow {
         if (seq <= next) {
             return 0;
         }
-        Map<Long, Frame> dropped = early.headMap(seq);
-        long skipped = (seq - next) - dropped.size();
-        dropped.clear();
+        Map<Long, Frame> held = early.headMap(seq);
+        long skipped = (seq - next) - held.size();
+        out.addAll(held.values());
+        held.clear();
         next = seq;
         highestKnown = Math.max(highestKnown, seq - 1);
         drain(out);
