@@ -226,7 +226,7 @@ class MainTest {
     void viewReportsAnAgentError() {
         failWith.set(Status.INTERNAL.withDescription("boom"));
         assertThat(run("view", "--grpc", agent())).isEqualTo(1);
-        assertThat(err()).contains("the agent at " + agent() + " failed: INTERNAL (boom)");
+        assertThat(err()).contains("the agent at " + agent() + " refused: INTERNAL (boom)");
     }
 
     @Test

@@ -109,8 +109,19 @@ class AgentProcessIT {
                 .getVersion() == v, () -> "live write reaches the joiner");
     }
 
+    private static String cli(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", AgentProcess.jar().toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return out;
+    }
+
     @Test
-    void theViewCommandPrintsJsonForScripts() throws Exception {
+    void theViewGetPutAndListCommandsWorkFromScripts() throws Exception {
         List<AgentProcess> three = startThree();
         Process view = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar", AgentProcess.jar().toString(), "view", "--json", "--grpc",
@@ -120,6 +131,13 @@ class AgentProcessIT {
         assertThat(view.exitValue()).as(out).isZero();
         assertThat(out).contains("\"cluster_name\"", "\"proc-b\"", "\"proc-c\"", "\"MEMBER_STATE_READY\"",
                 "\"table_hash_hex\"");
+
+        String put = cli("put", "cliSession00000000000000", "user=alice", "cart=3 items", "--sync", "--grpc",
+                "127.0.0.1:" + three.get(0).grpcPort());
+        assertThat(put).contains("cliSession00000000000000 version 1 replicated (2 acks)");
+        String got = cli("get", "cliSession00000000000000", "--json", "--grpc", "127.0.0.1:" + three.get(2).grpcPort());
+        assertThat(got).contains("\"version\":1", "\"utf8\":\"alice\"", "\"utf8\":\"3 items\"");
+        assertThat(cli("list", "--grpc", "127.0.0.1:" + three.get(1).grpcPort())).contains("cliSession00000000000000");
 
         Process unreachable = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar", AgentProcess.jar().toString(), "view", "--grpc", "127.0.0.1:" + AgentProcess.freePort(),

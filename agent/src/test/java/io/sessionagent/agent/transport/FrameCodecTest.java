@@ -168,8 +168,28 @@ class FrameCodecTest {
     }
 
     @Test
-    void headerWithoutBodyIsAccepted() throws Exception {
-        assertThat(codec.decode(Arrays.copyOf(valid(), FrameCodec.HEADER_BYTES)).body()).isEmpty();
+    void aFrameWithAnEmptyBodyIsAccepted() throws Exception {
+        byte[] empty = codec.encode(FrameType.LEAVE, MEMBER, INCARNATION, new byte[0]);
+        assertThat(codec.decode(empty).body()).isEmpty();
+    }
+
+    @Test
+    void aFlippedBitAnywhereFailsTheChecksum() {
+        byte[] v = valid();
+        for (int i = 6; i < v.length; i++) {
+            if (i >= 42 && i < 44) {
+                continue; // the body length field: caught by the length check instead
+            }
+            byte[] d = v.clone();
+            d[i] ^= 0x01;
+            assertThatThrownBy(() -> codec.decode(d)).as("bit flipped at " + i).isInstanceOf(FrameException.class);
+        }
+    }
+
+    @Test
+    void aFrameCutAfterItsHeaderIsMalformed() {
+        assertRejected(Arrays.copyOf(valid(), FrameCodec.HEADER_BYTES), DropReason.MALFORMED);
+        assertRejected(Arrays.copyOf(valid(), valid().length - 1), DropReason.MALFORMED);
     }
 
     @Test
