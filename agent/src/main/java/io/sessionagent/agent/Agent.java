@@ -60,16 +60,17 @@ public final class Agent implements AutoCloseable {
     private volatile boolean closed;
 
     public Agent(AgentConfig config) {
-        this(config, System::currentTimeMillis, Agent::multicast);
+        this(config, System::currentTimeMillis, null);
     }
 
     /**
-     * @param transportFactory the datagram transport; tests pass an in-process one with faults
+     * @param transportFactory the datagram transport, or null for UDP multicast as configured; tests
+     *                         pass an in-process one with faults
      */
     public Agent(AgentConfig config, LongSupplier clockMs, Function<AgentConfig, Transport> transportFactory) {
         this.config = config;
         this.clockMs = clockMs;
-        this.transportFactory = transportFactory;
+        this.transportFactory = transportFactory != null ? transportFactory : this::multicast;
         this.memberId = memberIdOf(config.nodeName());
         // A restart must raise the incarnation so that peers tell the new run from the old one.
         this.incarnation = System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
@@ -85,11 +86,11 @@ public final class Agent implements AutoCloseable {
         return Hashing.hash64("cluster:" + clusterName);
     }
 
-    private static Transport multicast(AgentConfig c) {
+    private Transport multicast(AgentConfig c) {
         try {
             return new MulticastTransport(c.multicastGroup(), c.multicastPort(), c.multicastInterface(),
-                    c.multicastTtl(), (int) Math.min(Integer.MAX_VALUE, c.socketReceiveBuffer()), () -> {
-                    });
+                    c.multicastTtl(), (int) Math.min(Integer.MAX_VALUE, c.socketReceiveBuffer()),
+                    () -> counters.increment(Counter.SEND_ERRORS));
         } catch (SocketException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }

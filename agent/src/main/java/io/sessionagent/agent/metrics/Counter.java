@@ -48,7 +48,6 @@ public enum Counter {
     MEMBERS_LEFT("members.left", "Members that left in order"),
     SESSIONS_EXPIRED("sessions.expired", "Sessions expired by inactivity"),
     LIMIT_REJECTIONS("limits.rejected", "Local writes refused by a size or count limit"),
-    REPLICA_LIMIT_OVERRUNS("limits.replica_overruns", "Replicated writes accepted beyond a local limit (limits differ between members)"),
     GRPC_INVALID_ARGUMENT("grpc.invalid_argument", "SessionService calls refused as invalid"),
     WRITE_CONFLICTS("writes.stale_base", "Local writes refused because their base version was stale");
 
