@@ -327,8 +327,9 @@ public final class SessionTable {
     /** Live sessions with ids after {@code afterId}, ordered by id, at most {@code limit}. */
     public List<SessionSummary> listAfter(String afterId, int limit) {
         List<StoredSession> page = new ArrayList<>();
+        long now = clockMs.getAsLong();
         for (StoredSession s : entries.values()) {
-            if (!s.invalidated && s.id.compareTo(afterId) > 0) {
+            if (!s.invalidated && s.id.compareTo(afterId) > 0 && !isDead(s, now)) {
                 page.add(s);
             }
         }

@@ -1,0 +1,191 @@
+package io.sessionagent.agent.cluster;
+
+import com.google.protobuf.ByteString;
+import io.grpc.stub.StreamObserver;
+import io.sessionagent.agent.Agent;
+import io.sessionagent.agent.metrics.Counter;
+import io.sessionagent.agent.testing.Eventually;
+import io.sessionagent.agent.testing.SessionClient;
+import io.sessionagent.agent.testing.TestCluster;
+import io.sessionagent.proto.v1.Attribute;
+import io.sessionagent.proto.v1.Durability;
+import io.sessionagent.proto.v1.SessionChange;
+import io.sessionagent.proto.v1.SessionRecord;
+import io.sessionagent.proto.v1.SessionServiceGrpc;
+import io.sessionagent.proto.v1.WriteOutcome;
+import io.sessionagent.proto.v1.WriteRequest;
+import io.sessionagent.proto.v1.WriteResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Behaviours of the replication protocol on a real loopback multicast group. */
+class ReplicationBehaviourTest {
+    private final TestCluster cluster = new TestCluster("behaviour-" + System.nanoTime());
+
+    @AfterEach
+    void tearDown() {
+        cluster.close();
+    }
+
+    private Agent ready(Agent a) throws Exception {
+        a.replicator().ready().get(10, TimeUnit.SECONDS);
+        return a;
+    }
+
+    private static WriteRequest write(long correlation, String id, int size) {
+        long now = System.currentTimeMillis();
+        return WriteRequest.newBuilder().setCorrelationId(correlation).setChange(SessionChange.newBuilder()
+                .setId(id).setCreationTimeMs(now).setAccessTimeMs(now).setMaxInactiveSeconds(600)
+                .addSet(Attribute.newBuilder().setName("v").setValue(ByteString.copyFrom(new byte[size])))).build();
+    }
+
+    @Test
+    void aStreamOfSmallWritesIsAnsweredInOrderAndBatchedIntoFewerDatagrams() throws Exception {
+        Agent a = ready(cluster.start("node-a"));
+        Agent b = ready(cluster.start("node-b"));
+        SessionServiceGrpc.SessionServiceStub async = SessionServiceGrpc.newStub(cluster.client(a).channel());
+        List<WriteResponse> responses = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        StreamObserver<WriteRequest> requests = async.writeStream(new StreamObserver<>() {
+            @Override
+            public void onNext(WriteResponse r) {
+                responses.add(r);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                done.complete(null);
+            }
+        });
+        for (int i = 0; i < 2_000; i++) {
+            requests.onNext(write(i, String.format("stream%018d", i), 100));
+        }
+        requests.onNext(write(2_000, "bad.id", 1));
+        requests.onCompleted();
+        done.get(30, TimeUnit.SECONDS);
+
+        assertThat(responses).hasSize(2_001);
+        for (int i = 0; i < 2_000; i++) {
+            assertThat(responses.get(i).getCorrelationId()).isEqualTo(i);
+            assertThat(responses.get(i).getOutcome()).isEqualTo(WriteOutcome.WRITE_OUTCOME_APPLIED);
+        }
+        assertThat(responses.get(2_000).getOutcome()).isEqualTo(WriteOutcome.WRITE_OUTCOME_REFUSED);
+        assertThat(responses.get(2_000).getErrorMessage()).contains("route suffix");
+        Eventually.await(Duration.ofSeconds(10), () -> b.table().liveCount() == 2_000, () -> "2,000 on node-b");
+        // About 10 deltas of 100 bytes fit one 1400-byte datagram.
+        assertThat(a.counter(Counter.BATCHES_SENT)).isLessThan(a.counter(Counter.DELTAS_SENT));
+    }
+
+    @Test
+    void aSessionLargerThanADatagramTravelsInFragments() throws Exception {
+        Agent a = ready(cluster.start("node-a"));
+        Agent b = ready(cluster.start("node-b"));
+        WriteResponse r = cluster.client(a).stub().writeDelta(write(1, "bigSession0000000000000", 200_000));
+        Eventually.await(Duration.ofSeconds(5), () -> b.table().get("bigSession0000000000000").isPresent(),
+                () -> "200 KB session on node-b");
+        assertThat(b.table().get("bigSession0000000000000").orElseThrow().getAttributes(0).getValue().size())
+                .isEqualTo(200_000);
+        assertThat(a.counter(Counter.FRAGMENTED_BATCHES_SENT)).isEqualTo(1);
+        assertThat(r.getVersion()).isEqualTo(1);
+    }
+
+    @Test
+    void syncWritesWaitForOneOrAllAndTimeOutInsteadOfHanging() throws Exception {
+        Agent a = ready(cluster.start("node-a"));
+        Agent b = ready(cluster.start("node-b"));
+        Agent c = ready(cluster.start("node-c"));
+        Eventually.await(Duration.ofSeconds(5), () -> a.replicator().readyMembers().size() == 2, () -> "view of 3");
+        SessionClient client = cluster.client(a);
+        WriteResponse one = client.write("syncOne0000000000000000", 0, "k", new byte[] {1},
+                Durability.DURABILITY_SYNC_ONE);
+        assertThat(one.getOutcome()).isEqualTo(WriteOutcome.WRITE_OUTCOME_REPLICATED);
+        assertThat(one.getAcks()).isGreaterThanOrEqualTo(1);
+
+        cluster.transport(c).cut();
+        long start = System.nanoTime();
+        WriteResponse all = client.stub().writeDelta(WriteRequest.newBuilder()
+                .setDurability(Durability.DURABILITY_SYNC_ALL).setSyncTimeoutMs(300)
+                .setChange(write(0, "syncAll0000000000000000", 10).getChange()).build());
+        long waitedMs = (System.nanoTime() - start) / 1_000_000;
+        assertThat(all.getOutcome()).isEqualTo(WriteOutcome.WRITE_OUTCOME_SYNC_TIMEOUT);
+        assertThat(all.getAcks()).isEqualTo(1);
+        assertThat(waitedMs).isLessThan(3_000);
+        assertThat(a.counter(Counter.SYNC_TIMEOUTS)).isEqualTo(1);
+        assertThat(b.table().get("syncAll0000000000000000")).isPresent();
+    }
+
+    @Test
+    void aSyncWriteWithNoOtherMemberAnswersAtOnce() throws Exception {
+        Agent a = ready(cluster.start("alone"));
+        WriteResponse r = cluster.client(a).write("lonely00000000000000000", 0, "k", new byte[] {1},
+                Durability.DURABILITY_SYNC_ALL);
+        assertThat(r.getOutcome()).isEqualTo(WriteOutcome.WRITE_OUTCOME_NO_REPLICAS);
+    }
+
+    @Test
+    void aNodeRestartedUnderTheSameNameIsRecognisedAndGetsTheTableAgain() throws Exception {
+        Agent a = ready(cluster.start("node-a"));
+        Agent b = ready(cluster.start("node-b"));
+        for (int i = 0; i < 100; i++) {
+            cluster.client(a).put(String.format("restart%016d", i), 0, "k", new byte[] {(byte) i});
+        }
+        Eventually.await(Duration.ofSeconds(5), () -> b.table().liveCount() == 100, () -> "100 on node-b");
+        // A crash and a restart quicker than the failure timeout: only the incarnation tells them apart.
+        cluster.transport(b).cut();
+        cluster.stop(b);
+        Agent b2 = ready(cluster.start("node-b"));
+        assertThat(b2.table().liveCount()).isEqualTo(100);
+        Eventually.await(Duration.ofSeconds(5), () -> a.replicator().view().members().stream()
+                .anyMatch(m -> m.nodeName().equals("node-b") && m.incarnation() != b.replicator().hashCode()),
+                () -> "node-a sees node-b");
+        long v = cluster.client(a).put("afterRestart00000000000", 0, "k", new byte[] {1});
+        Eventually.await(Duration.ofSeconds(5), () -> b2.table().get("afterRestart00000000000")
+                .map(SessionRecord::getVersion).orElse(0L) == v, () -> "live writes reach the restarted node");
+    }
+
+    @Test
+    void whenTheRetransmitBufferNoLongerHoldsAGapTheReceiverRepairsByAntiEntropy() throws Exception {
+        Map<String, String> small = Map.of("retransmit-buffer-frames", "16", "retransmit-buffer-bytes", "64KiB");
+        Agent a = ready(cluster.start("node-a", small));
+        Agent b = ready(cluster.start("node-b", small));
+        // node-b hears nothing while node-a sends far more than its buffer holds.
+        cluster.transport(b).cut();
+        for (int i = 0; i < 300; i++) {
+            cluster.client(a).put(String.format("gone%019d", i), 0, "k", new byte[500]);
+        }
+        cluster.transport(b).heal();
+        Eventually.await(Duration.ofSeconds(15), () -> b.table().liveCount() == 300
+                && b.table().tableHash() == a.table().tableHash(), () -> "node-b repaired: "
+                + b.table().liveCount() + " " + b.counters().snapshotByName());
+        assertThat(a.counter(Counter.GONE_SENT) + b.counter(Counter.ANTI_ENTROPY_RUNS)).isPositive();
+    }
+
+    @Test
+    void withReplicationOffAnAgentServesOnlyItsOwnNode() throws Exception {
+        Agent a = ready(cluster.start("node-a", Map.of("replication-enabled", "false")));
+        Agent b = ready(cluster.start("node-b"));
+        cluster.client(a).put("private0000000000000000", 0, "k", new byte[] {1});
+        cluster.client(b).put("shared00000000000000000", 0, "k", new byte[] {1});
+        // Heartbeats still flow, so both see each other; no data crosses.
+        Eventually.await(Duration.ofSeconds(5), () -> b.replicator().view().members().size() == 1,
+                () -> "node-b sees node-a");
+        Thread.sleep(500);
+        assertThat(b.table().get("private0000000000000000")).isEmpty();
+        assertThat(a.table().get("shared00000000000000000")).isEmpty();
+        assertThat(cluster.client(a).view().getReplicationEnabled()).isFalse();
+    }
+}
