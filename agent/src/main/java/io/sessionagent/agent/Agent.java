@@ -39,8 +39,11 @@ import java.util.function.LongSupplier;
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
-    /** Room above the largest session for the rest of a gRPC message. */
-    private static final int MESSAGE_SLACK_BYTES = 64 * 1024;
+    /**
+     * Room above the largest session for the rest of a gRPC message: a peer's record chunk holds
+     * up to 1 MiB of records plus one more record.
+     */
+    private static final int MESSAGE_SLACK_BYTES = (1 << 20) + 64 * 1024;
 
     private final AgentConfig config;
     private final LongSupplier clockMs;
@@ -211,11 +214,14 @@ public final class Agent implements AutoCloseable {
         }
         closed = true;
         log.info("agent {} leaving the cluster", config.nodeName());
-        if (replicator != null) {
-            replicator.close();
-        }
+        // New calls are refused first; calls in flight (sync writes waiting for acks) finish
+        // while the protocol still runs; only then is the leave announced.
         if (sessionServer != null) {
             sessionServer.shutdown();
+            awaitServer(sessionServer);
+        }
+        if (replicator != null) {
+            replicator.close();
         }
         if (transport != null) {
             transport.close();
@@ -223,7 +229,6 @@ public final class Agent implements AutoCloseable {
         if (peerServer != null) {
             peerServer.shutdown();
         }
-        awaitServer(sessionServer);
         awaitServer(peerServer);
         if (loop != null) {
             loop.shutdownNow();

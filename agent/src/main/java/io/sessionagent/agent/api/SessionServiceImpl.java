@@ -177,6 +177,12 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
         }
         GetSessionResponse.Builder b = GetSessionResponse.newBuilder();
         table.get(request.getId()).ifPresent(r -> b.setFound(true).setSession(r));
+        if (!b.getFound() && replicator.state() == MemberState.MEMBER_STATE_JOINING) {
+            // Not found may only mean "not transferred yet": a failover must not start afresh.
+            out.onError(Status.UNAVAILABLE.withDescription("the agent is still receiving the cluster's sessions;"
+                    + " retry shortly").asRuntimeException());
+            return;
+        }
         out.onNext(b.build());
         out.onCompleted();
     }

@@ -16,6 +16,7 @@ public final class Member {
     private long sessionCount;
     private long highestSent;
     private boolean replicationEnabled = true;
+    private long tableHash;
 
     Member(long id, long incarnation, long nowMs) {
         this.id = id;
@@ -59,6 +60,11 @@ public final class Member {
         return replicationEnabled;
     }
 
+    /** The table hash the member announced last: equal to ours means nothing to pull. */
+    public long tableHash() {
+        return tableHash;
+    }
+
     public boolean isReady() {
         return state == MemberState.MEMBER_STATE_READY;
     }
@@ -68,7 +74,8 @@ public final class Member {
     }
 
     void update(String nodeName, String peerAddress, MemberState state, long sessionCount, long highestSent,
-                boolean replicationEnabled) {
+                boolean replicationEnabled, long tableHash) {
+        this.tableHash = tableHash;
         this.nodeName = nodeName;
         this.peerAddress = peerAddress;
         this.state = state;

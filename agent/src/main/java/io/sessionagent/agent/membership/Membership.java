@@ -69,7 +69,7 @@ public final class Membership {
         }
         m.heard(nowMs);
         m.update(hb.getNodeName(), hb.getPeerAddress(), hb.getState(), hb.getSessionCount(), hb.getHighestSent(),
-                hb.getReplicationEnabled());
+                hb.getReplicationEnabled(), hb.getTableHash());
         if (change == MembershipChange.JOINED || change == MembershipChange.RESTARTED) {
             viewId++;
         }

@@ -17,7 +17,8 @@ final class AntiEntropy {
     private static final int MIN_BUCKETS = 16;
     private static final int MAX_BUCKETS = 65_536;
     private static final int ENTRIES_PER_BUCKET = 32;
-    private static final int BUCKETS_PER_CALL = 4_096;
+    /** About 32 entries a bucket: a call's answer stays near 1.5 MB, well inside the message limit. */
+    private static final int BUCKETS_PER_CALL = 1_024;
     private static final int IDS_PER_FETCH = 1_000;
 
     private final SessionTable table;
@@ -39,9 +40,13 @@ final class AntiEntropy {
         return b < wanted && b < MAX_BUCKETS ? b << 1 : b;
     }
 
-    /** @return the number of records taken */
-    long pullFrom(String address) {
-        int buckets = bucketsFor(table.liveCount() + table.tombstoneCount());
+    /**
+     * @param peerCount the peer's table size as it last announced it: the buckets are sized for
+     *                  the larger table, so that a bucket of either side lists few entries
+     * @return the number of records taken
+     */
+    long pullFrom(String address, long peerCount) {
+        int buckets = bucketsFor(Math.max(peerCount, table.liveCount() + table.tombstoneCount()));
         List<Long> remote = peers.digest(address, buckets, timeoutMs);
         long[] local = table.digest(buckets);
         List<Integer> differing = new ArrayList<>();

@@ -63,8 +63,11 @@ import java.util.function.LongSupplier;
 public final class Replicator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Replicator.class);
     private static final int MAX_NAK_RANGES = 64;
+    /** Bytes of one encoded SeqRange at most (two 10-byte varints, tags and length). */
+    private static final int NAK_RANGE_BYTES = 24;
     private static final int MAX_RETRANSMITS_PER_NAK = 1024;
     private static final int REPAIR_BATCH = 500;
+    private static final int MAX_JOIN_BUFFER = 100_000;
     private static final long PEER_CALL_TIMEOUT_MS = 30_000;
 
     private final ReplicationSettings s;
@@ -91,6 +94,7 @@ public final class Replicator implements AutoCloseable {
     // Receiving side.
     private final Map<Long, Stream> streams = new HashMap<>();
     private final List<DataBatch> joinBuffer = new ArrayList<>();
+    private boolean joinBufferOverflowed;
     private final Map<Long, Set<String>> repairs = new HashMap<>();
     private final Set<Long> repairsInFlight = new HashSet<>();
     private final Set<Long> antiEntropyInFlight = new HashSet<>();
@@ -105,6 +109,7 @@ public final class Replicator implements AutoCloseable {
     private long transferSource;
 
     private long lastHeartbeatMs;
+    private int heartbeatRotation;
     private long lastTouchFlushMs;
     private long lastExpiryMs;
     private long lastAntiEntropyMs;
@@ -237,7 +242,7 @@ public final class Replicator implements AutoCloseable {
                 case HEARTBEAT -> onHeartbeat(f, Heartbeat.parseFrom(f.body()), now);
                 case LEAVE -> onLeave(f);
                 case DATA -> onData(f, now);
-                case NAK -> onNak(Nak.parseFrom(f.body()));
+                case NAK -> onNak(f.memberId(), Nak.parseFrom(f.body()));
                 case GONE -> onGone(f, Gone.parseFrom(f.body()));
                 case ACK -> onAck(f, Ack.parseFrom(f.body()));
             }
@@ -255,6 +260,7 @@ public final class Replicator implements AutoCloseable {
         Stream st = streamFor(f.memberId(), f.incarnation(), hb.getHighestSent() + 1);
         if (st != null) {
             st.window.noteHighestSent(hb.getHighestSent(), now);
+            skipGone(f.memberId(), st, hb.getLowestRetained());
         }
         for (ReceiveDigest d : hb.getReceivedList()) {
             if (d.getMemberId() == s.selfId() && d.getIncarnation() == s.incarnation()) {
@@ -313,7 +319,7 @@ public final class Replicator implements AutoCloseable {
         List<Frame> deliverable = new ArrayList<>();
         ReceiveWindow.Offer offer = st.window.offer(f, now, deliverable);
         switch (offer) {
-            case DUPLICATE -> counters.increment(Counter.DELTAS_DUPLICATE);
+            case DUPLICATE -> counters.increment(Counter.FRAMES_DUPLICATE);
             case WINDOW_FULL -> counters.increment(Counter.FRAMES_DROPPED_WINDOW_FULL);
             case BUFFERED -> {
                 if (st.window.buffered() == 1) {
@@ -342,7 +348,12 @@ public final class Replicator implements AutoCloseable {
             }
             ackWanted |= batch.getAckRequested();
             if (state == MemberState.MEMBER_STATE_JOINING) {
-                joinBuffer.add(batch);
+                if (joinBuffer.size() < MAX_JOIN_BUFFER) {
+                    joinBuffer.add(batch);
+                } else {
+                    // What does not fit is pulled from every member once the join is done.
+                    joinBufferOverflowed = true;
+                }
             } else if (replicationEnabled) {
                 apply(sender, batch);
             }
@@ -377,7 +388,7 @@ public final class Replicator implements AutoCloseable {
         }
     }
 
-    private void onNak(Nak nak) {
+    private void onNak(long requester, Nak nak) {
         if (nak.getTargetMember() != s.selfId() || nak.getTargetIncarnation() != s.incarnation()) {
             return;
         }
@@ -386,10 +397,12 @@ public final class Replicator implements AutoCloseable {
         boolean gone = false;
         for (SeqRange r : nak.getMissingList()) {
             long to = Math.min(r.getTo(), sent.highestSent());
-            for (long seq = Math.max(1, r.getFrom()); seq <= to && budget > 0; seq++) {
+            if (r.getFrom() < sent.lowestRetained() && r.getFrom() <= to) {
+                gone = true;
+            }
+            for (long seq = Math.max(r.getFrom(), sent.lowestRetained()); seq <= to && budget > 0; seq++) {
                 byte[] raw = sent.get(seq);
                 if (raw == null) {
-                    gone = true;
                     continue;
                 }
                 transport.send(raw);
@@ -400,25 +413,34 @@ public final class Replicator implements AutoCloseable {
         }
         if (gone) {
             // Every receiver that misses the same range skips it; it is multicast for that reason.
-            sendControl(FrameType.GONE, Gone.newBuilder().setLowestRetained(sent.lowestRetained()).build()
-                    .toByteArray());
+            sendControl(FrameType.GONE, Gone.newBuilder().setRequester(requester).setLowestRetained(
+                    sent.lowestRetained()).build().toByteArray());
             counters.increment(Counter.GONE_SENT);
         }
     }
 
     private void onGone(Frame f, Gone gone) {
         Stream st = streams.get(f.memberId());
-        if (st == null || st.incarnation != f.incarnation() || st.window.deliveredThrough() + 1 >= gone
-                .getLowestRetained()) {
+        if (st != null && st.incarnation == f.incarnation()) {
+            skipGone(f.memberId(), st, gone.getLowestRetained());
+        }
+    }
+
+    /**
+     * The sender no longer holds anything below {@code lowestRetained}: stop waiting for it,
+     * deliver what follows, and repair the skipped part by anti-entropy with that sender.
+     */
+    private void skipGone(long sender, Stream st, long lowestRetained) {
+        if (st.window.deliveredThrough() + 1 >= lowestRetained) {
             return;
         }
         List<Frame> deliverable = new ArrayList<>();
-        long skipped = st.window.skipTo(gone.getLowestRetained(), deliverable);
+        long skipped = st.window.skipTo(lowestRetained, deliverable);
         counters.add(Counter.GAPS_UNRECOVERABLE, skipped);
         log.info("{} sequences from {} are gone from its buffer; repairing by anti-entropy", skipped,
-                Long.toHexString(f.memberId()));
-        deliver(f.memberId(), st, deliverable);
-        Member m = membership.get(f.memberId());
+                Long.toHexString(sender));
+        deliver(sender, st, deliverable);
+        Member m = membership.get(sender);
         if (m != null) {
             requestAntiEntropy(m);
         }
@@ -436,7 +458,8 @@ public final class Replicator implements AutoCloseable {
 
     private void flush() {
         flushScheduled.set(false);
-        int budget = codec.maxBodyBytes();
+        // Two bytes stay free for the ack_requested flag.
+        int budget = codec.maxBodyBytes() - 2;
         DataBatch.Builder batch = DataBatch.newBuilder();
         int size = 0;
         Outgoing o;
@@ -473,7 +496,14 @@ public final class Replicator implements AutoCloseable {
         int chunk = codec.maxBodyBytes();
         List<int[]> ranges = Fragments.ranges(payload.length, chunk);
         if (ranges.size() > Fragments.MAX_FRAGMENTS) {
-            log.error("dropping a batch of {} bytes: more than {} fragments", payload.length, Fragments.MAX_FRAGMENTS);
+            // Only a session far above any sane max-session-bytes gets here; peers repair it by
+            // fetching the record, which has no datagram limit.
+            log.error("batch of {} bytes needs more than {} fragments; left to repair", payload.length,
+                    Fragments.MAX_FRAGMENTS);
+            for (SyncWaiter w : unsentWaiters) {
+                w.complete(0, true, false);
+            }
+            unsentWaiters.clear();
             return;
         }
         for (int i = 0; i < ranges.size(); i++) {
@@ -500,6 +530,11 @@ public final class Replicator implements AutoCloseable {
     }
 
     private void sendControl(FrameType type, byte[] body) {
+        if (body.length > codec.maxBodyBytes()) {
+            // Callers size their bodies to fit; this guards the protocol thread against a bug there.
+            log.error("{} of {} bytes does not fit max-datagram-bytes; not sent", type, body.length);
+            return;
+        }
         transport.send(codec.encode(type, s.selfId(), s.incarnation(), body));
         counters.increment(Counter.FRAMES_SENT);
     }
@@ -514,10 +549,21 @@ public final class Replicator implements AutoCloseable {
                 .setSessionCount(table.liveCount())
                 .setTableHash(table.tableHash())
                 .setReplicationEnabled(replicationEnabled);
-        for (Map.Entry<Long, Stream> e : streams.entrySet()) {
-            hb.addReceived(ReceiveDigest.newBuilder().setMemberId(e.getKey())
+        // In a cluster too large for every digest to fit one datagram, successive heartbeats carry
+        // successive slices, so each sender still hears from every receiver.
+        List<Map.Entry<Long, Stream>> all = new ArrayList<>(streams.entrySet());
+        int budget = codec.maxBodyBytes() - hb.build().getSerializedSize();
+        for (int i = 0; i < all.size(); i++) {
+            Map.Entry<Long, Stream> e = all.get((heartbeatRotation + i) % all.size());
+            ReceiveDigest d = ReceiveDigest.newBuilder().setMemberId(e.getKey())
                     .setIncarnation(e.getValue().incarnation)
-                    .setDeliveredThrough(e.getValue().window.deliveredThrough()));
+                    .setDeliveredThrough(e.getValue().window.deliveredThrough()).build();
+            budget -= d.getSerializedSize() + 2;
+            if (budget < 0) {
+                heartbeatRotation += i;
+                break;
+            }
+            hb.addReceived(d);
         }
         sendControl(FrameType.HEARTBEAT, hb.build().toByteArray());
         lastHeartbeatMs = now;
@@ -554,7 +600,9 @@ public final class Replicator implements AutoCloseable {
             }
             if (s.antiEntropyIntervalMs() > 0 && now - lastAntiEntropyMs >= s.antiEntropyIntervalMs()) {
                 lastAntiEntropyMs = now;
-                membership.members().stream().filter(Member::isReady).forEach(this::requestAntiEntropy);
+                long mine = table.tableHash();
+                membership.members().stream().filter(m -> m.isReady() && m.tableHash() != mine)
+                        .forEach(this::requestAntiEntropy);
             }
             startRepairs();
         } catch (RuntimeException e) {
@@ -562,18 +610,23 @@ public final class Replicator implements AutoCloseable {
         }
     }
 
+    /** A member left the view: its stream and acks go; repairs it owed are routed to another member. */
     private void forget(Member m) {
         streams.remove(m.id());
         ackedThrough.remove(m.id());
-        repairs.remove(m.id());
         completeWaiters(clockMs.getAsLong());
+        if (!m.peerAddress().isEmpty()) {
+            String address = m.peerAddress();
+            peerIo.execute(() -> peers.forget(address));
+        }
     }
 
     private void sendNaks(long now) {
         for (Map.Entry<Long, Stream> e : streams.entrySet()) {
             ReceiveWindow w = e.getValue().window;
             if (w.nakDue(now, s.tickMs(), s.nakIntervalMs())) {
-                List<SeqRange> missing = w.missing(MAX_NAK_RANGES);
+                List<SeqRange> missing = w.missing(Math.min(MAX_NAK_RANGES,
+                        (codec.maxBodyBytes() - 2 * NAK_RANGE_BYTES) / NAK_RANGE_BYTES));
                 if (missing.isEmpty()) {
                     continue;
                 }
@@ -671,7 +724,6 @@ public final class Replicator implements AutoCloseable {
 
     private void startTransfer(Member source) {
         transferRunning = true;
-        transferSource = source.id();
         transferTried.add(source.id());
         String address = source.peerAddress();
         String name = source.nodeName();
@@ -684,7 +736,7 @@ public final class Replicator implements AutoCloseable {
                     table.merge(r);
                     bytes[0] += r.getSerializedSize();
                 });
-                loop.execute(() -> transferDone(n, bytes[0], started));
+                loop.execute(() -> transferDone(source.id(), n, bytes[0], started));
             } catch (RuntimeException e) {
                 log.warn("state transfer from {} failed: {}", name, e.toString());
                 loop.execute(() -> transferRunning = false);
@@ -692,8 +744,9 @@ public final class Replicator implements AutoCloseable {
         });
     }
 
-    private void transferDone(long records, long bytes, long startedMs) {
+    private void transferDone(long sourceId, long records, long bytes, long startedMs) {
         transferRunning = false;
+        transferSource = sourceId;
         if (state != MemberState.MEMBER_STATE_JOINING) {
             return;
         }
@@ -706,9 +759,11 @@ public final class Replicator implements AutoCloseable {
     }
 
     private void becomeReady(long now) {
-        for (DataBatch b : joinBuffer) {
-            // The sender is only needed to route repairs; the delta's writer serves for that.
-            apply(0, b);
+        if (replicationEnabled) {
+            for (DataBatch b : joinBuffer) {
+                // The sender is only needed to route repairs; the delta's writer serves for that.
+                apply(0, b);
+            }
         }
         joinBuffer.clear();
         state = MemberState.MEMBER_STATE_READY;
@@ -716,7 +771,7 @@ public final class Replicator implements AutoCloseable {
         ready.complete(null);
         // Writes in flight while the snapshot was cut may have reached neither it nor this agent.
         for (Member m : membership.members()) {
-            if (m.isReady() && m.id() != transferSource) {
+            if (m.isReady() && (m.id() != transferSource || joinBufferOverflowed)) {
                 requestAntiEntropy(m);
             }
         }
@@ -731,9 +786,10 @@ public final class Replicator implements AutoCloseable {
         }
         long id = m.id();
         String address = m.peerAddress();
+        long peerCount = m.sessionCount();
         peerIo.execute(() -> {
             try {
-                antiEntropy.pullFrom(address);
+                antiEntropy.pullFrom(address, peerCount);
             } catch (RuntimeException e) {
                 counters.increment(Counter.ANTI_ENTROPY_FAILURES);
                 log.warn("anti-entropy with {} failed: {}", address, e.toString());

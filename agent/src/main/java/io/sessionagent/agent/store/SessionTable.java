@@ -64,8 +64,15 @@ public final class SessionTable {
         String id = change.getId();
         Object[] failure = new Object[1];
         long[] newVersion = new long[1];
+        long now = clockMs.getAsLong();
         entries.compute(id, (k, cur) -> {
             long curVersion = cur == null ? 0 : cur.version;
+            if (cur != null && !cur.invalidated && isDead(cur, now)) {
+                // Reviving it here could lose to a replica's older copy by the conflict rule.
+                failure[0] = new StaleBaseException("session " + id + " expired at version " + curVersion,
+                        curVersion);
+                return cur;
+            }
             if (cur != null && cur.invalidated) {
                 failure[0] = new StaleBaseException("session " + id + " was invalidated at version " + curVersion,
                         curVersion);
