@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -34,6 +35,8 @@ final class Netns implements AutoCloseable {
     private final List<String> nodes = new ArrayList<>();
     private final List<String> created = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
+    /** Deletes the namespaces should the test JVM be stopped (e.g. a fork timeout) before close(). */
+    private final Thread shutdownHook = new Thread(this::close, "netns-teardown");
     private boolean closed;
 
     private Netns(String suffix) {
@@ -44,6 +47,7 @@ final class Netns implements AutoCloseable {
     /** Builds the switch and {@code count} nodes; on any failure what was built is removed. */
     static Netns create(int count) {
         Netns net = new Netns(randomSuffix());
+        Runtime.getRuntime().addShutdownHook(net.shutdownHook);
         try {
             net.createSwitch();
             for (int i = 1; i <= count; i++) {
@@ -178,6 +182,13 @@ final class Netns implements AutoCloseable {
             return;
         }
         closed = true;
+        if (Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException alreadyShuttingDown) {
+                // The hook is queued to run; close() is idempotent, so it will find nothing to do.
+            }
+        }
         for (Process p : processes) {
             p.destroyForcibly();
         }
@@ -191,7 +202,7 @@ final class Netns implements AutoCloseable {
         List<String> failures = new ArrayList<>();
         // Nodes first: their veth ends go with them, then the bridge goes with the switch.
         List<String> order = new ArrayList<>(created);
-        java.util.Collections.reverse(order);
+        Collections.reverse(order);
         for (String ns : order) {
             killLeftovers(ns);
             try {
@@ -262,15 +273,18 @@ final class Netns implements AutoCloseable {
 
     /** Runs a command to completion; fails with its output when it fails or hangs. */
     static String run(List<String> command) {
+        Path output = null;
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            // Output goes to a file so that a hung command cannot block a read past the timeout.
+            output = Files.createTempFile("netns-cmd", ".out");
+            Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(output.toFile()).start();
             p.getOutputStream().close();
-            byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
                 throw new IllegalStateException("timed out: " + String.join(" ", command));
             }
-            String text = new String(out, StandardCharsets.UTF_8);
+            String text = Files.readString(output, StandardCharsets.UTF_8);
             if (p.exitValue() != 0) {
                 throw new IllegalStateException(String.join(" ", command) + " exited with " + p.exitValue()
                         + ": " + text.trim());
@@ -281,6 +295,10 @@ final class Netns implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted: " + String.join(" ", command), e);
+        } finally {
+            if (output != null) {
+                output.toFile().delete();
+            }
         }
     }
 

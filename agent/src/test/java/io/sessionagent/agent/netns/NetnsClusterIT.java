@@ -13,6 +13,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
+import java.io.File;
 import java.io.Writer;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -156,7 +158,7 @@ class NetnsClusterIT {
         Client node3 = client(3);
         String contested = "contested";
         assertThat(node1.call("put " + contested + " 0 node1").get("version")).isEqualTo("1");
-        awaitAll(c -> c.call("get " + contested).get("version").equals("1"), Duration.ofSeconds(10),
+        awaitAll(c -> "1".equals(c.call("get " + contested).get("version")), Duration.ofSeconds(10),
                 "every agent holds " + contested + " at version 1");
 
         net.setLink(3, false);
@@ -267,7 +269,7 @@ class NetnsClusterIT {
         await(() -> clients.stream().allMatch(condition), timeout, what);
     }
 
-    private static void await(java.util.function.BooleanSupplier condition, Duration timeout, String what) {
+    private static void await(BooleanSupplier condition, Duration timeout, String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -295,7 +297,7 @@ class NetnsClusterIT {
     private static String clientClassPath() {
         try {
             Path testClasses = Path.of(NetnsClient.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            return testClasses + java.io.File.pathSeparator + jar;
+            return testClasses + File.pathSeparator + jar;
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
