@@ -1,0 +1,145 @@
+package io.sessionagent.agent.netns;
+
+import io.grpc.StatusRuntimeException;
+import io.sessionagent.agent.testing.SessionClient;
+import io.sessionagent.proto.v1.ClusterView;
+import io.sessionagent.proto.v1.ClusterViewRequest;
+import io.sessionagent.proto.v1.Durability;
+import io.sessionagent.proto.v1.GetSessionResponse;
+import io.sessionagent.proto.v1.Member;
+import io.sessionagent.proto.v1.SessionRecord;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A line-oriented client of one agent, run inside the agent's network namespace because the test
+ * JVM (in the root namespace) cannot reach 127.0.0.1 there. One process serves the whole test,
+ * so each probe costs a gRPC call rather than a JVM start.
+ *
+ * <p>Each line on stdin is one command; the answer is exactly one line on stdout, {@code ok ...}
+ * with space-separated {@code key=value} pairs, or {@code error <message>}:
+ * <pre>
+ *   view                          count hash self node state members c.&lt;counter&gt;...
+ *   get ID                        found version writer value
+ *   put ID BASE VALUE             version            (attribute "v" = VALUE)
+ *   write PREFIX COUNT THREADS    writes failed last_ack_ms elapsed_ms   (1 KiB each, async)
+ * </pre>
+ */
+public final class NetnsClient {
+    static final int VALUE_BYTES = 1024;
+    static final String ATTRIBUTE = "v";
+
+    private final SessionClient client;
+
+    private NetnsClient(SessionClient client) {
+        this.client = client;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String target = args.length > 0 ? args[0] : "127.0.0.1:7400";
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        try (SessionClient client = new SessionClient(target)) {
+            NetnsClient self = new NetnsClient(client);
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (!line.isBlank()) {
+                    out.println(self.answer(line.trim().split("\\s+")));
+                }
+            }
+        }
+    }
+
+    private String answer(String[] cmd) {
+        try {
+            return "ok " + switch (cmd[0]) {
+                case "view" -> view();
+                case "get" -> get(cmd[1]);
+                case "put" -> "version=" + client.put(cmd[1], Long.parseLong(cmd[2]), ATTRIBUTE,
+                        cmd[3].getBytes(StandardCharsets.UTF_8));
+                case "write" -> write(cmd[1], Integer.parseInt(cmd[2]), Integer.parseInt(cmd[3]));
+                default -> throw new IllegalArgumentException("unknown command " + cmd[0]);
+            };
+        } catch (Exception e) {
+            return "error " + String.valueOf(e).replace('\n', ' ');
+        }
+    }
+
+    private String view() {
+        // Waiting for readiness lets the first probe ride out the agent's start-up.
+        ClusterView v = client.stub().withWaitForReady().getClusterView(ClusterViewRequest.getDefaultInstance());
+        List<String> members = new ArrayList<>();
+        for (Member m : v.getMembersList()) {
+            members.add(m.getNodeName());
+        }
+        StringBuilder sb = new StringBuilder()
+                .append("count=").append(Long.toUnsignedString(v.getSessionCount()))
+                .append(" hash=").append(Long.toUnsignedString(v.getTableHash()))
+                .append(" self=").append(Long.toUnsignedString(v.getSelf().getMemberId()))
+                .append(" node=").append(v.getSelf().getNodeName())
+                .append(" state=").append(v.getSelf().getState().name())
+                .append(" members=").append(String.join(",", members.stream().sorted().toList()));
+        for (Map.Entry<String, Long> c : new TreeMap<>(v.getCountersMap()).entrySet()) {
+            sb.append(" c.").append(c.getKey()).append('=').append(Long.toUnsignedString(c.getValue()));
+        }
+        return sb.toString();
+    }
+
+    private String get(String id) {
+        GetSessionResponse r = client.get(id);
+        if (!r.getFound()) {
+            return "found=false";
+        }
+        SessionRecord s = r.getSession();
+        String value = s.getAttributesList().stream().filter(a -> a.getName().equals(ATTRIBUTE))
+                .map(a -> a.getValue().toStringUtf8()).findFirst().orElse("");
+        return "found=true version=" + Long.toUnsignedString(s.getVersion())
+                + " writer=" + Long.toUnsignedString(s.getWriter()) + " value=" + value;
+    }
+
+    /** {@code count} new sessions PREFIX-00000..., spread over {@code threads} callers. */
+    private String write(String prefix, int count, int threads) throws Exception {
+        AtomicLong lastAck = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        long start = System.nanoTime();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> parts = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int first = t;
+                parts.add(pool.submit(() -> {
+                    byte[] value = new byte[VALUE_BYTES];
+                    for (int i = first; i < count; i += threads) {
+                        ThreadLocalRandom.current().nextBytes(value);
+                        try {
+                            client.write(String.format("%s-%06d", prefix, i), 0, ATTRIBUTE, value,
+                                    Durability.DURABILITY_ASYNC);
+                            lastAck.accumulateAndGet(System.currentTimeMillis(), Math::max);
+                        } catch (StatusRuntimeException e) {
+                            failed.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            for (Future<?> f : parts) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return "writes=" + (count - failed.get()) + " failed=" + failed.get() + " last_ack_ms=" + lastAck.get()
+                + " elapsed_ms=" + (System.nanoTime() - start) / 1_000_000;
+    }
+}
