@@ -15,6 +15,7 @@ public enum Counter {
     FRAMES_DROPPED_DUPLICATE_MEMBER("frames.dropped.duplicate_member", "Datagrams dropped: another process uses this node's name"),
     FRAMES_DROPPED_WINDOW_FULL("frames.dropped.window_full", "Datagrams dropped: the receive window for their sender was full"),
     FRAMES_DUPLICATE("frames.duplicate", "Data datagrams received more than once (retransmissions and duplicates)"),
+    FRAMES_DROPPED_OVERLOAD("frames.dropped.overload", "Datagrams dropped: the protocol thread was too far behind"),
     SEND_ERRORS("send.errors", "Datagrams the socket refused to send"),
     DELTAS_SENT("deltas.sent", "Session deltas handed to the group for the first time"),
     DELTAS_RECEIVED("deltas.received", "Session deltas delivered in order from other members"),

@@ -49,6 +49,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -68,6 +69,7 @@ public final class Replicator implements AutoCloseable {
     private static final int MAX_RETRANSMITS_PER_NAK = 1024;
     private static final int REPAIR_BATCH = 500;
     private static final int MAX_JOIN_BUFFER = 100_000;
+    private static final int MAX_INBOUND_QUEUE = 50_000;
     private static final long PEER_CALL_TIMEOUT_MS = 30_000;
 
     private final ReplicationSettings s;
@@ -85,6 +87,7 @@ public final class Replicator implements AutoCloseable {
     // Sending side.
     private final ConcurrentLinkedQueue<Outgoing> outgoing = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
+    private final AtomicInteger inbound = new AtomicInteger();
     private final ConcurrentHashMap<String, Long> pendingTouches = new ConcurrentHashMap<>();
     private final RetransmitBuffer sent;
     private final Map<Long, Long> ackedThrough = new HashMap<>();
@@ -210,7 +213,17 @@ public final class Replicator implements AutoCloseable {
             }
             return;
         }
-        loop.execute(() -> onFrame(f));
+        if (inbound.incrementAndGet() > MAX_INBOUND_QUEUE) {
+            // The protocol thread is behind by more than any burst the windows could absorb; what is
+            // dropped here is repaired like any loss, and the memory stays bounded under a flood.
+            inbound.decrementAndGet();
+            counters.increment(Counter.FRAMES_DROPPED_OVERLOAD);
+            return;
+        }
+        loop.execute(() -> {
+            inbound.decrementAndGet();
+            onFrame(f);
+        });
     }
 
     private void countDrop(DropReason reason) {
