@@ -131,6 +131,19 @@ class LoopbackClusterTest {
     }
 
     @Test
+    void twoProcessesWithOneNodeNameAreReportedAndKeptApart() throws Exception {
+        Agent first = cluster.start("same-name");
+        Agent second = cluster.start("same-name");
+        first.replicator().ready().get(10, TimeUnit.SECONDS);
+        second.replicator().ready().get(10, TimeUnit.SECONDS);
+        Eventually.await(Duration.ofSeconds(5), () -> first.counter(Counter.FRAMES_DROPPED_DUPLICATE_MEMBER) > 0
+                && second.counter(Counter.FRAMES_DROPPED_DUPLICATE_MEMBER) > 0, () -> "both notice the clash");
+        // Neither takes the other for a member: a clash must not look like a healthy cluster.
+        assertThat(first.replicator().view().members()).isEmpty();
+        assertThat(second.replicator().view().members()).isEmpty();
+    }
+
+    @Test
     void twoAgentsStartedAtTheSameMomentBothComeUp() throws Exception {
         Agent[] started = new Agent[2];
         Thread t = new Thread(() -> {
