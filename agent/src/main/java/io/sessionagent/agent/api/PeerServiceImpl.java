@@ -110,15 +110,22 @@ public final class PeerServiceImpl extends PeerServiceGrpc.PeerServiceImplBase {
         pump.run();
     }
 
+    private static boolean validBuckets(int buckets, StreamObserver<?> out) {
+        if (buckets < 1 || buckets > 65_536 || Integer.bitCount(buckets) != 1) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("buckets must be a power of two in 1..65536, not "
+                    + buckets).asRuntimeException());
+            return false;
+        }
+        return true;
+    }
+
     @Override
     public void getDigest(DigestRequest request, StreamObserver<DigestResponse> out) {
         if (!admitted(request.getCaller(), out)) {
             return;
         }
         int buckets = request.getBuckets();
-        if (buckets < 1 || buckets > 65_536 || Integer.bitCount(buckets) != 1) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription("buckets must be a power of two in 1..65536, not "
-                    + buckets).asRuntimeException());
+        if (!validBuckets(buckets, out)) {
             return;
         }
         DigestResponse.Builder b = DigestResponse.newBuilder();
@@ -135,9 +142,7 @@ public final class PeerServiceImpl extends PeerServiceGrpc.PeerServiceImplBase {
             return;
         }
         int buckets = request.getBuckets();
-        if (buckets < 1 || buckets > 65_536 || Integer.bitCount(buckets) != 1) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription("buckets must be a power of two in 1..65536, not "
-                    + buckets).asRuntimeException());
+        if (!validBuckets(buckets, out)) {
             return;
         }
         out.onNext(BucketEntriesResponse.newBuilder()
