@@ -88,7 +88,7 @@ public final class PeerServiceImpl extends PeerServiceGrpc.PeerServiceImplBase {
                         SessionRecord r = table.getForPeer(ids.next()).orElse(null);
                         if (r != null) {
                             chunk.addRecords(r);
-                            bytes += r.getSerializedSize();
+                            bytes += r.getSerializedSize() + 5; // with its tag and length
                         }
                     }
                     if (chunk.getRecordsCount() > 0) {
