@@ -97,6 +97,7 @@ public final class Replicator implements AutoCloseable {
     // Receiving side.
     private final Map<Long, Stream> streams = new HashMap<>();
     private final List<DataBatch> joinBuffer = new ArrayList<>();
+    /** Something was lost while joining: at READY, anti-entropy runs with the transfer source too. */
     private boolean joinBufferOverflowed;
     private final Map<Long, Set<String>> repairs = new HashMap<>();
     private final Set<Long> repairsInFlight = new HashSet<>();
@@ -453,6 +454,10 @@ public final class Replicator implements AutoCloseable {
         log.info("{} sequences from {} are gone from its buffer; repairing by anti-entropy", skipped,
                 Long.toHexString(sender));
         deliver(sender, st, deliverable);
+        if (state == MemberState.MEMBER_STATE_JOINING) {
+            // Anti-entropy waits for READY; then it must include every member, the source too.
+            joinBufferOverflowed = true;
+        }
         Member m = membership.get(sender);
         if (m != null) {
             requestAntiEntropy(m);
@@ -825,7 +830,8 @@ public final class Replicator implements AutoCloseable {
             }
             Member source = membership.get(writer);
             if (source == null || source.peerAddress().isEmpty()) {
-                source = membership.members().stream().filter(Member::isReady).findFirst().orElse(null);
+                source = membership.members().stream().filter(m -> m.isReady() && !m.peerAddress().isEmpty())
+                        .findFirst().orElse(null);
             }
             if (source == null) {
                 it.remove();
