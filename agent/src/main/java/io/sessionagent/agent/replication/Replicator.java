@@ -98,7 +98,7 @@ public final class Replicator implements AutoCloseable {
     private final Map<Long, Stream> streams = new HashMap<>();
     private final List<DataBatch> joinBuffer = new ArrayList<>();
     /** Something was lost while joining: at READY, anti-entropy runs with the transfer source too. */
-    private boolean joinBufferOverflowed;
+    private boolean joinLostData;
     private final Map<Long, Set<String>> repairs = new HashMap<>();
     private final Set<Long> repairsInFlight = new HashSet<>();
     private final Set<Long> antiEntropyInFlight = new HashSet<>();
@@ -366,7 +366,7 @@ public final class Replicator implements AutoCloseable {
                     joinBuffer.add(batch);
                 } else {
                     // What does not fit is pulled from every member once the join is done.
-                    joinBufferOverflowed = true;
+                    joinLostData = true;
                 }
             } else if (replicationEnabled) {
                 apply(sender, batch);
@@ -456,7 +456,7 @@ public final class Replicator implements AutoCloseable {
         deliver(sender, st, deliverable);
         if (state == MemberState.MEMBER_STATE_JOINING) {
             // Anti-entropy waits for READY; then it must include every member, the source too.
-            joinBufferOverflowed = true;
+            joinLostData = true;
         }
         Member m = membership.get(sender);
         if (m != null) {
@@ -789,7 +789,7 @@ public final class Replicator implements AutoCloseable {
         ready.complete(null);
         // Writes in flight while the snapshot was cut may have reached neither it nor this agent.
         for (Member m : membership.members()) {
-            if (m.isReady() && (m.id() != transferSource || joinBufferOverflowed)) {
+            if (m.isReady() && (m.id() != transferSource || joinLostData)) {
                 requestAntiEntropy(m);
             }
         }
