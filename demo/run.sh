@@ -6,7 +6,7 @@
 #   ./demo/run.sh --keep    leave the surviving agent running afterwards (stop it with Ctrl-C)
 #
 # Everything stays on the loopback interface. Ports and group can be moved with
-# DEMO_GRPC_A, DEMO_GRPC_B, DEMO_PEER_A, DEMO_PEER_B, DEMO_GROUP, DEMO_PORT.
+# DEMO_GRPC_A, DEMO_GRPC_B, DEMO_PEER_A, DEMO_PEER_B, DEMO_METRICS_A, DEMO_METRICS_B, DEMO_GROUP, DEMO_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,7 @@ fi
 
 grpc_a=${DEMO_GRPC_A:-7400}; peer_a=${DEMO_PEER_A:-7401}
 grpc_b=${DEMO_GRPC_B:-7410}; peer_b=${DEMO_PEER_B:-7411}
+metrics_a=${DEMO_METRICS_A:-7402}; metrics_b=${DEMO_METRICS_B:-7412}
 group=${DEMO_GROUP:-239.255.27.1}; port=${DEMO_PORT:-45588}
 run=demo/run; mkdir -p "$run"
 pids=()
@@ -30,12 +31,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_agent() { # name grpc peer
+start_agent() { # name grpc peer metrics
   java -Xmx256m -jar "$jar" --cluster-name=demo --node-name="$1" \
     --multicast-group="$group" --multicast-port="$port" --multicast-interface=lo --multicast-ttl=0 \
-    --grpc-port="$2" --peer-address=127.0.0.1 --peer-port="$3" >"$run/$1.log" 2>&1 &
+    --grpc-port="$2" --peer-address=127.0.0.1 --peer-port="$3" --metrics-port="$4" >"$run/$1.log" 2>&1 &
   pids+=($!)
-  echo "   $1: pid $!, SessionService 127.0.0.1:$2, log $run/$1.log"
+  echo "   $1: pid $!, SessionService 127.0.0.1:$2, metrics http://127.0.0.1:$4/metrics, log $run/$1.log"
 }
 
 cli() { java -jar "$jar" "$@"; }
@@ -53,8 +54,8 @@ await_ready() { # grpc
 }
 
 echo "== starting two agents on the loopback interface (group $group:$port)"
-start_agent node-a "$grpc_a" "$peer_a"
-start_agent node-b "$grpc_b" "$peer_b"
+start_agent node-a "$grpc_a" "$peer_a" "$metrics_a"
+start_agent node-b "$grpc_b" "$peer_b" "$metrics_b"
 await_ready "$grpc_a"
 await_ready "$grpc_b"
 cli view --grpc "127.0.0.1:$grpc_a"

@@ -2,11 +2,22 @@ package io.sessionagent.agent;
 
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sessionagent.agent.api.DrainGate;
+import io.sessionagent.agent.api.HealthReporter;
 import io.sessionagent.agent.api.PeerServiceImpl;
 import io.sessionagent.agent.api.SessionServiceImpl;
 import io.sessionagent.agent.config.AgentConfig;
+import io.sessionagent.agent.metrics.AgentGauges;
 import io.sessionagent.agent.metrics.Counter;
+import io.sessionagent.agent.metrics.CounterMeters;
 import io.sessionagent.agent.metrics.Counters;
+import io.sessionagent.agent.metrics.GrpcMetricsInterceptor;
+import io.sessionagent.agent.metrics.Histograms;
+import io.sessionagent.agent.metrics.MetricsEndpoints;
+import io.sessionagent.agent.metrics.OperatorHttpServer;
+import io.sessionagent.agent.metrics.PrometheusUnits;
 import io.sessionagent.agent.replication.PeerClients;
 import io.sessionagent.agent.replication.ReplicationSettings;
 import io.sessionagent.agent.replication.Replicator;
@@ -16,9 +27,11 @@ import io.sessionagent.agent.store.SessionTable;
 import io.sessionagent.agent.transport.FrameCodec;
 import io.sessionagent.agent.transport.MulticastTransport;
 import io.sessionagent.agent.transport.Transport;
+import io.sessionagent.proto.v1.SessionServiceGrpc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -44,12 +57,18 @@ public final class Agent implements AutoCloseable {
      * up to 1 MiB of records plus one more record.
      */
     private static final int MESSAGE_SLACK_BYTES = (1 << 20) + 64 * 1024;
+    /** How long a drain or a stop lets SessionService calls in flight finish before the leave. */
+    private static final long IN_FLIGHT_GRACE_MS = 2_000;
 
     private final AgentConfig config;
     private final LongSupplier clockMs;
     private final Function<AgentConfig, Transport> transportFactory;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final Counters counters = new Counters();
+    /** This agent's meters; one registry per agent, so agents in one JVM never mix. */
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final HealthReporter health = new HealthReporter();
+    private final DrainGate drainGate = new DrainGate(SessionServiceGrpc.SERVICE_NAME);
     private final long memberId;
     private final long incarnation;
     private SessionTable table;
@@ -60,7 +79,9 @@ public final class Agent implements AutoCloseable {
     private Server sessionServer;
     private ScheduledExecutorService loop;
     private ExecutorService peerIo;
+    private OperatorHttpServer operator;
     private volatile boolean closed;
+    private volatile boolean drained;
 
     public Agent(AgentConfig config) {
         this(config, System::currentTimeMillis, null);
@@ -77,6 +98,8 @@ public final class Agent implements AutoCloseable {
         this.memberId = memberIdOf(config.nodeName());
         // A restart must raise the incarnation so that peers tell the new run from the old one.
         this.incarnation = System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
+        // Before any meter exists: the convention names each meter as it is registered.
+        registry.config().namingConvention(new PrometheusUnits());
     }
 
     /** The member id of a node name: stable across restarts, so a restart is recognised as one. */
@@ -106,9 +129,14 @@ public final class Agent implements AutoCloseable {
         int maxMessage = (int) Math.min(Integer.MAX_VALUE - MESSAGE_SLACK_BYTES, Math.max(config.maxSessionBytes(),
                 4 << 20)) + MESSAGE_SLACK_BYTES;
 
+        CounterMeters.bind(counters, registry);
+        Histograms histograms = new Histograms(registry);
+        GrpcMetricsInterceptor grpcMetrics = new GrpcMetricsInterceptor(registry);
+
         String peerHost = config.peerAddress().orElseGet(() -> interfaceAddress(config.multicastInterface()));
         peerServer = NettyServerBuilder.forAddress(new InetSocketAddress(peerHost, config.peerPort()))
                 .addService(new PeerServiceImpl(table, counters, config.clusterName()))
+                .intercept(grpcMetrics)
                 .maxInboundMessageSize(maxMessage)
                 .build()
                 .start();
@@ -127,23 +155,42 @@ public final class Agent implements AutoCloseable {
                 config.receiveBufferFrames(), config.antiEntropyInterval().toMillis(),
                 config.accessFlushInterval().toMillis(), config.expiryScanInterval().toMillis(),
                 config.syncTimeout().toMillis(), config.replicationEnabled()),
-                codec, transport, table, peers, counters, clockMs, loop, peerIo);
+                codec, transport, table, peers, counters, histograms, clockMs, loop, peerIo);
         transport.start(replicator::onDatagram);
         replicator.start();
 
         SessionServiceImpl.Identity self = new SessionServiceImpl.Identity(config.clusterName(), config.nodeName(),
                 memberId, incarnation, peerAddress);
+        SessionServiceImpl sessions = new SessionServiceImpl(table, replicator, counters, clockMs,
+                config.syncTimeout().toMillis(), self);
+        // The last interceptor added runs first: calls the drain gate refuses are timed too.
         sessionServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcAddress(), config.grpcPort()))
-                .addService(new SessionServiceImpl(table, replicator, counters, clockMs,
-                        config.syncTimeout().toMillis(), self))
+                .addService(sessions)
+                .addService(health.service())
+                .intercept(drainGate)
+                .intercept(grpcMetrics)
                 .maxInboundMessageSize(maxMessage)
                 .build()
                 .start();
-        log.info("agent {} (member {}) of cluster '{}': SessionService on {}, PeerService on {}", config.nodeName(),
-                Long.toHexString(memberId), config.clusterName(), hostPort(config.grpcAddress(), grpcPort()),
-                peerAddress);
-        replicator.ready().thenRun(() -> log.info("agent {} is ready: {} sessions held", config.nodeName(),
-                table.liveCount()));
+
+        operator = new OperatorHttpServer();
+        new MetricsEndpoints(registry, new AgentGauges(registry, replicator, table, memberId), replicator::state)
+                .addTo(operator);
+        new AdminEndpoints(this, sessions).addTo(operator);
+        try {
+            operator.start(config.metricsAddress(), config.metricsPort());
+        } catch (IOException e) {
+            throw new IOException("cannot serve metrics on " + hostPort(config.metricsAddress(), config.metricsPort())
+                    + " (metrics-address, metrics-port): " + e.getMessage(), e);
+        }
+        log.info("agent {} (member {}) of cluster '{}': SessionService on {}, PeerService on {}, metrics and admin"
+                        + " on {}", config.nodeName(), Long.toHexString(memberId), config.clusterName(),
+                hostPort(config.grpcAddress(), grpcPort()), peerAddress, hostPort(config.metricsAddress(),
+                        metricsPort()));
+        replicator.ready().thenRun(() -> {
+            health.ready();
+            log.info("agent {} is ready: {} sessions held", config.nodeName(), table.liveCount());
+        });
     }
 
     private static String interfaceAddress(String name) {
@@ -182,6 +229,16 @@ public final class Agent implements AutoCloseable {
         return peerServer.getPort();
     }
 
+    /** Port of /metrics, /health, /ready and the admin endpoints. */
+    public int metricsPort() {
+        return operator.port();
+    }
+
+    /** This agent's meters, as /metrics shows them. */
+    public PrometheusMeterRegistry meterRegistry() {
+        return registry;
+    }
+
     public long memberId() {
         return memberId;
     }
@@ -206,6 +263,36 @@ public final class Agent implements AutoCloseable {
         terminated.await();
     }
 
+    /**
+     * Leaves the cluster but keeps the process: SessionService calls are refused with
+     * UNAVAILABLE, calls in flight finish (for up to 2 s), queued changes are sent, the leave is
+     * announced, readiness and gRPC health report not serving. /metrics, /health and the admin
+     * view keep answering until the agent is stopped, which the operator does after stopping the
+     * app server that used it.
+     *
+     * @return false when the agent had drained or stopped already
+     */
+    public synchronized boolean drain() throws InterruptedException {
+        if (closed || drained) {
+            return false;
+        }
+        drained = true;
+        log.info("agent {} draining: refusing new calls, then leaving the cluster", config.nodeName());
+        health.leaving();
+        drainGate.close();
+        if (!drainGate.awaitIdle(IN_FLIGHT_GRACE_MS)) {
+            log.warn("calls still open after {} ms; leaving anyway", IN_FLIGHT_GRACE_MS);
+        }
+        replicator.close();
+        log.info("agent {} drained: left the cluster; stop the app server, then this agent", config.nodeName());
+        return true;
+    }
+
+    /** True once {@link #drain} ran. */
+    public boolean drained() {
+        return drained;
+    }
+
     /** Leaves the cluster in order, then stops serving. Safe to call more than once. */
     @Override
     public synchronized void close() {
@@ -214,6 +301,7 @@ public final class Agent implements AutoCloseable {
         }
         closed = true;
         log.info("agent {} leaving the cluster", config.nodeName());
+        health.leaving();
         // New calls are refused first; calls in flight (sync writes waiting for acks) finish
         // while the protocol still runs; only then is the leave announced.
         if (sessionServer != null) {
@@ -230,6 +318,9 @@ public final class Agent implements AutoCloseable {
             peerServer.shutdown();
         }
         awaitServer(peerServer);
+        if (operator != null) {
+            operator.close();
+        }
         if (loop != null) {
             loop.shutdownNow();
         }

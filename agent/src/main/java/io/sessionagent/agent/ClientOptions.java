@@ -11,19 +11,39 @@ import java.util.Map;
 
 /**
  * The options shared by the commands that talk to a running agent ({@code view}, {@code get},
- * {@code put}, {@code list}): where the agent is, JSON or text, the timeout. Everything else is
- * handed to the config loader, so that the agent's own settings locate it.
+ * {@code put}, {@code list} over gRPC; {@code replication}, {@code drain} over the admin HTTP
+ * port): where the agent is, JSON or text, the timeout. Everything else is handed to the config
+ * loader, so that the agent's own settings locate it.
  */
 final class ClientOptions {
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(3);
+
+    /** Which of the agent's ports a command talks to, and the flag and settings that locate it. */
+    enum Port {
+        GRPC("--grpc", "grpc-port"),
+        ADMIN("--admin", "metrics-port");
+
+        final String flag;
+        final String portSetting;
+
+        Port(String flag, String portSetting) {
+            this.flag = flag;
+            this.portSetting = portSetting;
+        }
+    }
 
     HostPort target;
     List<String> positional = new ArrayList<>();
     boolean json;
     boolean help;
     Duration timeout = DEFAULT_TIMEOUT;
+    boolean timeoutGiven;
 
     static ClientOptions parse(String[] args, Map<String, String> env) {
+        return parse(args, env, Port.GRPC);
+    }
+
+    static ClientOptions parse(String[] args, Map<String, String> env, Port port) {
         ClientOptions o = new ClientOptions();
         List<String> problems = new ArrayList<>();
         List<String> settings = new ArrayList<>();
@@ -31,7 +51,7 @@ final class ClientOptions {
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
-            boolean takesValue = name.equals("--grpc") || name.equals("--timeout");
+            boolean takesValue = name.equals(port.flag) || name.equals("--timeout");
             String value = null;
             if (takesValue) {
                 if (!name.equals(arg)) {
@@ -46,9 +66,17 @@ final class ClientOptions {
             switch (name) {
                 case "-h", "--help" -> o.help = true;
                 case "--json" -> o.json = true;
-                case "--grpc" -> grpc = value;
-                case "--timeout" -> o.timeout = timeout(value, problems);
-                default -> settings.add(arg);
+                case "--timeout" -> {
+                    o.timeout = timeout(value, problems);
+                    o.timeoutGiven = true;
+                }
+                default -> {
+                    if (name.equals(port.flag)) {
+                        grpc = value;
+                    } else {
+                        settings.add(arg);
+                    }
+                }
             }
         }
         if (o.help) {
@@ -66,14 +94,16 @@ final class ClientOptions {
             try {
                 o.target = HostPort.parse(grpc);
             } catch (IllegalArgumentException e) {
-                problems.add("--grpc: " + grpc + " " + e.getMessage());
+                problems.add(port.flag + ": " + grpc + " " + e.getMessage());
             }
         } else if (config != null) {
-            if (config.grpcPort() == 0) {
-                problems.add("grpc-port is 0 (any free port), so the agent's port is not known:"
-                        + " pass --grpc HOST:PORT with the port the agent logged");
+            int p = port == Port.GRPC ? config.grpcPort() : config.metricsPort();
+            String address = port == Port.GRPC ? config.grpcAddress() : config.metricsAddress();
+            if (p == 0) {
+                problems.add(port.portSetting + " is 0 (any free port), so the agent's port is not known:"
+                        + " pass " + port.flag + " HOST:PORT with the port the agent logged");
             } else {
-                o.target = new HostPort(connectable(config.grpcAddress()), config.grpcPort());
+                o.target = new HostPort(connectable(address), p);
             }
         }
         if (!problems.isEmpty()) {

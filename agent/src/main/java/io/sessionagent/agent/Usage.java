@@ -26,6 +26,14 @@ final class Usage {
                          list [--grpc HOST:PORT] [--limit 100] [--json]
                   put    Write attributes of a session (text values), for smoke tests and demos.
                          put ID NAME=VALUE ... [--remove NAME] [--sync] [--grpc HOST:PORT]
+                  replication  Switch replication of the local agent off or on (on resynchronises).
+                         replication on|off [--admin HOST:PORT]
+                  drain  Leave the cluster in order and refuse calls; the agent runs on until stopped.
+                         drain [--admin HOST:PORT]
+
+                view, get, list and put find the agent at grpc-address:grpc-port of its settings;
+                replication and drain at metrics-address:metrics-port, which also serves /metrics,
+                /health and /ready.
 
                 Options:
                   -h, --help       Show this help.

@@ -112,7 +112,7 @@ class MainTest {
         for (Setting<?> s : Settings.all()) {
             assertThat(help).contains(s.name()).contains(s.description());
         }
-        assertThat(help).contains("run", "view", "--config FILE", "SESSION_AGENT_CONFIG", "SESSION_AGENT_<NAME>",
+        assertThat(help).contains("run", "view", "replication on|off", "drain [--admin HOST:PORT]", "--config FILE", "SESSION_AGENT_CONFIG", "SESSION_AGENT_<NAME>",
                 "YAML", "239.255.27.1", "45588", "<hostname>-<grpc-port>");
         assertThat(err()).isEmpty();
     }
@@ -249,6 +249,95 @@ class MainTest {
         assertThat(HostPort.parse("[::1]:7400")).isEqualTo(new HostPort("::1", 7400));
         assertThat(HostPort.parse("[::1]:7400").toString()).isEqualTo("[::1]:7400");
         assertThat(HostPort.parse("agent.local:1")).isEqualTo(new HostPort("agent.local", 1));
+    }
+
+    /** A stand-in for the agent's admin port: records each request and answers as told. */
+    private static final class FakeAdmin implements AutoCloseable {
+        final com.sun.net.httpserver.HttpServer http;
+        final java.util.List<String> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
+        volatile int status = 200;
+        volatile String body = "done";
+
+        FakeAdmin() throws IOException {
+            http = com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            http.createContext("/", ex -> {
+                requests.add(ex.getRequestMethod() + " " + ex.getRequestURI());
+                byte[] b = body.getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(status, b.length);
+                ex.getResponseBody().write(b);
+                ex.close();
+            });
+            http.start();
+        }
+
+        String address() {
+            return "127.0.0.1:" + http.getAddress().getPort();
+        }
+
+        @Override
+        public void close() {
+            http.stop(0);
+        }
+    }
+
+    @Test
+    void replicationOffAndOnAndDrainPostToTheAdminEndpoints() throws IOException {
+        try (FakeAdmin admin = new FakeAdmin()) {
+            admin.body = "replication off: this agent now serves its own node only";
+            assertThat(run("replication", "off", "--admin", admin.address())).isZero();
+            assertThat(out()).isEqualTo(admin.body + System.lineSeparator());
+            assertThat(run("replication", "on", "--admin=" + admin.address())).isZero();
+            assertThat(run("drain", "--admin", admin.address())).isZero();
+            assertThat(admin.requests).containsExactly("POST /admin/replication?enabled=false",
+                    "POST /admin/replication?enabled=true", "POST /admin/drain");
+            assertThat(err()).isEmpty();
+        }
+    }
+
+    @Test
+    void adminCommandsFindTheAgentThroughTheMetricsPortSetting() throws IOException {
+        try (FakeAdmin admin = new FakeAdmin()) {
+            int port = admin.http.getAddress().getPort();
+            assertThat(run("drain", "--metrics-port", Integer.toString(port))).isZero();
+            assertThat(run(Map.of("SESSION_AGENT_METRICS_PORT", Integer.toString(port)), "replication", "off"))
+                    .isZero();
+            assertThat(admin.requests).containsExactly("POST /admin/drain", "POST /admin/replication?enabled=false");
+        }
+    }
+
+    @Test
+    void anAdminRefusalIsReportedWithTheAgentsMessage() throws IOException {
+        try (FakeAdmin admin = new FakeAdmin()) {
+            admin.status = 409;
+            admin.body = "this agent has left the cluster (drained); restart it to rejoin";
+            assertThat(run("replication", "on", "--admin", admin.address())).isEqualTo(1);
+            assertThat(err()).contains("the agent at " + admin.address() + " refused: 409 (this agent has left");
+        }
+    }
+
+    @Test
+    void adminCommandUsageErrorsAndAnUnreachableAgent() throws IOException {
+        assertThat(run("replication")).isEqualTo(2);
+        assertThat(err()).contains("say on or off");
+        errBytes.reset();
+        assertThat(run("replication", "maybe", "--admin", "127.0.0.1:1")).isEqualTo(2);
+        assertThat(err()).contains("(got maybe)");
+        errBytes.reset();
+        assertThat(run("drain", "now", "--admin", "127.0.0.1:1")).isEqualTo(2);
+        assertThat(err()).contains("unexpected argument now");
+        errBytes.reset();
+        assertThat(run("drain", "--metrics-port", "0")).isEqualTo(2);
+        assertThat(err()).contains("metrics-port is 0").contains("--admin HOST:PORT");
+        errBytes.reset();
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        assertThat(run("drain", "--admin", "127.0.0.1:" + port, "--timeout", "2s")).isEqualTo(3);
+        assertThat(err()).contains("cannot reach the agent's admin endpoint at 127.0.0.1:" + port);
+        outBytes.reset();
+        assertThat(run("replication", "--help")).isZero();
+        assertThat(out()).contains("replication on|off", "drain [--admin HOST:PORT]");
     }
 
     /** Braces and brackets outside strings must nest properly. */

@@ -240,13 +240,24 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
 
     @Override
     public void getClusterView(ClusterViewRequest request, StreamObserver<ClusterView> out) {
-        View view;
+        ClusterView view;
         try {
-            view = replicator.view();
+            view = clusterView();
         } catch (IllegalStateException e) {
             out.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
             return;
         }
+        out.onNext(view);
+        out.onCompleted();
+    }
+
+    /**
+     * The cluster as this agent sees it, as the CLI's {@code view} and the admin endpoint show it.
+     *
+     * @throws IllegalStateException when the protocol thread does not answer
+     */
+    public ClusterView clusterView() {
+        View view = replicator.view();
         ClusterView.Builder b = ClusterView.newBuilder()
                 .setClusterName(self.clusterName())
                 .setSelf(Member.newBuilder()
@@ -272,8 +283,7 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
                     .setLastHeardMsAgo(m.lastHeardMsAgo())
                     .setSessionCount(m.sessionCount()));
         }
-        out.onNext(b.build());
-        out.onCompleted();
+        return b.build();
     }
 
     private <T> boolean check(Runnable validation, StreamObserver<T> out) {

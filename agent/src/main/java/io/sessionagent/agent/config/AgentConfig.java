@@ -193,6 +193,14 @@ public final class AgentConfig {
         return get(Settings.GRPC_PORT);
     }
 
+    public String metricsAddress() {
+        return get(Settings.METRICS_ADDRESS);
+    }
+
+    public int metricsPort() {
+        return get(Settings.METRICS_PORT);
+    }
+
     /**
      * The configured peer address, an IP literal; empty when unset, in which case the caller uses
      * the first IPv4 address of {@link #multicastInterface()}.

@@ -64,6 +64,14 @@ public final class Settings {
     public static final Setting<Integer> PEER_PORT = integer("peer-port", 0, 65535, "7401",
             "Port of the PeerService (0 = any free port).");
 
+    public static final Setting<String> METRICS_ADDRESS = new Setting<>("metrics-address",
+            "IP address", "127.0.0.1", "127.0.0.1",
+            "Address of the HTTP port with /metrics, /health, /ready and the admin endpoints.",
+            Values.ipLiteral(), Function.identity());
+
+    public static final Setting<Integer> METRICS_PORT = integer("metrics-port", 0, 65535, "7402",
+            "Port of /metrics, /health, /ready and the admin endpoints (0 = any free port).");
+
     public static final Setting<Duration> HEARTBEAT_INTERVAL = duration("heartbeat-interval", "500ms",
             "How often this agent announces itself to the group.");
 
@@ -136,6 +144,8 @@ public final class Settings {
             GRPC_PORT,
             PEER_ADDRESS,
             PEER_PORT,
+            METRICS_ADDRESS,
+            METRICS_PORT,
             HEARTBEAT_INTERVAL,
             FAILURE_TIMEOUT,
             JOIN_WAIT,

@@ -6,64 +6,71 @@ package io.sessionagent.agent.metrics;
  * {@link java.util.concurrent.atomic.LongAdder} increment on the hot path and nothing else.
  */
 public enum Counter {
-    FRAMES_SENT("frames.sent", "Datagrams sent to the group, retransmissions included"),
-    FRAMES_RECEIVED("frames.received", "Datagrams received from the group that passed decoding"),
-    FRAMES_DROPPED_MALFORMED("frames.dropped.malformed", "Datagrams dropped: too short, bad magic, bad fields or an unparsable body"),
-    FRAMES_DROPPED_VERSION("frames.dropped.version", "Datagrams dropped: unsupported protocol version"),
-    FRAMES_DROPPED_FOREIGN_CLUSTER("frames.dropped.foreign_cluster", "Datagrams dropped: they belong to another cluster"),
-    FRAMES_DROPPED_OVERSIZED("frames.dropped.oversized", "Datagrams dropped: larger than max-datagram-bytes"),
-    FRAMES_DROPPED_DUPLICATE_MEMBER("frames.dropped.duplicate_member", "Datagrams dropped: another process uses this node's name"),
-    FRAMES_DROPPED_WINDOW_FULL("frames.dropped.window_full", "Datagrams dropped: the receive window for their sender was full"),
-    FRAMES_DUPLICATE("frames.duplicate", "Data datagrams received more than once (retransmissions and duplicates)"),
-    FRAMES_DROPPED_OVERLOAD("frames.dropped.overload", "Datagrams dropped: the protocol thread was too far behind"),
-    SEND_ERRORS("send.errors", "Datagrams the socket refused to send"),
-    DELTAS_SENT("deltas.sent", "Session deltas handed to the group for the first time"),
-    DELTAS_RECEIVED("deltas.received", "Session deltas delivered in order from other members"),
-    DELTAS_APPLIED("deltas.applied", "Received deltas applied to the table"),
-    DELTAS_DUPLICATE("deltas.duplicate", "Received deltas already applied (older or equal version)"),
-    DELTAS_OUT_OF_ORDER("deltas.out_of_order", "Received deltas whose base version was ahead of the table (session repaired)"),
-    TOUCHES_SENT("touches.sent", "Coalesced pure accesses sent"),
-    TOUCHES_RECEIVED("touches.received", "Pure accesses received"),
-    BATCHES_SENT("batches.sent", "Data batches sent (each one or more datagrams)"),
-    FRAGMENTED_BATCHES_SENT("batches.fragmented", "Data batches that needed more than one datagram"),
-    GAPS_DETECTED("gaps.detected", "Sequence gaps seen in a sender's stream"),
-    NAKS_SENT("naks.sent", "Retransmission requests sent"),
-    NAKS_RECEIVED("naks.received", "Retransmission requests received for this member"),
-    RETRANSMITS_SENT("retransmits.sent", "Datagrams sent again on request"),
-    GONE_SENT("gone.sent", "Answers that a requested sequence left the retransmit buffer"),
-    GAPS_UNRECOVERABLE("gaps.unrecoverable", "Gaps skipped because the sender no longer had the data (repaired by anti-entropy)"),
-    SESSION_REPAIRS("repairs.sessions", "Sessions fetched whole from a peer to repair a gap or conflict"),
-    ANTI_ENTROPY_RUNS("anti_entropy.runs", "Anti-entropy exchanges completed with a peer"),
-    ANTI_ENTROPY_RECORDS("anti_entropy.records", "Records pulled by anti-entropy"),
-    ANTI_ENTROPY_FAILURES("anti_entropy.failures", "Anti-entropy exchanges that failed"),
-    STATE_TRANSFERS("state_transfer.completed", "State transfers received at join"),
-    STATE_TRANSFER_RECORDS("state_transfer.records", "Records received by state transfer"),
-    STATE_TRANSFER_BYTES("state_transfer.bytes", "Serialized record bytes received by state transfer"),
-    STATE_TRANSFER_TIMEOUTS("state_transfer.timeouts", "Joins that reported ready after state-transfer-timeout without a full transfer"),
-    SNAPSHOTS_SERVED("snapshots.served", "Snapshots streamed to joining members"),
-    CONFLICTS("conflicts.resolved", "Concurrent versions of one session resolved by the conflict rule"),
-    SYNC_WRITES("sync.writes", "Writes that waited for replica acknowledgements"),
-    SYNC_TIMEOUTS("sync.timeouts", "Sync writes answered after sync-timeout without every acknowledgement"),
-    ACKS_SENT("acks.sent", "Acknowledgements sent for sync batches"),
-    VIEW_CHANGES("view.changes", "Changes of this agent's view of the cluster"),
-    MEMBERS_SUSPECTED("members.failed", "Members dropped after failure-timeout of silence"),
-    MEMBERS_LEFT("members.left", "Members that left in order"),
-    SESSIONS_EXPIRED("sessions.expired", "Sessions expired by inactivity"),
-    LIMIT_REJECTIONS("limits.rejected", "Local writes refused by a size or count limit"),
-    GRPC_INVALID_ARGUMENT("grpc.invalid_argument", "SessionService calls refused as invalid"),
-    WRITE_CONFLICTS("writes.stale_base", "Local writes refused because their base version was stale");
+    FRAMES_SENT("frames.sent", "frames", "Datagrams sent to the group, retransmissions included"),
+    FRAMES_RECEIVED("frames.received", "frames", "Datagrams received from the group that passed decoding"),
+    FRAMES_DROPPED_MALFORMED("frames.dropped.malformed", "frames", "Datagrams dropped: too short, bad magic, bad fields or an unparsable body"),
+    FRAMES_DROPPED_VERSION("frames.dropped.version", "frames", "Datagrams dropped: unsupported protocol version"),
+    FRAMES_DROPPED_FOREIGN_CLUSTER("frames.dropped.foreign_cluster", "frames", "Datagrams dropped: they belong to another cluster"),
+    FRAMES_DROPPED_OVERSIZED("frames.dropped.oversized", "frames", "Datagrams dropped: larger than max-datagram-bytes"),
+    FRAMES_DROPPED_DUPLICATE_MEMBER("frames.dropped.duplicate_member", "frames", "Datagrams dropped: another process uses this node's name"),
+    FRAMES_DROPPED_WINDOW_FULL("frames.dropped.window_full", "frames", "Datagrams dropped: the receive window for their sender was full"),
+    FRAMES_DUPLICATE("frames.duplicate", "frames", "Data datagrams received more than once (retransmissions and duplicates)"),
+    FRAMES_DROPPED_OVERLOAD("frames.dropped.overload", "frames", "Datagrams dropped: the protocol thread was too far behind"),
+    SEND_ERRORS("send.errors", "frames", "Datagrams the socket refused to send"),
+    DELTAS_SENT("deltas.sent", "deltas", "Session deltas handed to the group for the first time"),
+    DELTAS_RECEIVED("deltas.received", "deltas", "Session deltas delivered in order from other members"),
+    DELTAS_APPLIED("deltas.applied", "deltas", "Received deltas applied to the table"),
+    DELTAS_DUPLICATE("deltas.duplicate", "deltas", "Received deltas already applied (older or equal version)"),
+    DELTAS_OUT_OF_ORDER("deltas.out_of_order", "deltas", "Received deltas whose base version was ahead of the table (session repaired)"),
+    TOUCHES_SENT("touches.sent", "touches", "Coalesced pure accesses sent"),
+    TOUCHES_RECEIVED("touches.received", "touches", "Pure accesses received"),
+    BATCHES_SENT("batches.sent", "batches", "Data batches sent (each one or more datagrams)"),
+    FRAGMENTED_BATCHES_SENT("batches.fragmented", "batches", "Data batches that needed more than one datagram"),
+    GAPS_DETECTED("gaps.detected", "gaps", "Sequence gaps seen in a sender's stream"),
+    NAKS_SENT("naks.sent", "messages", "Retransmission requests sent"),
+    NAKS_RECEIVED("naks.received", "messages", "Retransmission requests received for this member"),
+    RETRANSMITS_SENT("retransmits.sent", "frames", "Datagrams sent again on request"),
+    GONE_SENT("gone.sent", "messages", "Answers that a requested sequence left the retransmit buffer"),
+    GAPS_UNRECOVERABLE("gaps.unrecoverable", "frames", "Gaps skipped because the sender no longer had the data (repaired by anti-entropy)"),
+    SESSION_REPAIRS("repairs.sessions", "sessions", "Sessions fetched whole from a peer to repair a gap or conflict"),
+    ANTI_ENTROPY_RUNS("anti_entropy.runs", "runs", "Anti-entropy exchanges completed with a peer"),
+    ANTI_ENTROPY_RECORDS("anti_entropy.records", "records", "Records pulled by anti-entropy"),
+    ANTI_ENTROPY_FAILURES("anti_entropy.failures", "runs", "Anti-entropy exchanges that failed"),
+    STATE_TRANSFERS("state_transfer.completed", "transfers", "State transfers received at join"),
+    STATE_TRANSFER_RECORDS("state_transfer.records", "records", "Records received by state transfer"),
+    STATE_TRANSFER_BYTES("state_transfer.bytes", "bytes", "Serialized record bytes received by state transfer"),
+    STATE_TRANSFER_TIMEOUTS("state_transfer.timeouts", "joins", "Joins that reported ready after state-transfer-timeout without a full transfer"),
+    SNAPSHOTS_SERVED("snapshots.served", "snapshots", "Snapshots streamed to joining members"),
+    CONFLICTS("conflicts.resolved", "conflicts", "Concurrent versions of one session resolved by the conflict rule"),
+    SYNC_WRITES("sync.writes", "writes", "Writes that waited for replica acknowledgements"),
+    SYNC_TIMEOUTS("sync.timeouts", "writes", "Sync writes answered after sync-timeout without every acknowledgement"),
+    ACKS_SENT("acks.sent", "messages", "Acknowledgements sent for sync batches"),
+    VIEW_CHANGES("view.changes", "changes", "Changes of this agent's view of the cluster"),
+    MEMBERS_SUSPECTED("members.failed", "members", "Members dropped after failure-timeout of silence"),
+    MEMBERS_LEFT("members.left", "members", "Members that left in order"),
+    SESSIONS_EXPIRED("sessions.expired", "sessions", "Sessions expired by inactivity"),
+    LIMIT_REJECTIONS("limits.rejected", "writes", "Local writes refused by a size or count limit"),
+    GRPC_INVALID_ARGUMENT("grpc.invalid_argument", "calls", "SessionService calls refused as invalid"),
+    WRITE_CONFLICTS("writes.stale_base", "writes", "Local writes refused because their base version was stale");
 
     private final String metricName;
+    private final String baseUnit;
     private final String description;
 
-    Counter(String metricName, String description) {
+    Counter(String metricName, String baseUnit, String description) {
         this.metricName = metricName;
+        this.baseUnit = baseUnit;
         this.description = description;
     }
 
     /** Dotted name, as exported (e.g. {@code frames.dropped.malformed}). */
     public String metricName() {
         return metricName;
+    }
+
+    /** What one count is (frames, deltas, bytes, ...), as the exported meter's base unit. */
+    public String baseUnit() {
+        return baseUnit;
     }
 
     public String description() {

@@ -8,6 +8,8 @@ import io.sessionagent.agent.membership.MembershipChange;
 import io.sessionagent.agent.membership.View;
 import io.sessionagent.agent.metrics.Counter;
 import io.sessionagent.agent.metrics.Counters;
+import io.sessionagent.agent.metrics.Histograms;
+import io.sessionagent.agent.metrics.SyncOutcome;
 import io.sessionagent.agent.store.ApplyOutcome;
 import io.sessionagent.agent.store.SessionTable;
 import io.sessionagent.agent.transport.DropReason;
@@ -79,6 +81,7 @@ public final class Replicator implements AutoCloseable {
     private final Membership membership;
     private final PeerClients peers;
     private final Counters counters;
+    private final Histograms histograms;
     private final LongSupplier clockMs;
     private final ScheduledExecutorService loop;
     private final ExecutorService peerIo;
@@ -135,8 +138,8 @@ public final class Replicator implements AutoCloseable {
     }
 
     public Replicator(ReplicationSettings settings, FrameCodec codec, Transport transport, SessionTable table,
-                      PeerClients peers, Counters counters, LongSupplier clockMs, ScheduledExecutorService loop,
-                      ExecutorService peerIo) {
+                      PeerClients peers, Counters counters, Histograms histograms, LongSupplier clockMs,
+                      ScheduledExecutorService loop, ExecutorService peerIo) {
         this.s = settings;
         this.codec = codec;
         this.transport = transport;
@@ -144,6 +147,7 @@ public final class Replicator implements AutoCloseable {
         this.membership = new Membership(settings.selfId(), settings.failureTimeoutMs());
         this.peers = peers;
         this.counters = counters;
+        this.histograms = histograms;
         this.clockMs = clockMs;
         this.loop = loop;
         this.peerIo = peerIo;
@@ -239,6 +243,11 @@ public final class Replicator implements AutoCloseable {
     // ---------------------------------------------------------------- protocol loop
 
     private void onFrame(Frame f) {
+        if (state == MemberState.MEMBER_STATE_LEAVING) {
+            // The others dropped this member on its leave; answering a NAK or acknowledging
+            // data now would only confuse them.
+            return;
+        }
         if (f.memberId() == s.selfId()) {
             if (f.incarnation() != s.incarnation()) {
                 counters.increment(Counter.FRAMES_DROPPED_DUPLICATE_MEMBER);
@@ -380,13 +389,19 @@ public final class Replicator implements AutoCloseable {
     }
 
     private void apply(long sender, DataBatch batch) {
+        long now = clockMs.getAsLong();
         for (DataEntry e : batch.getEntriesList()) {
             if (e.hasDelta()) {
                 ReplicatedDelta d = e.getDelta();
                 counters.increment(Counter.DELTAS_RECEIVED);
                 ApplyOutcome outcome = table.applyReplicated(d);
                 switch (outcome) {
-                    case APPLIED -> counters.increment(Counter.DELTAS_APPLIED);
+                    case APPLIED -> {
+                        counters.increment(Counter.DELTAS_APPLIED);
+                        if (d.getWrittenAtMs() > 0) {
+                            histograms.replicationLag(now - d.getWrittenAtMs());
+                        }
+                    }
                     case DUPLICATE -> counters.increment(Counter.DELTAS_DUPLICATE);
                     case GAP -> counters.increment(Counter.DELTAS_OUT_OF_ORDER);
                     case CONFLICT_LOCAL_WINS, CONFLICT_REMOTE_WINS -> counters.increment(Counter.CONFLICTS);
@@ -541,6 +556,7 @@ public final class Replicator implements AutoCloseable {
         }
         for (SyncWaiter w : unsentWaiters) {
             w.sequence = sent.highestSent();
+            w.sentAtMs = now;
             waiters.add(w);
         }
         unsentWaiters.clear();
@@ -681,13 +697,16 @@ public final class Replicator implements AutoCloseable {
             }
             if (readyMembers == 0) {
                 w.complete(0, false, true);
+                histograms.syncAck(SyncOutcome.NO_REPLICAS, now - w.sentAtMs);
                 it.remove();
             } else if (acks >= (w.all ? readyMembers : 1)) {
                 w.complete(acks, false, false);
+                histograms.syncAck(SyncOutcome.REPLICATED, now - w.sentAtMs);
                 it.remove();
             } else if (now >= w.deadlineMs) {
                 counters.increment(Counter.SYNC_TIMEOUTS);
                 w.complete(acks, true, false);
+                histograms.syncAck(SyncOutcome.TIMEOUT, now - w.sentAtMs);
                 it.remove();
             }
         }
@@ -722,7 +741,8 @@ public final class Replicator implements AutoCloseable {
         }
         Member source = null;
         for (Member m : membership.members()) {
-            if (m.isReady() && !m.peerAddress().isEmpty() && !transferTried.contains(m.id())) {
+            if (m.isReady() && m.replicationEnabled() && !m.peerAddress().isEmpty()
+                    && !transferTried.contains(m.id())) {
                 source = m;
                 break;
             }
@@ -772,6 +792,7 @@ public final class Replicator implements AutoCloseable {
         counters.add(Counter.STATE_TRANSFER_RECORDS, records);
         counters.add(Counter.STATE_TRANSFER_BYTES, bytes);
         long now = clockMs.getAsLong();
+        histograms.stateTransfer(now - startedMs);
         log.info("state transfer done: {} records, {} bytes in {} ms", records, bytes, now - startedMs);
         becomeReady(now);
     }
@@ -798,8 +819,9 @@ public final class Replicator implements AutoCloseable {
     // ---------------------------------------------------------------- repair and anti-entropy
 
     private void requestAntiEntropy(Member m) {
-        if (state != MemberState.MEMBER_STATE_READY || !replicationEnabled || m.peerAddress().isEmpty()
-                || !antiEntropyInFlight.add(m.id())) {
+        // A member with replication off serves its own node only: nothing is pulled from it.
+        if (state != MemberState.MEMBER_STATE_READY || !replicationEnabled || !m.replicationEnabled()
+                || m.peerAddress().isEmpty() || !antiEntropyInFlight.add(m.id())) {
             return;
         }
         long id = m.id();
@@ -873,7 +895,20 @@ public final class Replicator implements AutoCloseable {
         return call(() -> membership.snapshot(clockMs.getAsLong()));
     }
 
-    /** Switches replication; switching it on resynchronises with every ready member. */
+    /** What the metrics read of the protocol state, taken in one visit to the protocol thread. */
+    public record Sample(View view, int retransmitFrames, long retransmitBytes) {
+    }
+
+    /** The view and the retransmit buffer's fill, computed on the protocol thread. */
+    public Sample sample() {
+        return call(() -> new Sample(membership.snapshot(clockMs.getAsLong()), sent.size(), sent.bytes()));
+    }
+
+    /**
+     * Switches replication. Switching it off stops sending and applying deltas (heartbeats go on,
+     * carrying the flag); switching it on resynchronises both ways: this agent pulls from every
+     * ready member by anti-entropy, and they, seeing the flag flip in its heartbeat, pull from it.
+     */
     public void setReplicationEnabled(boolean enabled) {
         run(() -> {
             if (replicationEnabled == enabled) {
@@ -919,6 +954,10 @@ public final class Replicator implements AutoCloseable {
     public void close() {
         try {
             run(() -> {
+                if (state == MemberState.MEMBER_STATE_LEAVING) {
+                    // Left already (drained): the leave is not announced twice.
+                    return;
+                }
                 state = MemberState.MEMBER_STATE_LEAVING;
                 flush();
                 flushTouches();

@@ -15,6 +15,8 @@ public final class SyncWaiter {
     final long deadlineMs;
     /** Last sequence of the batch that carried the write; 0 until sent. */
     long sequence;
+    /** When the batch that carried the write was sent, for the ack latency. */
+    long sentAtMs;
     private final CompletableFuture<Result> future = new CompletableFuture<>();
 
     /**

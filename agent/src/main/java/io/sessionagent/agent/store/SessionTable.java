@@ -34,6 +34,12 @@ public final class SessionTable {
     private final AtomicLong tombstones = new AtomicLong();
     /** Sum of entry hashes (mod 2^64): order-independent and cheap to keep up to date. */
     private final AtomicLong tableHash = new AtomicLong();
+    /**
+     * Live sessions and bytes by writer id, for the metrics' "held by origin". Writers are the
+     * members that ever wrote (a handful; a restart keeps its member id), so entries are kept
+     * once created and a zero tally is simply not reported.
+     */
+    private final ConcurrentHashMap<Long, WriterTally> byWriter = new ConcurrentHashMap<>();
     private final Limits limits;
     private final LongSupplier clockMs;
     private final long expiryGraceMs;
@@ -108,6 +114,7 @@ public final class SessionTable {
                     .setMaxInactiveSeconds(next.maxInactiveSeconds)
                     .addAllSet(change.getSetList())
                     .addAllRemoved(change.getRemovedList())
+                    .setWrittenAtMs(now)
                     .build());
             return next;
         });
@@ -127,6 +134,7 @@ public final class SessionTable {
      */
     public Optional<Long> invalidateLocal(String id, long writer, long nowMs, Consumer<ReplicatedDelta> onCommit) {
         long[] version = new long[1];
+        long committedAt = clockMs.getAsLong();
         entries.computeIfPresent(id, (k, cur) -> {
             if (cur.invalidated) {
                 return cur;
@@ -144,6 +152,7 @@ public final class SessionTable {
                     .setCreationTimeMs(cur.creationTimeMs)
                     .setAccessTimeMs(nowMs)
                     .setInvalidate(true)
+                    .setWrittenAtMs(committedAt)
                     .build());
             return tomb;
         });
@@ -361,6 +370,36 @@ public final class SessionTable {
         return tombstones.get();
     }
 
+    /**
+     * Live sessions and their bytes by the member id of their writer (the last member that
+     * changed them); writers holding nothing are left out. Each tally is read on its own, so the
+     * whole is consistent per writer, not across writers.
+     */
+    public Map<Long, Held> heldByWriter() {
+        Map<Long, Held> out = new HashMap<>();
+        byWriter.forEach((writer, t) -> {
+            long sessions = t.sessions.get();
+            if (sessions > 0) {
+                out.put(writer, new Held(sessions, t.bytes.get()));
+            }
+        });
+        return out;
+    }
+
+    /** Live sessions and their bytes held for one writer. */
+    public record Held(long sessions, long bytes) {
+    }
+
+    private static final class WriterTally {
+        final AtomicLong sessions = new AtomicLong();
+        final AtomicLong bytes = new AtomicLong();
+    }
+
+    private WriterTally tally(long writer) {
+        WriterTally t = byWriter.get(writer);
+        return t != null ? t : byWriter.computeIfAbsent(writer, w -> new WriterTally());
+    }
+
     /** Order-independent hash of every (id, version, writer), tombstones included. */
     public long tableHash() {
         return tableHash.get();
@@ -426,6 +465,9 @@ public final class SessionTable {
             } else {
                 liveCount.decrementAndGet();
                 liveBytes.addAndGet(-old.bytes);
+                WriterTally t = tally(old.writer);
+                t.sessions.decrementAndGet();
+                t.bytes.addAndGet(-old.bytes);
             }
         }
         if (next != null) {
@@ -435,6 +477,9 @@ public final class SessionTable {
             } else {
                 liveCount.incrementAndGet();
                 liveBytes.addAndGet(next.bytes);
+                WriterTally t = tally(next.writer);
+                t.sessions.incrementAndGet();
+                t.bytes.addAndGet(next.bytes);
             }
         }
         tableHash.addAndGet(hashDelta);

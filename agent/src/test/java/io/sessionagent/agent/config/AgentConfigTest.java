@@ -44,6 +44,8 @@ class AgentConfigTest {
         assertThat(c.grpcPort()).isEqualTo(7400);
         assertThat(c.peerAddress()).isEmpty();
         assertThat(c.peerPort()).isEqualTo(7401);
+        assertThat(c.metricsAddress()).isEqualTo("127.0.0.1");
+        assertThat(c.metricsPort()).isEqualTo(7402);
         assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofMillis(500));
         assertThat(c.failureTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(c.joinWait()).isEqualTo(Duration.ofMillis(1500));
@@ -74,7 +76,7 @@ class AgentConfigTest {
             assertThat(s.envVariable()).startsWith("SESSION_AGENT_").doesNotContain("-");
             assertThat(s.flag()).isEqualTo("--" + s.name());
         }
-        assertThat(Settings.all()).hasSize(30);
+        assertThat(Settings.all()).hasSize(32);
         assertThat(AgentConfig.defaults().asMap().keySet()).containsExactlyElementsOf(Settings.names());
     }
 
@@ -155,6 +157,7 @@ class AgentConfigTest {
         "multicast-port | http | multicast-port: http (given in code) must be a whole number between 1 and 65535",
         "grpc-port | -1 | grpc-port: -1 (given in code) must be between 0 and 65535",
         "peer-port | 65536 | peer-port: 65536 (given in code) must be between 0 and 65535",
+        "metrics-port | 65536 | metrics-port: 65536 (given in code) must be between 0 and 65535",
         "multicast-ttl | 256 | multicast-ttl: 256 (given in code) must be between 0 and 255",
         "max-datagram-bytes | 511 | max-datagram-bytes: 511 (given in code) must be between 512 and 65000",
         "max-datagram-bytes | 65001 | max-datagram-bytes: 65001 (given in code) must be between 512 and 65000",
@@ -170,6 +173,7 @@ class AgentConfigTest {
         "multicast-group | ff02::1 | multicast-group: ff02::1 (given in code) must be an IPv4 multicast address (224.0.0.0 to 239.255.255.255)",
         "multicast-group | 239.256.0.1 | multicast-group: 239.256.0.1 (given in code) must be an IPv4 multicast address (224.0.0.0 to 239.255.255.255)",
         "grpc-address | localhost | grpc-address: localhost (given in code) must be an IP address literal such as 127.0.0.1 or ::1 (host names are not resolved)",
+        "metrics-address | localhost | metrics-address: localhost (given in code) must be an IP address literal such as 127.0.0.1 or ::1 (host names are not resolved)",
         "peer-address | 10.0.0 | peer-address: 10.0.0 (given in code) must be an IP address literal such as 127.0.0.1 or ::1 (host names are not resolved)",
         "peer-address | gg::1 | peer-address: gg::1 (given in code) must be an IP address literal such as 127.0.0.1 or ::1 (host names are not resolved)",
         "heartbeat-interval | 0 | heartbeat-interval: 0 (given in code) must be greater than 0",

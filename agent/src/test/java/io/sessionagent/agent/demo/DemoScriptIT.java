@@ -25,6 +25,8 @@ class DemoScriptIT {
         env.put("DEMO_PEER_A", Integer.toString(AgentProcess.freePort()));
         env.put("DEMO_GRPC_B", Integer.toString(AgentProcess.freePort()));
         env.put("DEMO_PEER_B", Integer.toString(AgentProcess.freePort()));
+        env.put("DEMO_METRICS_A", Integer.toString(AgentProcess.freePort()));
+        env.put("DEMO_METRICS_B", Integer.toString(AgentProcess.freePort()));
         env.put("DEMO_GROUP", "239.255." + r.nextInt(1, 255) + "." + r.nextInt(1, 255));
         env.put("DEMO_PORT", Integer.toString(r.nextInt(20_000, 60_000)));
         Process p = pb.start();

@@ -3,12 +3,16 @@ package io.sessionagent.agent.docs;
 import io.sessionagent.agent.config.Setting;
 import io.sessionagent.agent.config.Settings;
 import io.sessionagent.agent.metrics.Counter;
+import io.sessionagent.agent.metrics.MeterCatalogue;
+import io.sessionagent.agent.metrics.MeterSpec;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -45,6 +49,32 @@ class ReadmeTest {
         for (Setting<?> s : Settings.all()) {
             assertThat(rows.get(s.name())[1]).as(s.name()).isEqualTo(s.defaultLabel());
         }
+    }
+
+    @Test
+    void theMetricTableListsEveryMeterWithItsPrometheusNameTypeUnitAndTags() {
+        String heading = "### Metrics\n";
+        String section = readme.substring(readme.indexOf(heading) + heading.length());
+        section = section.substring(0, section.indexOf("\n\n", section.indexOf("| ---")));
+        Map<String, List<String>> rows = new LinkedHashMap<>();
+        for (String line : section.lines().filter(l -> l.startsWith("| `")).toList()) {
+            List<String> cells = Arrays.stream(line.substring(1, line.length() - 1).split(" \\| "))
+                    .map(String::trim).toList();
+            rows.put(cells.get(0), cells);
+        }
+        Map<String, List<String>> expected = new LinkedHashMap<>();
+        for (MeterSpec m : MeterCatalogue.all()) {
+            String type = switch (m.type()) {
+                case COUNTER -> "counter";
+                case GAUGE -> "gauge";
+                default -> "histogram";
+            };
+            String tags = String.join(", ", m.tagKeys().stream().map(t -> "`" + t + "`").toList());
+            expected.put("`" + m.name() + "`", List.of("`" + m.name() + "`", "`" + m.prometheusName() + "`", type,
+                    m.baseUnit(), tags));
+        }
+        assertThat(rows.keySet()).containsExactlyInAnyOrderElementsOf(expected.keySet());
+        expected.forEach((name, cells) -> assertThat(rows.get(name).subList(0, 5)).as(name).isEqualTo(cells));
     }
 
     @Test

@@ -146,4 +146,40 @@ class AgentProcessIT {
         assertThat(unreachable.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(unreachable.exitValue()).as(err).isEqualTo(3);
     }
+
+    @Test
+    void theReplicationAndDrainCommandsSwitchAndDrainARunningAgent() throws Exception {
+        AgentProcess a = start("proc-a");
+        AgentProcess b = start("proc-b");
+        a.awaitReady(Duration.ofSeconds(30));
+        b.awaitReady(Duration.ofSeconds(30));
+        Eventually.await(Duration.ofSeconds(10), () -> {
+            ClusterView v = b.viewOrNull();
+            return v != null && v.getMembersCount() == 1;
+        }, () -> "proc-b sees proc-a");
+        String admin = "127.0.0.1:" + a.metricsPort();
+
+        AgentProcess.CliResult off = AgentProcess.cli("replication", "off", "--admin", admin);
+        assertThat(off.exitCode()).as(off.output()).isZero();
+        assertThat(off.output()).contains("replication off");
+        assertThat(a.client().view().getReplicationEnabled()).isFalse();
+        long v = a.client().put("procOffOn000000000000000", 0, "k", new byte[] {1});
+        AgentProcess.CliResult on = AgentProcess.cli("replication", "on", "--admin", admin);
+        assertThat(on.exitCode()).as(on.output()).isZero();
+        assertThat(a.client().view().getReplicationEnabled()).isTrue();
+        Eventually.await(Duration.ofSeconds(10), () -> b.client().get("procOffOn000000000000000").getSession()
+                .getVersion() == v, () -> "the write made while off reaches proc-b");
+
+        AgentProcess.CliResult drain = AgentProcess.cli("drain", "--admin", admin);
+        assertThat(drain.exitCode()).as(drain.output()).isZero();
+        assertThat(drain.output()).contains("drained");
+        Eventually.await(Duration.ofMillis(2_500), () -> b.client().view().getMembersCount() == 0,
+                () -> "proc-b drops the drained proc-a at once");
+        assertThat(b.client().view().getCountersMap().get("members.left")).isEqualTo(1L);
+        // The drained agent runs on until it is stopped.
+        assertThat(a.process().isAlive()).isTrue();
+        AgentProcess.CliResult again = AgentProcess.cli("replication", "on", "--admin", admin);
+        assertThat(again.exitCode()).as(again.output()).isEqualTo(1);
+        assertThat(again.output()).contains("409", "drained");
+    }
 }

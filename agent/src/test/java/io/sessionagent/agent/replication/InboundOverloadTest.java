@@ -2,6 +2,8 @@ package io.sessionagent.agent.replication;
 
 import io.sessionagent.agent.metrics.Counter;
 import io.sessionagent.agent.metrics.Counters;
+import io.sessionagent.agent.metrics.Histograms;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sessionagent.agent.store.Limits;
 import io.sessionagent.agent.store.SessionTable;
 import io.sessionagent.agent.transport.FrameCodec;
@@ -44,7 +46,7 @@ class InboundOverloadTest {
                 50, 64, 1 << 20, 64, 0, 5000, 1000, 1000, true);
         Replicator r = new Replicator(settings, codec, silent, new SessionTable(Limits.unlimited(),
                 System::currentTimeMillis, 0, 1000), new PeerClients("c", 1, 1 << 20), counters,
-                System::currentTimeMillis, loop, peerIo);
+                new Histograms(new SimpleMeterRegistry()), System::currentTimeMillis, loop, peerIo);
         CountDownLatch release = new CountDownLatch(1);
         loop.execute(() -> {
             try {

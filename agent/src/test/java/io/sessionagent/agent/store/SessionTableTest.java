@@ -857,4 +857,34 @@ class SessionTableTest {
         assertThat(t.listAfter("", 10)).containsExactly(SessionSummary.newBuilder().setId("s1").setVersion(2)
                 .setWriter(B).setLastAccessTimeMs(T0 + 77).setBytes(2 + 2 + 3 + 1 + 1).build());
     }
+
+    @Test
+    void sessionsAndBytesAreTalliedByTheirLastWriter() throws Exception {
+        SessionTable t = table();
+        write(t, change("s1", 0, "k", "vv"), A);
+        write(t, change("s2", 0, "k", "v"), A);
+        assertThat(t.applyReplicated(delta("s3", 0, 0, 1, B).addSet(attr("k", "v")).build()))
+                .isEqualTo(ApplyOutcome.APPLIED);
+        assertThat(t.heldByWriter()).containsOnly(
+                Map.entry(A, new SessionTable.Held(2, (2 + 1 + 2) + (2 + 1 + 1))),
+                Map.entry(B, new SessionTable.Held(1, 2 + 1 + 1)));
+
+        // B takes over s1, A invalidates s2: A holds nothing any more and is left out.
+        assertThat(t.applyReplicated(delta("s1", 1, A, 2, B).addSet(attr("k", "v")).build()))
+                .isEqualTo(ApplyOutcome.APPLIED);
+        t.invalidateLocal("s2", A, now, sent::add);
+        assertThat(t.heldByWriter()).containsOnly(Map.entry(B, new SessionTable.Held(2, 2 * (2 + 1 + 1))));
+        assertThat(t.heldByWriter().values().stream().mapToLong(SessionTable.Held::bytes).sum())
+                .isEqualTo(t.liveBytes());
+    }
+
+    @Test
+    void localChangesCarryTheTablesClockAsTheirCommitTime() throws Exception {
+        SessionTable t = table();
+        now = T0 + 1234;
+        write(t, change("s1", 0, "k", "v"), A);
+        now = T0 + 5678;
+        t.invalidateLocal("s1", A, T0, sent::add);
+        assertThat(sent).extracting(ReplicatedDelta::getWrittenAtMs).containsExactly(T0 + 1234, T0 + 5678);
+    }
 }

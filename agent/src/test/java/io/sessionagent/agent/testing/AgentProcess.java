@@ -18,13 +18,15 @@ public final class AgentProcess implements AutoCloseable {
     private final Process process;
     private final Path log;
     private final int grpcPort;
+    private final int metricsPort;
     private SessionClient client;
 
-    private AgentProcess(String nodeName, Process process, Path log, int grpcPort) {
+    private AgentProcess(String nodeName, Process process, Path log, int grpcPort, int metricsPort) {
         this.nodeName = nodeName;
         this.process = process;
         this.log = log;
         this.grpcPort = grpcPort;
+        this.metricsPort = metricsPort;
     }
 
     public static Path jar() {
@@ -45,18 +47,20 @@ public final class AgentProcess implements AutoCloseable {
     /** Starts {@code java -jar session-agent.jar} with the cluster settings as flags. */
     public static AgentProcess start(String nodeName, Map<String, String> settings, Path logDir) throws IOException {
         int grpcPort = freePort();
+        int metricsPort = freePort();
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-jar", jar().toString()));
         for (Map.Entry<String, String> e : settings.entrySet()) {
-            if (!e.getKey().equals("grpc-port") && !e.getKey().equals("node-name")) {
+            if (!List.of("grpc-port", "metrics-port", "node-name").contains(e.getKey())) {
                 cmd.add("--" + e.getKey() + "=" + e.getValue());
             }
         }
         cmd.add("--node-name=" + nodeName);
         cmd.add("--grpc-port=" + grpcPort);
+        cmd.add("--metrics-port=" + metricsPort);
         Files.createDirectories(logDir);
         Path log = logDir.resolve(nodeName + "-" + System.nanoTime() + ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        return new AgentProcess(nodeName, p, log, grpcPort);
+        return new AgentProcess(nodeName, p, log, grpcPort, metricsPort);
     }
 
     static String javaBin() {
@@ -69,6 +73,28 @@ public final class AgentProcess implements AutoCloseable {
 
     public int grpcPort() {
         return grpcPort;
+    }
+
+    /** Port of the agent's /metrics, /health, /ready and admin endpoints. */
+    public int metricsPort() {
+        return metricsPort;
+    }
+
+    /** Runs the agent's CLI from the same jar; returns its exit code, output and errors together. */
+    public static CliResult cli(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-jar", jar().toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("CLI " + cmd + " did not end");
+        }
+        return new CliResult(p.exitValue(), output);
+    }
+
+    /** What a CLI run printed and how it exited. */
+    public record CliResult(int exitCode, String output) {
     }
 
     public Process process() {

@@ -20,6 +20,7 @@ public final class Networks {
         m.put("multicast-ttl", "0");
         m.put("grpc-port", "0");
         m.put("peer-port", "0");
+        m.put("metrics-port", "0");
         m.put("peer-address", "127.0.0.1");
         m.put("join-wait", "800ms");
         return m;

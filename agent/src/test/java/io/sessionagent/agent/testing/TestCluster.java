@@ -50,6 +50,8 @@ public final class TestCluster implements AutoCloseable {
     public Agent start(String nodeName, Map<String, String> overrides) throws Exception {
         Map<String, String> m = new HashMap<>(settings);
         m.put("node-name", nodeName);
+        // Several agents share this JVM's loopback: each takes a free metrics port.
+        m.putIfAbsent("metrics-port", "0");
         m.putAll(overrides);
         AgentConfig config = AgentConfig.fromMap(m);
         SwitchableTransport[] holder = new SwitchableTransport[1];

@@ -1,0 +1,140 @@
+package io.sessionagent.agent.metrics;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The operator's HTTP port: metrics, health and admin endpoints, each an exact path and one
+ * method. Anything else is answered 404 or 405 with a message that lists what exists, so that a
+ * typo is found from the answer alone. Two threads: a scrape never waits behind a drain.
+ */
+public final class OperatorHttpServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(OperatorHttpServer.class);
+
+    /** One request: method, path and the decoded query parameters. */
+    public record Request(String method, String path, Map<String, String> query) {
+    }
+
+    /** One answer; the body is text (UTF-8). */
+    public record Response(int status, String contentType, String body) {
+        public static Response text(int status, String body) {
+            return new Response(status, "text/plain; charset=utf-8", body.endsWith("\n") ? body : body + "\n");
+        }
+    }
+
+    /** Answers the requests of one path. */
+    @FunctionalInterface
+    public interface Handler {
+        Response handle(Request request);
+    }
+
+    private record Route(String method, Handler handler) {
+    }
+
+    private final Map<String, Route> routes = new TreeMap<>();
+    private HttpServer server;
+    private ExecutorService executor;
+
+    /** Adds an endpoint; call before {@link #start}. */
+    public OperatorHttpServer route(String method, String path, Handler handler) {
+        if (routes.put(path, new Route(method, handler)) != null) {
+            throw new IllegalArgumentException("two handlers for " + path);
+        }
+        return this;
+    }
+
+    public OperatorHttpServer start(String address, int port) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(address, port), 16);
+        executor = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "sa-operator-http");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+        server.createContext("/", this::serve);
+        server.start();
+        return this;
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private void serve(HttpExchange exchange) throws IOException {
+        Response response;
+        try (exchange) {
+            exchange.getRequestBody().readAllBytes();
+            String path = exchange.getRequestURI().getPath();
+            Route route = routes.get(path);
+            String method = exchange.getRequestMethod();
+            if (route == null) {
+                response = Response.text(404, "no endpoint " + path + "; endpoints: " + describeRoutes());
+            } else if (!route.method().equals(method)) {
+                exchange.getResponseHeaders().set("Allow", route.method());
+                response = Response.text(405, path + " answers " + route.method() + ", not " + method);
+            } else {
+                response = handle(route, new Request(method, path, query(exchange.getRequestURI().getRawQuery())));
+            }
+            byte[] body = response.body().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", response.contentType());
+            exchange.sendResponseHeaders(response.status(), body.length == 0 ? -1 : body.length);
+            if (body.length > 0) {
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            }
+        }
+    }
+
+    private static Response handle(Route route, Request request) {
+        try {
+            return route.handler().handle(request);
+        } catch (RuntimeException e) {
+            log.warn("{} {} failed", request.method(), request.path(), e);
+            return Response.text(500, request.path() + " failed: " + e);
+        }
+    }
+
+    private String describeRoutes() {
+        StringBuilder sb = new StringBuilder();
+        routes.forEach((path, r) -> sb.append(sb.length() == 0 ? "" : ", ").append(r.method()).append(' ').append(path));
+        return sb.toString();
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String key = eq < 0 ? pair : pair.substring(0, eq);
+            String value = eq < 0 ? "" : pair.substring(eq + 1);
+            out.put(URLDecoder.decode(key, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.stop(0);
+        }
+        if (executor != null) {
+            executor.shutdownNow();
+        }
+    }
+}
