@@ -54,7 +54,7 @@ public final class AttributeCodec {
         this.outputs = new Pool<Output>(true, false, 64) {
             @Override
             protected Output create() {
-                return new Output(4096, maxBytes + 1);
+                return new Output(Math.min(4096, maxBytes + 1), maxBytes + 1);
             }
         };
     }
@@ -104,7 +104,7 @@ public final class AttributeCodec {
             kryo.reset();
             if (out.getBuffer().length > 64 * 1024) {
                 // Do not keep a large buffer around for each pooled Output.
-                out.setBuffer(new byte[4096], maxBytes + 1);
+                out.setBuffer(new byte[Math.min(4096, maxBytes + 1)], maxBytes + 1);
             }
             outputs.free(out);
             kryos.free(kryo);

@@ -162,7 +162,8 @@ public final class SessionData {
             Object old = attributes.remove(name);
             setNames.remove(name);
             readNames.remove(name);
-            if (old != null || replicated.containsKey(name)) {
+            // A value the agent never received needs no removal there.
+            if (replicated.containsKey(name)) {
                 removedNames.add(name);
             }
             return old;
