@@ -188,7 +188,7 @@ public final class AgentClient implements AutoCloseable {
                 retryAtMs = clockMs.getAsLong() + backoffMs;
                 down = true;
                 if (!wasDown) {
-                    LOG.log(Level.WARNING, "session agent at " + target + " unreachable (" + call + ": " + s
+                    LOG.log(Level.WARNING, "session agent at " + target + " unreachable (" + call + ": " + s.getCode() + " " + s.getDescription()
                             + "); serving local sessions, retrying with backoff");
                 }
             }
