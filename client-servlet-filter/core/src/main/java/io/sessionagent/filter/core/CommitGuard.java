@@ -1,0 +1,49 @@
+package io.sessionagent.filter.core;
+
+/**
+ * Runs the request-end work once, just before the response is committed (the first of: a
+ * flush, close, sendError, sendRedirect, the declared content length being reached, or the
+ * end of the filter chain). Once a client has a response it may send the next request, maybe
+ * to another node, so the agent must hold the change by then.
+ */
+public final class CommitGuard {
+    private final Runnable action;
+    private boolean done;
+    private long contentLength = -1;
+    private long written;
+
+    public CommitGuard(Runnable action) {
+        this.action = action;
+    }
+
+    public synchronized void contentLength(long length) {
+        contentLength = length;
+    }
+
+    /** Call before writing {@code n} bytes or chars. */
+    public void beforeWrite(long n) {
+        boolean fire;
+        synchronized (this) {
+            written += n;
+            fire = contentLength > 0 && written >= contentLength;
+        }
+        if (fire) {
+            run();
+        }
+    }
+
+    /** Runs the action unless it ran already. */
+    public void run() {
+        synchronized (this) {
+            if (done) {
+                return;
+            }
+            done = true;
+        }
+        action.run();
+    }
+
+    public synchronized boolean isDone() {
+        return done;
+    }
+}

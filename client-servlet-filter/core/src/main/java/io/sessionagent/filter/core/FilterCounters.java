@@ -1,0 +1,118 @@
+package io.sessionagent.filter.core;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/** What the filter did, for operators; one set per filter instance. */
+public final class FilterCounters {
+    final LongAdder serializeNanos = new LongAdder();
+    final LongAdder serializations = new LongAdder();
+    final LongAdder deltasSent = new LongAdder();
+    final LongAdder deltaBytes = new LongAdder();
+    final LongAdder skippedAttributes = new LongAdder();
+    final LongAdder deserializeFailures = new LongAdder();
+    final LongAdder agentErrors = new LongAdder();
+    final LongAdder agentCallsSkipped = new LongAdder();
+    final LongAdder failoverRestores = new LongAdder();
+    final LongAdder failoverMisses = new LongAdder();
+    final LongAdder touchesSent = new LongAdder();
+    final LongAdder sessionsCreated = new LongAdder();
+    final LongAdder sessionsExpired = new LongAdder();
+    final LongAdder writeConflicts = new LongAdder();
+
+    /** Total time spent serializing attribute values, in nanoseconds. */
+    public long serializeNanos() {
+        return serializeNanos.sum();
+    }
+
+    /** Attribute values serialized. */
+    public long serializations() {
+        return serializations.sum();
+    }
+
+    /** Deltas the agent accepted. */
+    public long deltasSent() {
+        return deltasSent.sum();
+    }
+
+    /** Serialized attribute bytes in accepted deltas. */
+    public long deltaBytes() {
+        return deltaBytes.sum();
+    }
+
+    /** Attribute values not replicated: not serializable, or larger than max-attribute-bytes. */
+    public long skippedAttributes() {
+        return skippedAttributes.sum();
+    }
+
+    /** Replicated attribute values that could not be deserialized here (left out of the session). */
+    public long deserializeFailures() {
+        return deserializeFailures.sum();
+    }
+
+    /** Agent calls that failed: agent down, deadline passed, or refused. */
+    public long agentErrors() {
+        return agentErrors.sum();
+    }
+
+    /** Agent calls not attempted because the agent failed recently (backoff). */
+    public long agentCallsSkipped() {
+        return agentCallsSkipped.sum();
+    }
+
+    /** Sessions this node did not hold, restored from the agent. */
+    public long failoverRestores() {
+        return failoverRestores.sum();
+    }
+
+    /** Unknown session ids the agent did not hold either (or could not be asked about). */
+    public long failoverMisses() {
+        return failoverMisses.sum();
+    }
+
+    /** Pure accesses sent to the agent. */
+    public long touchesSent() {
+        return touchesSent.sum();
+    }
+
+    /** Sessions created on this node. */
+    public long sessionsCreated() {
+        return sessionsCreated.sum();
+    }
+
+    /** Sessions dropped from the local cache by inactivity. */
+    public long sessionsExpired() {
+        return sessionsExpired.sum();
+    }
+
+    /** Writes the agent refused because its version differed; the session was then resent whole. */
+    public long writeConflicts() {
+        return writeConflicts.sum();
+    }
+
+    /** All counters by name, for logging or a metrics bridge. */
+    public Map<String, Long> snapshot() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("serialize.nanos", serializeNanos());
+        m.put("serializations", serializations());
+        m.put("deltas.sent", deltasSent());
+        m.put("delta.bytes", deltaBytes());
+        m.put("attributes.skipped", skippedAttributes());
+        m.put("attributes.deserialize_failures", deserializeFailures());
+        m.put("agent.errors", agentErrors());
+        m.put("agent.calls_skipped", agentCallsSkipped());
+        m.put("failover.restores", failoverRestores());
+        m.put("failover.misses", failoverMisses());
+        m.put("touches.sent", touchesSent());
+        m.put("sessions.created", sessionsCreated());
+        m.put("sessions.expired", sessionsExpired());
+        m.put("writes.conflicts", writeConflicts());
+        return m;
+    }
+
+    @Override
+    public String toString() {
+        return snapshot().toString();
+    }
+}

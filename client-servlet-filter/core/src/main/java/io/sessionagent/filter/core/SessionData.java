@@ -1,0 +1,321 @@
+package io.sessionagent.filter.core;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One session as this node holds it: live attribute objects, the agent's version, and what
+ * changed since the last write to the agent. Shared by concurrent requests of the same user.
+ */
+public final class SessionData {
+    private volatile String id;
+    private final long creationTime;
+    private volatile long lastAccessedTime;
+    private volatile long thisAccessedTime;
+    private volatile int maxInactiveSeconds;
+    private volatile boolean valid = true;
+    private volatile boolean isNew;
+    private final ConcurrentHashMap<String, Object> attributes = new ConcurrentHashMap<>();
+
+    // Guarded by this.
+    private long version;
+    private boolean everWritten;
+    private boolean fullSyncNeeded;
+    private boolean metaChanged;
+    /** Digest of each value as the agent last received it; a digest rather than the bytes halves memory. */
+    private final Map<String, byte[]> replicated = new HashMap<>();
+    private final Set<String> setNames = new HashSet<>();
+    private final Set<String> removedNames = new HashSet<>();
+    private final Set<String> readNames = new HashSet<>();
+    /** An id given up by changeSessionId, invalidated at the agent once the new id is written. */
+    private String retiredId;
+
+    /** Held while a delta travels to the agent, so that two requests of one session write in turn. */
+    final Object commitLock = new Object();
+
+    SessionData(String id, long creationTime, long accessTime, int maxInactiveSeconds, boolean isNew) {
+        this.id = id;
+        this.creationTime = creationTime;
+        this.lastAccessedTime = accessTime;
+        this.thisAccessedTime = accessTime;
+        this.maxInactiveSeconds = maxInactiveSeconds;
+        this.isNew = isNew;
+    }
+
+    /** A session restored from the agent's record; values that could not be read are left out. */
+    static SessionData restored(String id, long version, long creationTime, long lastAccess, int maxInactiveSeconds,
+                                Map<String, Object> values, Map<String, byte[]> serialized) {
+        SessionData s = new SessionData(id, creationTime, lastAccess, maxInactiveSeconds, false);
+        s.attributes.putAll(values);
+        synchronized (s) {
+            s.version = version;
+            s.everWritten = true;
+            for (Map.Entry<String, byte[]> e : serialized.entrySet()) {
+                s.replicated.put(e.getKey(), digest(e.getValue()));
+            }
+        }
+        return s;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    void id(String newId) {
+        this.id = newId;
+    }
+
+    public long creationTime() {
+        return creationTime;
+    }
+
+    public long lastAccessedTime() {
+        return lastAccessedTime;
+    }
+
+    public long thisAccessedTime() {
+        return thisAccessedTime;
+    }
+
+    public int maxInactiveSeconds() {
+        return maxInactiveSeconds;
+    }
+
+    public void maxInactiveSeconds(int seconds) {
+        synchronized (this) {
+            if (seconds != maxInactiveSeconds) {
+                metaChanged = true;
+            }
+            maxInactiveSeconds = seconds;
+        }
+    }
+
+    public boolean isValid() {
+        return valid;
+    }
+
+    void invalidated() {
+        valid = false;
+    }
+
+    public boolean isNew() {
+        return isNew;
+    }
+
+    public synchronized long version() {
+        return version;
+    }
+
+    /** A request of this session started. */
+    void access(long now) {
+        lastAccessedTime = thisAccessedTime;
+        thisAccessedTime = now;
+        isNew = false;
+    }
+
+    public boolean isExpired(long now) {
+        int max = maxInactiveSeconds;
+        return max > 0 && now - thisAccessedTime > max * 1000L;
+    }
+
+    public Object getAttribute(String name) {
+        Object v = attributes.get(name);
+        if (v != null) {
+            synchronized (this) {
+                readNames.add(name);
+            }
+        }
+        return v;
+    }
+
+    /** The value without recording a read, for listeners and expiry. */
+    public Object peekAttribute(String name) {
+        return attributes.get(name);
+    }
+
+    /** @return the previous value, or null */
+    public Object setAttribute(String name, Object value) {
+        if (value == null) {
+            return removeAttribute(name);
+        }
+        synchronized (this) {
+            setNames.add(name);
+            removedNames.remove(name);
+            return attributes.put(name, value);
+        }
+    }
+
+    /** @return the removed value, or null */
+    public Object removeAttribute(String name) {
+        synchronized (this) {
+            Object old = attributes.remove(name);
+            setNames.remove(name);
+            readNames.remove(name);
+            // A value the agent never received needs no removal there.
+            if (replicated.containsKey(name)) {
+                removedNames.add(name);
+            }
+            return old;
+        }
+    }
+
+    public Enumeration<String> attributeNames() {
+        return Collections.enumeration(new ArrayList<>(attributes.keySet()));
+    }
+
+    public Set<String> attributeNameSet() {
+        return Collections.unmodifiableSet(new HashSet<>(attributes.keySet()));
+    }
+
+    /**
+     * What the agent must learn about this session since the last successful write. Drains the
+     * change tracking; {@link #committed} or {@link #failed} must follow.
+     *
+     * @param agentNames when not null, send the whole session and remove these names the agent
+     *                   holds but this node does not
+     * @param agentVersion   the agent's version, the base of a whole-session write
+     */
+    synchronized Delta takeDelta(SaveMode mode, AttributeCodec codec, Set<String> agentNames, long agentVersion) {
+        boolean full = agentNames != null;
+        Delta d = new Delta();
+        Set<String> candidates = new HashSet<>();
+        if (full) {
+            candidates.addAll(attributes.keySet());
+        } else {
+            candidates.addAll(setNames);
+            if (mode != SaveMode.SET) {
+                candidates.addAll(readNames);
+            }
+        }
+        for (String name : candidates) {
+            Object value = attributes.get(name);
+            if (value == null) {
+                continue;
+            }
+            boolean explicit = full || setNames.contains(name);
+            byte[] bytes = codec.serialize(name, value);
+            if (bytes == null) {
+                // A stale copy at the agent would come back after a failover as if it were current.
+                if (replicated.containsKey(name) || full) {
+                    d.removed.add(name);
+                }
+                continue;
+            }
+            byte[] digest = digest(bytes);
+            if (!explicit && mode == SaveMode.ON_READ_CHANGE && Arrays.equals(digest, replicated.get(name))) {
+                continue;
+            }
+            d.set.put(name, bytes);
+            d.digests.put(name, digest);
+        }
+        for (String name : removedNames) {
+            if (!attributes.containsKey(name)) {
+                d.removed.add(name);
+            }
+        }
+        if (full) {
+            for (String name : agentNames) {
+                if (!d.set.containsKey(name) && !d.removed.contains(name)) {
+                    d.removed.add(name);
+                }
+            }
+        }
+        d.full = full;
+        d.meta = metaChanged || !everWritten;
+        d.baseVersion = full ? agentVersion : version;
+        setNames.clear();
+        removedNames.clear();
+        readNames.clear();
+        metaChanged = false;
+        return d;
+    }
+
+    synchronized boolean needsFullSync() {
+        return fullSyncNeeded;
+    }
+
+    synchronized void committed(Delta d, long newVersion) {
+        version = newVersion;
+        everWritten = true;
+        fullSyncNeeded = false;
+        if (d.full) {
+            replicated.clear();
+        }
+        for (String name : d.removed) {
+            replicated.remove(name);
+        }
+        replicated.putAll(d.digests);
+    }
+
+    synchronized String takeRetiredId() {
+        String r = retiredId;
+        retiredId = null;
+        return r;
+    }
+
+    /** The agent did not take the delta: the next write resends the whole session. */
+    synchronized void failed() {
+        fullSyncNeeded = true;
+    }
+
+    /** The session now lives under a new id the agent has never seen. */
+    synchronized void rekeyed(String newId) {
+        if (everWritten && retiredId == null) {
+            retiredId = id;
+        }
+        id = newId;
+        version = 0;
+        everWritten = false;
+        fullSyncNeeded = true;
+        replicated.clear();
+    }
+
+    static byte[] digest(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("MD5").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JRE has MD5", e);
+        }
+    }
+
+    /** One write's worth of changes. */
+    static final class Delta {
+        final Map<String, byte[]> set = new LinkedHashMap<>();
+        final List<String> removed = new ArrayList<>();
+        final Map<String, byte[]> digests = new HashMap<>();
+        long baseVersion;
+        boolean full;
+        boolean meta;
+
+        boolean isEmpty() {
+            return set.isEmpty() && removed.isEmpty() && !meta && !full;
+        }
+
+        int bytes() {
+            int n = 0;
+            for (byte[] b : set.values()) {
+                n += b.length;
+            }
+            return n;
+        }
+
+        Set<String> setNames() {
+            return set.keySet();
+        }
+
+        List<String> removedNames() {
+            return removed;
+        }
+    }
+}

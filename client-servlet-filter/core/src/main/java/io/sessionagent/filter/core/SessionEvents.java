@@ -1,0 +1,19 @@
+package io.sessionagent.filter.core;
+
+/**
+ * Lifecycle callbacks the servlet adapter turns into listener calls; the core knows no servlet
+ * types. Called on request threads, and on the expiry thread for sessions that time out.
+ */
+public interface SessionEvents {
+    /** A session was created on this node (never for a session restored after a failover). */
+    void created(SessionData session);
+
+    /**
+     * A session ends (invalidated or expired): notify, then remove every attribute with its
+     * unbinding notifications. The session is still readable during the call.
+     */
+    void destroyed(SessionData session);
+
+    /** A session was restored from the agent on this node. */
+    void activated(SessionData session);
+}

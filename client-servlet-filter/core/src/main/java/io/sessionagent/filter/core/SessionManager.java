@@ -1,0 +1,382 @@
+package io.sessionagent.filter.core;
+
+import com.google.protobuf.ByteString;
+import io.sessionagent.proto.v1.Attribute;
+import io.sessionagent.proto.v1.SessionChange;
+import io.sessionagent.proto.v1.SessionRecord;
+
+import java.security.SecureRandom;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The sessions of one web application on this node: the local cache (a sticky request never
+ * deserializes), one delta per request to the agent, restore after a failover, expiry.
+ * One instance per filter; it owns its threads and its channel and releases them in {@link #close}.
+ */
+public final class SessionManager implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(SessionManager.class.getName());
+    /** Tries of GetSession while the agent answers that it is still joining. */
+    static final int JOINING_RETRIES = 5;
+    static final long JOINING_RETRY_MS = 100;
+    static final long TOUCH_FLUSH_MS = 1_000;
+    static final long EXPIRY_SCAN_MS = 10_000;
+
+    private final FilterSettings settings;
+    private final SessionEvents events;
+    private final LongSupplier clockMs;
+    private final FilterCounters counters = new FilterCounters();
+    private final AttributeCodec codec;
+    private final AgentClient agent;
+    private final SessionIds ids = new SessionIds(new SecureRandom());
+    private final ConcurrentHashMap<String, SessionData> cache = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Long> pendingTouches = new ConcurrentHashMap<>();
+    private final Set<String> undecodableNames = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService scheduler;
+
+    public SessionManager(FilterSettings settings, ClassLoader appClassLoader, SessionEvents events,
+                          LongSupplier clockMs) {
+        this.settings = settings;
+        this.events = events;
+        this.clockMs = clockMs;
+        this.codec = new AttributeCodec(appClassLoader, settings.maxAttributeBytes(), counters);
+        this.agent = new AgentClient(settings.agentHost(), settings.agentPort(), settings.agentTimeoutMs(), counters,
+                clockMs);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "session-replication-" + settings.cookieName());
+            t.setDaemon(true);
+            // Listeners fired on expiry load application classes.
+            t.setContextClassLoader(appClassLoader);
+            return t;
+        });
+        scheduler.scheduleWithFixedDelay(this::flushTouches, TOUCH_FLUSH_MS, TOUCH_FLUSH_MS, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::expire, EXPIRY_SCAN_MS, EXPIRY_SCAN_MS, TimeUnit.MILLISECONDS);
+    }
+
+    public FilterSettings settings() {
+        return settings;
+    }
+
+    public FilterCounters counters() {
+        return counters;
+    }
+
+    /** Sessions in the local cache. */
+    public int localSessionCount() {
+        return cache.size();
+    }
+
+    public SessionData create() {
+        long now = clockMs.getAsLong();
+        SessionData s = new SessionData(ids.newId(), now, now, settings.maxInactiveIntervalSeconds(), true);
+        cache.put(s.id(), s);
+        counters.sessionsCreated.increment();
+        events.created(s);
+        return s;
+    }
+
+    /** The result of looking up the session a request's cookie names. */
+    public static final class Found {
+        private final SessionData session;
+        private final boolean reissueCookie;
+
+        Found(SessionData session, boolean reissueCookie) {
+            this.session = session;
+            this.reissueCookie = reissueCookie;
+        }
+
+        public SessionData session() {
+            return session;
+        }
+
+        /** The cookie names another node's route: send this node's. */
+        public boolean reissueCookie() {
+            return reissueCookie;
+        }
+    }
+
+    /**
+     * The live session a cookie value names, from the local cache or, for an id this node does
+     * not hold, from the agent. Marks the access.
+     *
+     * @return null when no live session has that id
+     */
+    public Found find(String cookieValue) {
+        SessionIds.CookieValue cv = SessionIds.parse(cookieValue);
+        if (cv == null) {
+            return null;
+        }
+        long now = clockMs.getAsLong();
+        boolean foreignRoute = !cv.route().equals(settings.route());
+        SessionData s = cache.get(cv.id());
+        if (s != null && s.isExpired(now)) {
+            expire(s);
+            return null;
+        }
+        if (s != null && !s.isValid()) {
+            return null;
+        }
+        if (s != null && foreignRoute) {
+            // Another node served this user since: the local copy may be behind the agent's.
+            s = refreshIfBehind(s);
+        }
+        if (s == null) {
+            s = restore(cv.id(), now);
+            if (s == null) {
+                return null;
+            }
+        }
+        s.access(now);
+        return new Found(s, foreignRoute);
+    }
+
+    private SessionData refreshIfBehind(SessionData local) {
+        SessionRecord r;
+        try {
+            r = agent.get(local.id());
+        } catch (AgentClient.AgentException e) {
+            return local;
+        }
+        if (r == null || r.getVersion() <= local.version()) {
+            return local;
+        }
+        SessionData fresh = decode(r);
+        if (!cache.replace(local.id(), local, fresh)) {
+            return cache.get(local.id());
+        }
+        counters.failoverRestores.increment();
+        events.activated(fresh);
+        return fresh;
+    }
+
+    private SessionData restore(String id, long now) {
+        SessionRecord r = null;
+        for (int attempt = 0; ; attempt++) {
+            try {
+                r = agent.get(id);
+                break;
+            } catch (AgentClient.AgentException e) {
+                if (!e.isJoining() || attempt + 1 >= JOINING_RETRIES) {
+                    break;
+                }
+                try {
+                    Thread.sleep(JOINING_RETRY_MS << attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        if (r == null || (r.getMaxInactiveSeconds() > 0
+                && now - r.getLastAccessTimeMs() > r.getMaxInactiveSeconds() * 1000L)) {
+            counters.failoverMisses.increment();
+            return null;
+        }
+        SessionData s = decode(r);
+        SessionData raced = cache.putIfAbsent(id, s);
+        if (raced != null) {
+            return raced.isValid() ? raced : null;
+        }
+        counters.failoverRestores.increment();
+        events.activated(s);
+        return s;
+    }
+
+    private SessionData decode(SessionRecord r) {
+        Map<String, Object> values = new HashMap<>();
+        Map<String, byte[]> serialized = new HashMap<>();
+        for (Attribute a : r.getAttributesList()) {
+            byte[] bytes = a.getValue().toByteArray();
+            try {
+                values.put(a.getName(), codec.deserialize(bytes));
+                serialized.put(a.getName(), bytes);
+            } catch (RuntimeException | LinkageError e) {
+                counters.deserializeFailures.increment();
+                if (undecodableNames.add(a.getName())) {
+                    LOG.log(Level.WARNING, "session attribute '" + a.getName() + "' from the agent cannot be read"
+                            + " on this node and is left out (logged once per attribute name)", e);
+                }
+            }
+        }
+        return SessionData.restored(r.getId(), r.getVersion(), r.getCreationTimeMs(), r.getLastAccessTimeMs(),
+                r.getMaxInactiveSeconds(), values, serialized);
+    }
+
+    /**
+     * Sends what the request changed to the agent (a pure access is queued and coalesced). Never
+     * throws and never waits longer than the agent timeout (plus the sync timeout in sync mode)
+     * per call: a failing agent costs the request at most that.
+     */
+    public void commit(SessionData s) {
+        if (!s.isValid()) {
+            return;
+        }
+        synchronized (s.commitLock) {
+            if (!s.isValid()) {
+                return;
+            }
+            if (s.needsFullSync()) {
+                writeWhole(s);
+                return;
+            }
+            SessionData.Delta d = s.takeDelta(settings.saveMode(), codec, null, 0);
+            if (d.isEmpty()) {
+                pendingTouches.merge(s.id(), s.thisAccessedTime(), Math::max);
+                return;
+            }
+            try {
+                send(s, d);
+            } catch (AgentClient.AgentException e) {
+                if (e.isConflict()) {
+                    counters.writeConflicts.increment();
+                    writeWhole(s);
+                } else {
+                    s.failed();
+                }
+            }
+        }
+    }
+
+    /** Writes the whole session on top of whatever version the agent holds. */
+    private void writeWhole(SessionData s) {
+        try {
+            SessionRecord r = agent.get(s.id());
+            Set<String> agentNames = new HashSet<>();
+            if (r != null) {
+                for (Attribute a : r.getAttributesList()) {
+                    agentNames.add(a.getName());
+                }
+            }
+            send(s, s.takeDelta(settings.saveMode(), codec, agentNames, r == null ? 0 : r.getVersion()));
+        } catch (AgentClient.AgentException e) {
+            if (e.isConflict()) {
+                counters.writeConflicts.increment();
+            }
+            s.failed();
+        }
+    }
+
+    private void send(SessionData s, SessionData.Delta d) throws AgentClient.AgentException {
+        SessionChange.Builder c = SessionChange.newBuilder()
+                .setId(s.id())
+                .setBaseVersion(d.baseVersion)
+                .setCreationTimeMs(s.creationTime())
+                .setAccessTimeMs(s.thisAccessedTime())
+                .setMaxInactiveSeconds(s.maxInactiveSeconds())
+                .addAllRemoved(d.removed);
+        for (Map.Entry<String, byte[]> e : d.set.entrySet()) {
+            c.addSet(Attribute.newBuilder().setName(e.getKey()).setValue(ByteString.copyFrom(e.getValue())));
+        }
+        long version;
+        try {
+            version = agent.write(c.build(), settings.replicationMode(), settings.syncTimeoutMs());
+        } catch (AgentClient.AgentException e) {
+            s.failed();
+            throw e;
+        }
+        s.committed(d, version);
+        counters.deltasSent.increment();
+        counters.deltaBytes.add(d.bytes());
+        String retired = s.takeRetiredId();
+        if (retired != null) {
+            try {
+                agent.invalidate(retired);
+            } catch (AgentClient.AgentException e) {
+                // The old id expires at the agent by inactivity.
+            }
+        }
+    }
+
+    /** Ends a session everywhere: this node's cache, the agent (hence every node), listeners. */
+    public void invalidate(SessionData s) {
+        if (!s.isValid()) {
+            return;
+        }
+        cache.remove(s.id(), s);
+        pendingTouches.remove(s.id());
+        try {
+            events.destroyed(s);
+        } finally {
+            s.invalidated();
+            try {
+                agent.invalidate(s.id());
+            } catch (AgentClient.AgentException e) {
+                // Counted and logged by the client; the replicas expire by inactivity.
+            }
+        }
+    }
+
+    /** Gives the session a new id (against session fixation); the agent learns it at commit. */
+    public String changeId(SessionData s) {
+        String newId = ids.newId();
+        synchronized (s.commitLock) {
+            cache.remove(s.id(), s);
+            s.rekeyed(newId);
+            cache.put(newId, s);
+        }
+        return newId;
+    }
+
+    private void expire(SessionData s) {
+        if (cache.remove(s.id(), s)) {
+            counters.sessionsExpired.increment();
+            pendingTouches.remove(s.id());
+            try {
+                events.destroyed(s);
+            } finally {
+                s.invalidated();
+            }
+        }
+    }
+
+    /** Drops timed-out sessions from the cache; the agents expire their copies themselves. */
+    void expire() {
+        long now = clockMs.getAsLong();
+        for (SessionData s : cache.values()) {
+            if (s.isExpired(now)) {
+                try {
+                    expire(s);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "a listener failed while session " + s.id() + " expired", e);
+                }
+            }
+        }
+    }
+
+    void flushTouches() {
+        if (pendingTouches.isEmpty()) {
+            return;
+        }
+        Map<String, Long> batch = new HashMap<>();
+        for (String id : pendingTouches.keySet()) {
+            Long t = pendingTouches.remove(id);
+            if (t != null) {
+                batch.put(id, t);
+            }
+        }
+        try {
+            agent.touch(batch);
+            counters.touchesSent.add(batch.size());
+        } catch (AgentClient.AgentException e) {
+            // Accesses are best effort: the next write or touch carries a later time.
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "sending accesses to the agent failed", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        flushTouches();
+        agent.close();
+    }
+}

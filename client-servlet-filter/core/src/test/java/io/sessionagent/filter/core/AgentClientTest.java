@@ -1,0 +1,102 @@
+package io.sessionagent.filter.core;
+
+import io.sessionagent.proto.v1.SessionChange;
+import org.junit.jupiter.api.Test;
+
+import java.net.ServerSocket;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class AgentClientTest {
+    private static int closedPort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void absentAgentFailsFastIsCountedAndBacksOffExponentially() throws Exception {
+        FilterCounters counters = new FilterCounters();
+        AtomicLong clock = new AtomicLong(1_000_000);
+        SessionChange change = SessionChange.newBuilder().setId("abc").build();
+        try (AgentClient client = new AgentClient("127.0.0.1", closedPort(), 500, counters, clock::get)) {
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> client.write(change, ReplicationMode.ASYNC, 1000))
+                    .isInstanceOf(AgentClient.AgentException.class);
+            assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(500 + 300);
+            assertThat(counters.agentErrors()).isEqualTo(1);
+            assertThat(client.isDown()).isTrue();
+            assertThat(client.backoffMs()).isEqualTo(AgentClient.INITIAL_BACKOFF_MS);
+
+            // Within the backoff period no call is attempted at all.
+            start = System.nanoTime();
+            assertThatThrownBy(() -> client.get("abc")).isInstanceOf(AgentClient.AgentException.class);
+            assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(50);
+            assertThat(counters.agentCallsSkipped()).isEqualTo(1);
+            assertThat(counters.agentErrors()).isEqualTo(1);
+
+            // After it, one probe; it fails too and the period doubles.
+            clock.addAndGet(AgentClient.INITIAL_BACKOFF_MS);
+            assertThatThrownBy(() -> client.get("abc")).isInstanceOf(AgentClient.AgentException.class);
+            assertThat(counters.agentErrors()).isEqualTo(2);
+            assertThat(client.backoffMs()).isEqualTo(2 * AgentClient.INITIAL_BACKOFF_MS);
+
+            for (int i = 0; i < 20; i++) {
+                clock.addAndGet(client.backoffMs());
+                assertThatThrownBy(() -> client.touch(java.util.Map.of("abc", 1L)))
+                        .isInstanceOf(AgentClient.AgentException.class);
+            }
+            assertThat(client.backoffMs()).isEqualTo(AgentClient.MAX_BACKOFF_MS);
+        }
+    }
+
+    @Test
+    void sessionsKeepWorkingLocallyWithoutAnAgent() throws Exception {
+        FilterSettings settings = FilterSettings.parse(name -> switch (name) {
+            case FilterSettings.AGENT_ADDRESS -> "127.0.0.1:" + closedPortUnchecked();
+            case FilterSettings.ROUTE -> "node1";
+            default -> null;
+        }, "/shop");
+        try (SessionManager m = new SessionManager(settings, getClass().getClassLoader(), new NoEvents(),
+                System::currentTimeMillis)) {
+            SessionData s = m.create();
+            s.setAttribute("counter", 1);
+            long start = System.nanoTime();
+            m.commit(s);
+            assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(500 + 300);
+            assertThat(m.counters().agentErrors()).isEqualTo(1);
+
+            SessionManager.Found f = m.find(s.id() + ".node1");
+            assertThat(f.session()).isSameAs(s);
+            assertThat(f.session().getAttribute("counter")).isEqualTo(1);
+            s.setAttribute("counter", 2);
+            m.commit(s);
+            // Skipped by the backoff, not another slow failure.
+            assertThat(m.counters().agentCallsSkipped()).isGreaterThanOrEqualTo(1);
+        }
+    }
+
+    private static int closedPortUnchecked() {
+        try {
+            return closedPort();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static final class NoEvents implements SessionEvents {
+        @Override
+        public void created(SessionData session) {
+        }
+
+        @Override
+        public void destroyed(SessionData session) {
+        }
+
+        @Override
+        public void activated(SessionData session) {
+        }
+    }
+}

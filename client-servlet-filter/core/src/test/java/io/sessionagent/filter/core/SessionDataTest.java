@@ -1,0 +1,103 @@
+package io.sessionagent.filter.core;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SessionDataTest {
+    private final AttributeCodec codec =
+            new AttributeCodec(getClass().getClassLoader(), 1 << 20, new FilterCounters());
+
+    /** A session as after its first request: cart and user replicated at version 1. */
+    private SessionData replicatedSession(SaveMode mode) {
+        SessionData s = new SessionData("id", 0, 0, 1800, true);
+        s.setAttribute("cart", new ArrayList<>(List.of("apple")));
+        s.setAttribute("user", "ann");
+        SessionData.Delta first = s.takeDelta(mode, codec, null, 0);
+        assertThat(first.setNames()).containsExactlyInAnyOrder("cart", "user");
+        assertThat(first.meta).isTrue();
+        s.committed(first, 1);
+        return s;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void requestThatMutatesCartAndReadsUser(SessionData s) {
+        ((List<String>) s.getAttribute("cart")).add("pear");
+        s.getAttribute("user");
+    }
+
+    @Test
+    void defaultModeSendsReadAttributesWhoseBytesChanged() {
+        SessionData s = replicatedSession(SaveMode.ON_READ_CHANGE);
+        requestThatMutatesCartAndReadsUser(s);
+        SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0);
+        assertThat(d.setNames()).containsExactly("cart");
+        assertThat(d.baseVersion).isEqualTo(1);
+        assertThat(codec.deserialize(d.set.get("cart"))).isEqualTo(List.of("apple", "pear"));
+        s.committed(d, 2);
+
+        // Read again without change: nothing to send, a pure access.
+        s.getAttribute("cart");
+        assertThat(s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0).isEmpty()).isTrue();
+    }
+
+    @Test
+    void setModeSendsOnlySetAndRemoved() {
+        SessionData s = replicatedSession(SaveMode.SET);
+        requestThatMutatesCartAndReadsUser(s);
+        s.setAttribute("counter", 1);
+        s.removeAttribute("user");
+        SessionData.Delta d = s.takeDelta(SaveMode.SET, codec, null, 0);
+        assertThat(d.setNames()).containsExactly("counter");
+        assertThat(d.removedNames()).containsExactly("user");
+    }
+
+    @Test
+    void alwaysModeSendsEveryAttributeRead() {
+        SessionData s = replicatedSession(SaveMode.ALWAYS);
+        s.getAttribute("user");
+        SessionData.Delta d = s.takeDelta(SaveMode.ALWAYS, codec, null, 0);
+        assertThat(d.setNames()).containsExactly("user");
+    }
+
+    @Test
+    void setThenRemovedInOneRequestIsARemovalOnly() {
+        SessionData s = replicatedSession(SaveMode.ON_READ_CHANGE);
+        s.setAttribute("user", "bob");
+        s.removeAttribute("user");
+        s.setAttribute("fresh", "x");
+        s.removeAttribute("fresh");
+        SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0);
+        assertThat(d.setNames()).isEmpty();
+        // "fresh" never reached the agent, so there is nothing to remove there.
+        assertThat(d.removedNames()).containsExactly("user");
+    }
+
+    @Test
+    void unserializableValueIsLeftOutAndItsStaleCopyRemoved() {
+        SessionData s = replicatedSession(SaveMode.ON_READ_CHANGE);
+        s.setAttribute("user", new Thread());
+        s.setAttribute("worker", new Thread());
+        SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0);
+        assertThat(d.setNames()).isEmpty();
+        assertThat(d.removedNames()).containsExactly("user");
+    }
+
+    @Test
+    void wholeSessionWriteRemovesWhatOnlyTheAgentHolds() {
+        SessionData s = replicatedSession(SaveMode.ON_READ_CHANGE);
+        s.failed();
+        assertThat(s.needsFullSync()).isTrue();
+        SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, Set.of("cart", "gone"), 7);
+        assertThat(d.setNames()).containsExactlyInAnyOrder("cart", "user");
+        assertThat(d.removedNames()).containsExactly("gone");
+        assertThat(d.baseVersion).isEqualTo(7);
+        s.committed(d, 8);
+        assertThat(s.needsFullSync()).isFalse();
+        assertThat(s.version()).isEqualTo(8);
+    }
+}

@@ -1,0 +1,154 @@
+package io.sessionagent.filter.javax;
+
+import io.sessionagent.filter.core.CommitGuard;
+import io.sessionagent.filter.core.FilterCounters;
+import io.sessionagent.filter.core.FilterSettings;
+import io.sessionagent.filter.core.SessionData;
+import io.sessionagent.filter.core.SessionManager;
+
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import javax.servlet.AsyncEvent;
+import javax.servlet.AsyncListener;
+import javax.servlet.Filter;
+import javax.servlet.FilterChain;
+import javax.servlet.FilterConfig;
+import javax.servlet.ServletContext;
+import javax.servlet.ServletException;
+import javax.servlet.ServletRequest;
+import javax.servlet.ServletResponse;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+
+/**
+ * Gives the web application a session replicated through the local session agent. Map it
+ * first, on /*, for the REQUEST, FORWARD, INCLUDE, ERROR and ASYNC dispatchers; see the README
+ * section "The servlet filter" for the init-params.
+ */
+public class SessionReplicationFilter implements Filter {
+    private static final Logger LOG = Logger.getLogger(SessionReplicationFilter.class.getName());
+    /** Marks a request this filter already handles, so nested dispatches pass through. */
+    static final String ACTIVE = SessionReplicationFilter.class.getName() + ".ACTIVE";
+    /** ServletContext attribute holding the {@link FilterCounters} of the filter. */
+    public static final String COUNTERS_ATTRIBUTE = "io.sessionagent.filter.counters";
+
+    private SessionManager manager;
+    private SessionListeners listeners;
+
+    @Override
+    public void init(FilterConfig config) throws ServletException {
+        ServletContext context = config.getServletContext();
+        FilterSettings settings;
+        try {
+            settings = FilterSettings.parse(config::getInitParameter, context.getContextPath());
+        } catch (IllegalArgumentException e) {
+            throw new ServletException(e.getMessage(), e);
+        }
+        Integer containerTimeout = containerSessionTimeoutMinutes(context);
+        if (containerTimeout != null) {
+            settings = settings.withMaxInactiveIntervalSeconds(containerTimeout * 60);
+        }
+        ClassLoader loader = context.getClassLoader();
+        if (loader == null) {
+            loader = Thread.currentThread().getContextClassLoader();
+        }
+        listeners = new SessionListeners(context, settings.listenerClasses(), loader);
+        manager = new SessionManager(settings, loader, listeners, System::currentTimeMillis);
+        listeners.manager(manager);
+        context.setAttribute(COUNTERS_ATTRIBUTE, manager.counters());
+        LOG.info("session replication filter for " + (context.getContextPath().isEmpty() ? "/" : context.getContextPath())
+                + ": agent " + settings.agentHost() + ":" + settings.agentPort() + ", route '" + settings.route()
+                + "', cookie " + settings.cookieName() + ", " + settings.replicationMode().name().toLowerCase()
+                + " replication, save mode " + settings.saveMode().paramValue());
+    }
+
+    /** The session-config timeout; the getter exists from Servlet 4 on. */
+    private static Integer containerSessionTimeoutMinutes(ServletContext context) {
+        Method m = ServletApi.find(ServletContext.class, "getSessionTimeout");
+        if (m == null) {
+            return null;
+        }
+        try {
+            return (Integer) m.invoke(context);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** What this filter did so far. */
+    public FilterCounters getCounters() {
+        return manager.counters();
+    }
+
+    @Override
+    public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
+            throws IOException, ServletException {
+        if (!(req instanceof HttpServletRequest) || !(res instanceof HttpServletResponse)
+                || req.getAttribute(ACTIVE) != null) {
+            chain.doFilter(req, res);
+            return;
+        }
+        req.setAttribute(ACTIVE, Boolean.TRUE);
+        ReplicatedRequest request = new ReplicatedRequest((HttpServletRequest) req, (HttpServletResponse) res,
+                manager, listeners);
+        CommitGuard guard = new CommitGuard(() -> commit(request));
+        CommittingResponse response = new CommittingResponse((HttpServletResponse) res, guard);
+        boolean async = false;
+        try {
+            chain.doFilter(request, response);
+        } finally {
+            if (request.isAsyncStarted()) {
+                async = true;
+                request.getAsyncContext().addListener(new AsyncListener() {
+                    @Override
+                    public void onComplete(AsyncEvent event) {
+                        guard.run();
+                    }
+
+                    @Override
+                    public void onTimeout(AsyncEvent event) {
+                        guard.run();
+                    }
+
+                    @Override
+                    public void onError(AsyncEvent event) {
+                        guard.run();
+                    }
+
+                    @Override
+                    public void onStartAsync(AsyncEvent event) {
+                        event.getAsyncContext().addListener(this);
+                    }
+                });
+            } else {
+                guard.run();
+            }
+            if (!async) {
+                req.removeAttribute(ACTIVE);
+            }
+        }
+    }
+
+    private void commit(ReplicatedRequest request) {
+        SessionData data = request.sessionData();
+        if (data == null) {
+            return;
+        }
+        try {
+            manager.commit(data);
+        } catch (RuntimeException e) {
+            // The app's response must not fail because replication did.
+            LOG.log(Level.WARNING, "replicating session " + data.id() + " failed", e);
+        }
+    }
+
+    @Override
+    public void destroy() {
+        if (manager != null) {
+            manager.close();
+        }
+    }
+}

@@ -1,0 +1,14 @@
+package javax.servlet;
+
+import java.io.IOException;
+import java.util.EventListener;
+
+/**
+ * Signature of the Servlet 3.1 type, for type checking only; the build leaves it out of the jar
+ * so the container's own class is always the one used.
+ */
+public interface WriteListener extends EventListener {
+    void onWritePossible() throws IOException;
+
+    void onError(Throwable t);
+}
