@@ -16,8 +16,10 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * {@code replication on|off} and {@code drain}: the admin endpoints of a running agent, reached
- * at {@code --admin HOST:PORT}, or else at metrics-address:metrics-port of the agent's settings.
+ * {@code replication on|off}, {@code drain}, {@code health} and {@code ready}: the operator endpoints
+ * of a running agent, reached at {@code --admin HOST:PORT}, or else at metrics-address:metrics-port
+ * of the agent's settings. {@code health} and {@code ready} exit 0 only on a 200, so they serve as
+ * container health checks without curl in the image.
  */
 final class AdminCommand {
     /** A drain waits up to 2 s for calls in flight before it leaves; the default leaves room for that. */
@@ -39,9 +41,11 @@ final class AdminCommand {
         return """
                 Usage: java -jar session-agent.jar replication on|off [--admin HOST:PORT] [--timeout 3s]
                        java -jar session-agent.jar drain [--admin HOST:PORT] [--timeout 10s]
+                       java -jar session-agent.jar health|ready [--admin HOST:PORT] [--timeout 3s]
                 The agent's admin endpoints are found at --admin HOST:PORT, else at metrics-address:metrics-port
                 of its settings. replication on resynchronises with the other members; drain leaves the
-                cluster but keeps the agent running until it is stopped (stop the app server first).""";
+                cluster but keeps the agent running until it is stopped (stop the app server first).
+                health exits 0 while the agent serves; ready exits 0 once it holds the cluster's sessions.""";
     }
 
     int run(String[] args) {
@@ -57,6 +61,13 @@ final class AdminCommand {
             return Main.OK;
         }
         String path;
+        if (command.equals("health") || command.equals("ready")) {
+            if (!options.positional.isEmpty()) {
+                err.println("session-agent " + command + ": unexpected argument " + options.positional.get(0));
+                return Main.USAGE;
+            }
+            return send(options.target, "/" + command, options.timeout, false);
+        }
         if (command.equals("replication")) {
             if (options.positional.size() != 1 || !options.positional.get(0).matches("on|off")) {
                 err.println("session-agent replication: say on or off, e.g. replication off"
@@ -72,16 +83,16 @@ final class AdminCommand {
             path = "/admin/drain";
         }
         Duration timeout = command.equals("drain") && !options.timeoutGiven ? DRAIN_TIMEOUT : options.timeout;
-        return post(options.target, path, timeout);
+        return send(options.target, path, timeout, true);
     }
 
-    private int post(HostPort target, String path, Duration timeout) {
+    private int send(HostPort target, String path, Duration timeout, boolean post) {
         URI uri = URI.create("http://" + target + path);
         HttpClient client = HttpClient.newBuilder().connectTimeout(timeout).build();
         HttpResponse<String> response;
         try {
-            response = client.send(HttpRequest.newBuilder(uri).timeout(timeout)
-                    .POST(HttpRequest.BodyPublishers.noBody()).build(),
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout);
+            response = client.send((post ? request.POST(HttpRequest.BodyPublishers.noBody()) : request.GET()).build(),
                     HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (ConnectException | HttpConnectTimeoutException e) {
             err.println("session-agent " + command + ": cannot reach the agent's admin endpoint at " + target + ": "

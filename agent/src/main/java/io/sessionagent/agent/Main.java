@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The command line of {@code java -jar session-agent.jar}: {@code run} (the default), {@code view}, {@code get}, {@code list}, {@code put},
- * {@code replication}, {@code drain}, {@code --help} and {@code --version}.
+ * {@code replication}, {@code drain}, {@code health}, {@code ready}, {@code --help} and {@code --version}.
  *
  * <p>Exit codes: 0 success, 1 the agent failed or refused, 2 usage or configuration error, 3 the
  * agent could not be reached, 4 no such session ({@code get}).
@@ -56,11 +56,11 @@ public final class Main {
                 return new ViewCommand(out, err, env).run(rest);
             case "get", "put", "list":
                 return new SessionCommand(args[0], out, err, env).run(rest);
-            case "replication", "drain":
+            case "replication", "drain", "health", "ready":
                 return new AdminCommand(args[0], out, err, env).run(rest);
             default:
                 err.println("session-agent: unknown command " + args[0]
-                        + " (commands: run, view, get, list, put, replication, drain; see --help)");
+                        + " (commands: run, view, get, list, put, replication, drain, health, ready; see --help)");
                 return USAGE;
         }
     }

@@ -30,10 +30,14 @@ final class Usage {
                          replication on|off [--admin HOST:PORT]
                   drain  Leave the cluster in order and refuse calls; the agent runs on until stopped.
                          drain [--admin HOST:PORT]
+                  health Exit 0 while the agent serves (for container health checks).
+                         health [--admin HOST:PORT]
+                  ready  Exit 0 once the agent holds the cluster's sessions.
+                         ready [--admin HOST:PORT]
 
                 view, get, list and put find the agent at grpc-address:grpc-port of its settings;
-                replication and drain at metrics-address:metrics-port, which also serves /metrics,
-                /health and /ready.
+                replication, drain, health and ready at metrics-address:metrics-port, which also
+                serves /metrics, /health and /ready.
 
                 Options:
                   -h, --help       Show this help.

@@ -158,6 +158,8 @@ class AgentProcessIT {
             return v != null && v.getMembersCount() == 1;
         }, () -> "proc-b sees proc-a");
         String admin = "127.0.0.1:" + a.metricsPort();
+        assertThat(AgentProcess.cli("health", "--admin", admin).exitCode()).isZero();
+        assertThat(AgentProcess.cli("ready", "--admin", admin).exitCode()).isZero();
 
         AgentProcess.CliResult off = AgentProcess.cli("replication", "off", "--admin", admin);
         assertThat(off.exitCode()).as(off.output()).isZero();
@@ -176,8 +178,13 @@ class AgentProcessIT {
         Eventually.await(Duration.ofMillis(2_500), () -> b.client().view().getMembersCount() == 0,
                 () -> "proc-b drops the drained proc-a at once");
         assertThat(b.client().view().getCountersMap().get("members.left")).isEqualTo(1L);
-        // The drained agent runs on until it is stopped.
+        // The drained agent runs on until it is stopped: alive, but no longer ready.
         assertThat(a.process().isAlive()).isTrue();
+        assertThat(AgentProcess.cli("health", "--admin", admin).exitCode()).isZero();
+        AgentProcess.CliResult notReady = AgentProcess.cli("ready", "--admin", admin);
+        assertThat(notReady.exitCode()).as(notReady.output()).isEqualTo(1);
+        assertThat(AgentProcess.cli("health", "--admin", "127.0.0.1:" + AgentProcess.freePort()).exitCode())
+                .isEqualTo(3);
         AgentProcess.CliResult again = AgentProcess.cli("replication", "on", "--admin", admin);
         assertThat(again.exitCode()).as(again.output()).isEqualTo(1);
         assertThat(again.output()).contains("409", "drained");
