@@ -46,8 +46,16 @@ public final class AgentProcess implements AutoCloseable {
 
     /** Starts {@code java -jar session-agent.jar} with the cluster settings as flags. */
     public static AgentProcess start(String nodeName, Map<String, String> settings, Path logDir) throws IOException {
+        return start(nodeName, settings, logDir, freePort());
+    }
+
+    /**
+     * Starts it with a metrics port the caller chose, for a scraper configured before the agent
+     * runs (see {@link #freePort}).
+     */
+    public static AgentProcess start(String nodeName, Map<String, String> settings, Path logDir, int metricsPort)
+            throws IOException {
         int grpcPort = freePort();
-        int metricsPort = freePort();
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-jar", jar().toString()));
         for (Map.Entry<String, String> e : settings.entrySet()) {
             if (!List.of("grpc-port", "metrics-port", "node-name").contains(e.getKey())) {
