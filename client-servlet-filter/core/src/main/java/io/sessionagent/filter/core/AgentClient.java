@@ -33,6 +33,7 @@ public final class AgentClient implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AgentClient.class.getName());
     static final long INITIAL_BACKOFF_MS = 100;
     static final long MAX_BACKOFF_MS = 5_000;
+    private static final long WARM_UP_TIMEOUT_MS = 10_000;
 
     private final ManagedChannel channel;
     private final SessionServiceGrpc.SessionServiceBlockingStub stub;
@@ -198,6 +199,26 @@ public final class AgentClient implements AutoCloseable {
             LOG.log(Level.FINE, "session agent refused " + call + ": " + s);
         }
         return new AgentException(s.getCode(), call + ": " + s, null);
+    }
+
+    /**
+     * Connects and makes one harmless call in the background, so that the first request that
+     * needs the agent (in a fresh JVM: a failover restore, say) does not spend its deadline on the
+     * connection and on loading gRPC's classes. Its outcome is ignored: the backoff follows
+     * requests' calls only.
+     */
+    public void warmUp() {
+        Thread t = new Thread(() -> {
+            try {
+                channel.getState(true);
+                stub.withDeadlineAfter(WARM_UP_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                        .getSession(GetSessionRequest.newBuilder().setId("warm-up").build());
+            } catch (RuntimeException e) {
+                LOG.log(Level.FINE, "warming up the connection to the session agent at " + target + ": " + e);
+            }
+        }, "session-agent-warm-up");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** Whether the client is in a backoff period after a failure. */

@@ -51,6 +51,7 @@ public final class SessionManager implements AutoCloseable {
         this.codec = new AttributeCodec(appClassLoader, settings.maxAttributeBytes(), counters);
         this.agent = new AgentClient(settings.agentHost(), settings.agentPort(), settings.agentTimeoutMs(), counters,
                 clockMs);
+        agent.warmUp();
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "session-replication-" + settings.cookieName());
             t.setDaemon(true);

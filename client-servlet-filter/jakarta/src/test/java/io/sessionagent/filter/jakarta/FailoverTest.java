@@ -49,7 +49,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * user's next request, sent to the other, finds the whole session there.
  */
 class FailoverTest {
-    private static final String EVENTS = "test.events";
+    static final String EVENTS = "test.events";
 
     @TempDir
     Path baseDir;

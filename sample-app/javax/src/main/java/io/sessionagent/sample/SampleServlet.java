@@ -1,0 +1,136 @@
+package io.sessionagent.sample;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import javax.servlet.http.HttpServlet;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+import javax.servlet.http.HttpSession;
+
+/**
+ * The sample app: a counter and a shopping cart kept in the HttpSession, nothing else. It knows
+ * nothing of replication; the filter declared in web.xml does that.
+ *
+ * <pre>
+ * GET  /counter          increment the session's counter: {"session":"ID","node":"ROUTE","count":N}
+ * GET  /counter/peek     the same without changing anything (count 0 without a session)
+ * POST /cart/add?item=X  add X to the cart (a List mutated in place): {"session":..,"node":..,"items":[..]}
+ * GET  /cart             the cart
+ * POST /logout           invalidate the session
+ * </pre>
+ *
+ * <p>sample-app/javax and sample-app/jakarta each hold a copy of this class; the copies differ only
+ * in the package of the servlet imports, and SameServletTest in sample-app/javax keeps them so.
+ */
+public class SampleServlet extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String path = path(req);
+        if (path.equals("/counter")) {
+            HttpSession s = req.getSession();
+            Integer count = (Integer) s.getAttribute("count");
+            int next = count == null ? 1 : count + 1;
+            s.setAttribute("count", next);
+            counter(resp, s.getId(), next);
+        } else if (path.equals("/counter/peek")) {
+            HttpSession s = req.getSession(false);
+            Integer count = s == null ? null : (Integer) s.getAttribute("count");
+            counter(resp, s == null ? null : s.getId(), count == null ? 0 : count);
+        } else if (path.equals("/cart")) {
+            HttpSession s = req.getSession(false);
+            cart(resp, s == null ? null : s.getId(), s == null ? null : cartOf(s, false));
+        } else {
+            resp.sendError(path.equals("/cart/add") || path.equals("/logout") ? 405 : 404);
+        }
+    }
+
+    @Override
+    protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String path = path(req);
+        if (path.equals("/cart/add")) {
+            String item = req.getParameter("item");
+            if (item == null || item.isEmpty() || item.length() > 100) {
+                resp.sendError(400, "item: 1 to 100 characters");
+                return;
+            }
+            HttpSession s = req.getSession();
+            List<String> cart = cartOf(s, true);
+            cart.add(item); // in place: the filter replicates attributes whose serialized form changed
+            cart(resp, s.getId(), cart);
+        } else if (path.equals("/logout")) {
+            HttpSession s = req.getSession(false);
+            String id = s == null ? null : s.getId();
+            if (s != null) {
+                s.invalidate();
+            }
+            json(resp, "{\"session\":" + quote(id) + ",\"node\":" + quote(node()) + ",\"loggedOut\":" + (s != null)
+                    + "}");
+        } else {
+            resp.sendError(path.equals("/counter") || path.equals("/cart") ? 405 : 404);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> cartOf(HttpSession s, boolean create) {
+        List<String> cart = (List<String>) s.getAttribute("cart");
+        if (cart == null && create) {
+            cart = new ArrayList<>();
+            s.setAttribute("cart", cart);
+        }
+        return cart;
+    }
+
+    private static String path(HttpServletRequest req) {
+        String info = req.getPathInfo();
+        return req.getServletPath() + (info == null ? "" : info);
+    }
+
+    /** The node's route, as the filter takes it: the system property jvmRoute. */
+    private static String node() {
+        String route = System.getProperty("jvmRoute");
+        return route == null ? "" : route;
+    }
+
+    private static void counter(HttpServletResponse resp, String id, int count) throws IOException {
+        json(resp, "{\"session\":" + quote(id) + ",\"node\":" + quote(node()) + ",\"count\":" + count + "}");
+    }
+
+    private static void cart(HttpServletResponse resp, String id, List<String> items) throws IOException {
+        StringBuilder b = new StringBuilder("{\"session\":").append(quote(id)).append(",\"node\":")
+                .append(quote(node())).append(",\"items\":[");
+        if (items != null) {
+            for (int i = 0; i < items.size(); i++) {
+                b.append(i == 0 ? "" : ",").append(quote(items.get(i)));
+            }
+        }
+        json(resp, b.append("]}").toString());
+    }
+
+    private static void json(HttpServletResponse resp, String body) throws IOException {
+        resp.setContentType("application/json");
+        resp.setCharacterEncoding("UTF-8");
+        resp.setHeader("Cache-Control", "no-store");
+        resp.getWriter().print(body);
+    }
+
+    private static String quote(String s) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append('"').toString();
+    }
+}
