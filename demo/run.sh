@@ -90,7 +90,7 @@ start_agent node1 "$grpc_a" "$peer_a" "$metrics_a"; agent1=${pids[-1]}
 start_agent node2 "$grpc_b" "$peer_b" "$metrics_b"; agent2=${pids[-1]}
 start_node node1 "$node1_port" "$grpc_a"; app1=${pids[-1]}
 start_node node2 "$node2_port" "$grpc_b"; app2=${pids[-1]}
-sed -e "s#{{run_dir}}#$run/nginx#g" -e "s#{{listen_port}}#$http#g" \
+sed -e "s#{{run_dir}}#$run/nginx#g" -e "s#{{listen_address}}#127.0.0.1#g" -e "s#{{listen_port}}#$http#g" \
     -e "s#{{node1}}#127.0.0.1:$node1_port#g" -e "s#{{node2}}#127.0.0.1:$node2_port#g" \
     nginx/nginx.conf.template >"$run/nginx/nginx.conf"
 "$nginx_bin" -p "$run/nginx" -c nginx.conf -e "$run/nginx/error.log" -g 'daemon off;' >"$run/nginx/stdout.log" 2>&1 &

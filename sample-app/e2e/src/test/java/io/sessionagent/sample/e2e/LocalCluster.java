@@ -103,6 +103,7 @@ final class LocalCluster implements AutoCloseable {
         Path run = Files.createDirectories(dir.resolve("nginx"));
         String conf = Files.readString(repoRoot().resolve("nginx").resolve("nginx.conf.template"))
                 .replace("{{run_dir}}", run.toString())
+                .replace("{{listen_address}}", "127.0.0.1")
                 .replace("{{listen_port}}", Integer.toString(nginxPort))
                 .replace("{{node1}}", "127.0.0.1:" + node1Port)
                 .replace("{{node2}}", "127.0.0.1:" + node2Port);
