@@ -1,0 +1,215 @@
+package io.sessionagent.agent.replication;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.sessionagent.agent.membership.Member;
+import io.sessionagent.agent.membership.Membership;
+import io.sessionagent.agent.metrics.Counter;
+import io.sessionagent.agent.metrics.Counters;
+import io.sessionagent.agent.transport.Fragments;
+import io.sessionagent.agent.transport.Frame;
+import io.sessionagent.agent.transport.FrameType;
+import io.sessionagent.proto.v1.Ack;
+import io.sessionagent.proto.v1.DataBatch;
+import io.sessionagent.proto.v1.Gone;
+import io.sessionagent.proto.v1.Heartbeat;
+import io.sessionagent.proto.v1.Nak;
+import io.sessionagent.proto.v1.ReceiveDigest;
+import io.sessionagent.proto.v1.SeqRange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The other members' reliable streams, one per sender: frames delivered in order, holes asked for
+ * by NAK, ranges the sender no longer holds skipped and left to anti-entropy, batches handed to
+ * the join buffer or the table, and ACKs for batches that ask for one. Confined to the protocol
+ * thread.
+ */
+final class ReceiveStreams {
+    private static final Logger log = LoggerFactory.getLogger(ReceiveStreams.class);
+    private static final int MAX_NAK_RANGES = 64;
+    /** Bytes of one encoded SeqRange at most (two 10-byte varints, tags and length). */
+    private static final int NAK_RANGE_BYTES = 24;
+
+    private final ReplicationSettings s;
+    private final ControlSender control;
+    private final LocalMember local;
+    private final Membership membership;
+    private final JoinBuffer joinBuffer;
+    private final DeltaApplier applier;
+    private final AntiEntropyScheduler antiEntropy;
+    private final Counters counters;
+    private final Map<Long, Stream> streams = new HashMap<>();
+
+    /** The reliable stream from one incarnation of one member, and its fragment joiner. */
+    private static final class Stream {
+        final long incarnation;
+        final ReceiveWindow window;
+        final Fragments.Joiner joiner = new Fragments.Joiner();
+
+        Stream(long incarnation, ReceiveWindow window) {
+            this.incarnation = incarnation;
+            this.window = window;
+        }
+    }
+
+    ReceiveStreams(ReplicationSettings settings, ControlSender control, LocalMember local, Membership membership,
+                   JoinBuffer joinBuffer, DeltaApplier applier, AntiEntropyScheduler antiEntropy,
+                   Counters counters) {
+        this.s = settings;
+        this.control = control;
+        this.local = local;
+        this.membership = membership;
+        this.joinBuffer = joinBuffer;
+        this.applier = applier;
+        this.antiEntropy = antiEntropy;
+        this.counters = counters;
+    }
+
+    /**
+     * The stream of a sender, created at first contact. Where it starts only matters for what
+     * the sender sent before this agent heard of it, and anti-entropy covers that.
+     */
+    private Stream streamFor(long memberId, long incarnation, long firstSequence) {
+        Stream st = streams.get(memberId);
+        if (st != null && st.incarnation == incarnation) {
+            return st;
+        }
+        if (st != null && st.incarnation > incarnation) {
+            return null;
+        }
+        st = new Stream(incarnation, new ReceiveWindow(Math.max(1, firstSequence), s.receiveBufferFrames()));
+        streams.put(memberId, st);
+        return st;
+    }
+
+    /**
+     * A heartbeat announces the end of the sender's stream, so a lost tail is noticed, and the
+     * start of what it still holds, so a receiver skips what is gone without asking.
+     */
+    void onHeartbeat(Frame f, Heartbeat hb, long now) {
+        Stream st = streamFor(f.memberId(), f.incarnation(), hb.getHighestSent() + 1);
+        if (st != null) {
+            st.window.noteHighestSent(hb.getHighestSent(), now);
+            skipGone(f.memberId(), st, hb.getLowestRetained());
+        }
+    }
+
+    void onData(Frame f, long now) {
+        // A first contact in the middle of a fragmented batch starts at the batch's first fragment.
+        Stream st = streamFor(f.memberId(), f.incarnation(), f.sequence() - f.fragmentIndex());
+        if (st == null) {
+            return;
+        }
+        List<Frame> deliverable = new ArrayList<>();
+        ReceiveWindow.Offer offer = st.window.offer(f, now, deliverable);
+        switch (offer) {
+            case DUPLICATE -> counters.increment(Counter.FRAMES_DUPLICATE);
+            case WINDOW_FULL -> counters.increment(Counter.FRAMES_DROPPED_WINDOW_FULL);
+            case BUFFERED -> {
+                if (st.window.buffered() == 1) {
+                    counters.increment(Counter.GAPS_DETECTED);
+                }
+            }
+            default -> {
+            }
+        }
+        deliver(f.memberId(), st, deliverable);
+    }
+
+    private void deliver(long sender, Stream st, List<Frame> frames) {
+        boolean ackWanted = false;
+        for (Frame d : frames) {
+            byte[] payload = st.joiner.accept(d.fragmentIndex(), d.fragmentCount(), d.body());
+            if (payload == null) {
+                continue;
+            }
+            DataBatch batch;
+            try {
+                batch = DataBatch.parseFrom(payload);
+            } catch (InvalidProtocolBufferException e) {
+                counters.increment(Counter.FRAMES_DROPPED_MALFORMED);
+                continue;
+            }
+            ackWanted |= batch.getAckRequested();
+            if (local.isJoining()) {
+                joinBuffer.add(batch);
+            } else if (local.replicationEnabled()) {
+                applier.apply(sender, batch);
+            }
+        }
+        if (ackWanted && local.isReady() && local.replicationEnabled()) {
+            control.send(FrameType.ACK, Ack.newBuilder().setTargetMember(sender).setTargetIncarnation(st.incarnation)
+                    .setDeliveredThrough(st.window.deliveredThrough()).build().toByteArray());
+            counters.increment(Counter.ACKS_SENT);
+        }
+    }
+
+    void onGone(Frame f, Gone gone) {
+        Stream st = streams.get(f.memberId());
+        if (st != null && st.incarnation == f.incarnation()) {
+            skipGone(f.memberId(), st, gone.getLowestRetained());
+        }
+    }
+
+    /**
+     * The sender no longer holds anything below {@code lowestRetained}: stop waiting for it,
+     * deliver what follows, and repair the skipped part by anti-entropy with that sender.
+     */
+    private void skipGone(long sender, Stream st, long lowestRetained) {
+        if (st.window.deliveredThrough() + 1 >= lowestRetained) {
+            return;
+        }
+        List<Frame> deliverable = new ArrayList<>();
+        long skipped = st.window.skipTo(lowestRetained, deliverable);
+        counters.add(Counter.GAPS_UNRECOVERABLE, skipped);
+        log.info("{} sequences from {} are gone from its buffer; repairing by anti-entropy", skipped,
+                Long.toHexString(sender));
+        deliver(sender, st, deliverable);
+        if (local.isJoining()) {
+            // Anti-entropy waits for READY; then it must include every member, the source too.
+            joinBuffer.noteLostData();
+        }
+        Member m = membership.get(sender);
+        if (m != null) {
+            antiEntropy.request(m);
+        }
+    }
+
+    /** Asks each sender whose gap is due for what is missing, in one datagram. */
+    void sendNaks(long now) {
+        for (Map.Entry<Long, Stream> e : streams.entrySet()) {
+            ReceiveWindow w = e.getValue().window;
+            if (w.nakDue(now, s.tickMs(), s.nakIntervalMs())) {
+                List<SeqRange> missing = w.missing(Math.min(MAX_NAK_RANGES,
+                        (control.maxBodyBytes() - 2 * NAK_RANGE_BYTES) / NAK_RANGE_BYTES));
+                if (missing.isEmpty()) {
+                    continue;
+                }
+                control.send(FrameType.NAK, Nak.newBuilder().setTargetMember(e.getKey())
+                        .setTargetIncarnation(e.getValue().incarnation).addAllMissing(missing).build().toByteArray());
+                w.nakSent(now);
+                counters.increment(Counter.NAKS_SENT);
+            }
+        }
+    }
+
+    /** What this agent has delivered of each stream, for heartbeats, so senders can free their buffers. */
+    List<ReceiveDigest> digests() {
+        List<ReceiveDigest> all = new ArrayList<>(streams.size());
+        for (Map.Entry<Long, Stream> e : streams.entrySet()) {
+            all.add(ReceiveDigest.newBuilder().setMemberId(e.getKey()).setIncarnation(e.getValue().incarnation)
+                    .setDeliveredThrough(e.getValue().window.deliveredThrough()).build());
+        }
+        return all;
+    }
+
+    /** A member left the view; if it comes back, its stream starts afresh. */
+    void forget(long memberId) {
+        streams.remove(memberId);
+    }
+}

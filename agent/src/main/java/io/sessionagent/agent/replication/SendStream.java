@@ -1,0 +1,328 @@
+package io.sessionagent.agent.replication;
+
+import com.google.protobuf.CodedOutputStream;
+import io.sessionagent.agent.membership.Member;
+import io.sessionagent.agent.membership.Membership;
+import io.sessionagent.agent.metrics.Counter;
+import io.sessionagent.agent.metrics.Counters;
+import io.sessionagent.agent.metrics.Histograms;
+import io.sessionagent.agent.metrics.SyncOutcome;
+import io.sessionagent.agent.transport.Fragments;
+import io.sessionagent.agent.transport.Frame;
+import io.sessionagent.agent.transport.FrameCodec;
+import io.sessionagent.agent.transport.FrameType;
+import io.sessionagent.agent.transport.Transport;
+import io.sessionagent.proto.v1.Access;
+import io.sessionagent.proto.v1.Ack;
+import io.sessionagent.proto.v1.DataBatch;
+import io.sessionagent.proto.v1.DataEntry;
+import io.sessionagent.proto.v1.Gone;
+import io.sessionagent.proto.v1.Nak;
+import io.sessionagent.proto.v1.ReceiveDigest;
+import io.sessionagent.proto.v1.ReplicatedDelta;
+import io.sessionagent.proto.v1.SeqRange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+
+/**
+ * This member's reliable stream: local changes batched into sequenced DATA frames, kept for
+ * retransmission until every member has them, and the sync writes waiting for acknowledgements.
+ *
+ * <p>Writers on any thread only queue ({@link #replicate}, {@link #touch}); everything else is
+ * confined to the protocol thread.
+ */
+final class SendStream {
+    private static final Logger log = LoggerFactory.getLogger(SendStream.class);
+    private static final int MAX_RETRANSMITS_PER_NAK = 1024;
+
+    private final FrameCodec codec;
+    private final Transport transport;
+    private final ControlSender control;
+    private final long selfId;
+    private final long incarnation;
+    private final LocalMember local;
+    private final Membership membership;
+    private final Counters counters;
+    private final Histograms histograms;
+    private final LongSupplier clockMs;
+    private final Executor loop;
+
+    // Shared with writer threads.
+    private final ConcurrentLinkedQueue<Outgoing> outgoing = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean flushScheduled = new AtomicBoolean();
+    private final ConcurrentHashMap<String, Long> pendingTouches = new ConcurrentHashMap<>();
+
+    private final RetransmitBuffer sent;
+    /** Member id → highest sequence of this incarnation it has delivered. */
+    private final Map<Long, Long> ackedThrough = new HashMap<>();
+    private final ArrayDeque<SyncWaiter> waiters = new ArrayDeque<>();
+    private final List<SyncWaiter> unsentWaiters = new ArrayList<>();
+
+    private record Outgoing(DataEntry entry, SyncWaiter waiter) {
+    }
+
+    SendStream(ReplicationSettings settings, FrameCodec codec, Transport transport, ControlSender control,
+               LocalMember local, Membership membership, Counters counters, Histograms histograms,
+               LongSupplier clockMs, Executor loop) {
+        this.codec = codec;
+        this.transport = transport;
+        this.control = control;
+        this.selfId = settings.selfId();
+        this.incarnation = settings.incarnation();
+        this.local = local;
+        this.membership = membership;
+        this.counters = counters;
+        this.histograms = histograms;
+        this.clockMs = clockMs;
+        this.loop = loop;
+        this.sent = new RetransmitBuffer(settings.retransmitBufferFrames(), settings.retransmitBufferBytes());
+    }
+
+    // ---------------------------------------------------------------- any thread
+
+    /** See {@link Replicator#replicate}. */
+    void replicate(ReplicatedDelta delta, SyncWaiter waiter) {
+        outgoing.add(new Outgoing(DataEntry.newBuilder().setDelta(delta).build(), waiter));
+        scheduleFlush();
+    }
+
+    /** See {@link Replicator#touch}. */
+    void touch(String id, long accessMs) {
+        pendingTouches.merge(id, accessMs, Math::max);
+    }
+
+    private void scheduleFlush() {
+        if (flushScheduled.compareAndSet(false, true)) {
+            loop.execute(this::flush);
+        }
+    }
+
+    // ---------------------------------------------------------------- sending
+
+    /** Sends everything queued, as few batches as fit a datagram each (or fragment). */
+    void flush() {
+        flushScheduled.set(false);
+        // Two bytes stay free for the ack_requested flag.
+        int budget = codec.maxBodyBytes() - 2;
+        DataBatch.Builder batch = DataBatch.newBuilder();
+        int size = 0;
+        Outgoing o;
+        while ((o = outgoing.poll()) != null) {
+            int entrySize = o.entry.getSerializedSize();
+            int framed = 1 + CodedOutputStream.computeUInt32SizeNoTag(entrySize) + entrySize;
+            if (size > 0 && size + framed > budget) {
+                sendBatch(batch);
+                batch = DataBatch.newBuilder();
+                size = 0;
+            }
+            batch.addEntries(o.entry);
+            size += framed;
+            if (o.waiter != null) {
+                batch.setAckRequested(true);
+                unsentWaiters.add(o.waiter);
+            }
+        }
+        if (batch.getEntriesCount() > 0) {
+            sendBatch(batch);
+        }
+    }
+
+    /** Queues the accesses noted since the last call, one per session, and sends them. */
+    void flushTouches() {
+        if (pendingTouches.isEmpty()) {
+            return;
+        }
+        for (String id : List.copyOf(pendingTouches.keySet())) {
+            Long at = pendingTouches.remove(id);
+            if (at != null) {
+                outgoing.add(new Outgoing(DataEntry.newBuilder()
+                        .setTouch(Access.newBuilder().setId(id).setAccessTimeMs(at)).build(), null));
+            }
+        }
+        flush();
+    }
+
+    private void sendBatch(DataBatch.Builder batch) {
+        long now = clockMs.getAsLong();
+        if (!local.replicationEnabled()) {
+            for (SyncWaiter w : unsentWaiters) {
+                w.complete(0, false, true);
+            }
+            unsentWaiters.clear();
+            return;
+        }
+        byte[] payload = batch.build().toByteArray();
+        int chunk = codec.maxBodyBytes();
+        List<int[]> ranges = Fragments.ranges(payload.length, chunk);
+        if (ranges.size() > Fragments.MAX_FRAGMENTS) {
+            // Only a session far above any sane max-session-bytes gets here; peers repair it by
+            // fetching the record, which has no datagram limit.
+            log.error("batch of {} bytes needs more than {} fragments; left to repair", payload.length,
+                    Fragments.MAX_FRAGMENTS);
+            for (SyncWaiter w : unsentWaiters) {
+                w.complete(0, true, false);
+            }
+            unsentWaiters.clear();
+            return;
+        }
+        for (int i = 0; i < ranges.size(); i++) {
+            long seq = sent.highestSent() + 1;
+            byte[] raw = codec.encode(FrameType.DATA, selfId, incarnation, seq, i, ranges.size(), payload,
+                    ranges.get(i)[0], ranges.get(i)[1]);
+            sent.add(seq, raw);
+            transport.send(raw);
+            counters.increment(Counter.FRAMES_SENT);
+        }
+        counters.increment(Counter.BATCHES_SENT);
+        if (ranges.size() > 1) {
+            counters.increment(Counter.FRAGMENTED_BATCHES_SENT);
+        }
+        for (DataEntry e : batch.getEntriesList()) {
+            counters.increment(e.hasDelta() ? Counter.DELTAS_SENT : Counter.TOUCHES_SENT);
+        }
+        for (SyncWaiter w : unsentWaiters) {
+            w.sequence = sent.highestSent();
+            w.sentAtMs = now;
+            waiters.add(w);
+        }
+        unsentWaiters.clear();
+        completeWaiters(now);
+    }
+
+    // ---------------------------------------------------------------- repair and stability
+
+    void onNak(long requester, Nak nak) {
+        if (nak.getTargetMember() != selfId || nak.getTargetIncarnation() != incarnation) {
+            return;
+        }
+        counters.increment(Counter.NAKS_RECEIVED);
+        int budget = MAX_RETRANSMITS_PER_NAK;
+        boolean gone = false;
+        for (SeqRange r : nak.getMissingList()) {
+            long to = Math.min(r.getTo(), sent.highestSent());
+            if (r.getFrom() < sent.lowestRetained() && r.getFrom() <= to) {
+                gone = true;
+            }
+            for (long seq = Math.max(r.getFrom(), sent.lowestRetained()); seq <= to && budget > 0; seq++) {
+                byte[] raw = sent.get(seq);
+                if (raw == null) {
+                    continue;
+                }
+                transport.send(raw);
+                counters.increment(Counter.RETRANSMITS_SENT);
+                counters.increment(Counter.FRAMES_SENT);
+                budget--;
+            }
+        }
+        if (gone) {
+            // Every receiver that misses the same range skips it; it is multicast for that reason.
+            control.send(FrameType.GONE, Gone.newBuilder().setRequester(requester).setLowestRetained(
+                    sent.lowestRetained()).build().toByteArray());
+            counters.increment(Counter.GONE_SENT);
+        }
+    }
+
+    void onAck(Frame f, Ack ack) {
+        if (ack.getTargetMember() != selfId || ack.getTargetIncarnation() != incarnation) {
+            return;
+        }
+        ackedThrough.merge(f.memberId(), ack.getDeliveredThrough(), Math::max);
+        completeWaiters(clockMs.getAsLong());
+    }
+
+    /** A heartbeat's digests: what its sender has delivered of this incarnation's stream. */
+    void onDigests(long sender, List<ReceiveDigest> digests) {
+        for (ReceiveDigest d : digests) {
+            if (d.getMemberId() == selfId && d.getIncarnation() == incarnation) {
+                ackedThrough.merge(sender, d.getDeliveredThrough(), Math::max);
+            }
+        }
+    }
+
+    /** Frees what every member in the view has delivered. */
+    void releaseStable() {
+        long stable = sent.highestSent();
+        for (Member m : membership.members()) {
+            stable = Math.min(stable, ackedThrough.getOrDefault(m.id(), 0L));
+        }
+        sent.releaseThrough(stable);
+    }
+
+    /** A member left the view: it no longer holds frames back, and sync writes stop waiting for it. */
+    void forget(long memberId) {
+        ackedThrough.remove(memberId);
+        completeWaiters(clockMs.getAsLong());
+    }
+
+    // ---------------------------------------------------------------- sync writes
+
+    /** Answers each sync write that has its acknowledgements, has no one to wait for, or has waited long enough. */
+    void completeWaiters(long now) {
+        Iterator<SyncWaiter> it = waiters.iterator();
+        while (it.hasNext()) {
+            SyncWaiter w = it.next();
+            int readyMembers = 0;
+            int acks = 0;
+            for (Member m : membership.members()) {
+                if (m.isReady() && m.replicationEnabled()) {
+                    readyMembers++;
+                    if (ackedThrough.getOrDefault(m.id(), 0L) >= w.sequence) {
+                        acks++;
+                    }
+                }
+            }
+            if (readyMembers == 0) {
+                w.complete(0, false, true);
+                histograms.syncAck(SyncOutcome.NO_REPLICAS, now - w.sentAtMs);
+                it.remove();
+            } else if (acks >= (w.all ? readyMembers : 1)) {
+                w.complete(acks, false, false);
+                histograms.syncAck(SyncOutcome.REPLICATED, now - w.sentAtMs);
+                it.remove();
+            } else if (now >= w.deadlineMs) {
+                counters.increment(Counter.SYNC_TIMEOUTS);
+                w.complete(acks, true, false);
+                histograms.syncAck(SyncOutcome.TIMEOUT, now - w.sentAtMs);
+                it.remove();
+            }
+        }
+    }
+
+    /** On leaving: no acknowledgement can arrive any more, so every open sync write is answered as timed out. */
+    void abandonWaiters() {
+        for (SyncWaiter w : waiters) {
+            w.complete(0, true, false);
+        }
+        waiters.clear();
+    }
+
+    // ---------------------------------------------------------------- what heartbeats and metrics read
+
+    long highestSent() {
+        return sent.highestSent();
+    }
+
+    long lowestRetained() {
+        return sent.lowestRetained();
+    }
+
+    int retransmitFrames() {
+        return sent.size();
+    }
+
+    long retransmitBytes() {
+        return sent.bytes();
+    }
+}
