@@ -8,9 +8,13 @@ import io.sessionagent.agent.store.SessionTable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.function.LongSupplier;
 
 /**
  * Decides when to pull from a member by {@link AntiEntropy}, and runs at most one pull per member
@@ -18,6 +22,19 @@ import java.util.concurrent.Executor;
  */
 final class AntiEntropyScheduler {
     private static final Logger log = LoggerFactory.getLogger(AntiEntropyScheduler.class);
+    /** First retry after a failed pull (a peer channel that was cut is still reconnecting). */
+    private static final long FIRST_RETRY_MS = 250;
+    private static final long MAX_RETRY_MS = 10_000;
+    /** Least time between two pulls that a quiet divergence asks for. */
+    private static final long DIVERGENCE_PULL_INTERVAL_MS = 5_000;
+
+    /** A failed pull to be tried again: the member's table may hold what this one lacks. */
+    private record Retry(long atMs, long delayMs) {
+    }
+
+    /** What the last heartbeat of a member showed, to tell a quiet divergence from traffic in flight. */
+    private record Seen(long remoteHash, long localHash, long lastPullRequestMs) {
+    }
 
     private final AntiEntropy antiEntropy;
     private final LocalMember local;
@@ -26,10 +43,13 @@ final class AntiEntropyScheduler {
     private final Counters counters;
     private final Executor loop;
     private final Executor peerIo;
+    private final LongSupplier clockMs;
     private final Set<Long> inFlight = new HashSet<>();
+    private final Map<Long, Retry> retries = new HashMap<>();
+    private final Map<Long, Seen> seen = new HashMap<>();
 
     AntiEntropyScheduler(AntiEntropy antiEntropy, LocalMember local, Membership membership, SessionTable table,
-                         Counters counters, Executor loop, Executor peerIo) {
+                         Counters counters, Executor loop, Executor peerIo, LongSupplier clockMs) {
         this.antiEntropy = antiEntropy;
         this.local = local;
         this.membership = membership;
@@ -37,6 +57,7 @@ final class AntiEntropyScheduler {
         this.counters = counters;
         this.loop = loop;
         this.peerIo = peerIo;
+        this.clockMs = clockMs;
     }
 
     void request(Member m) {
@@ -49,15 +70,68 @@ final class AntiEntropyScheduler {
         String address = m.peerAddress();
         long peerCount = m.sessionCount();
         peerIo.execute(() -> {
+            boolean ok = false;
             try {
                 antiEntropy.pullFrom(address, peerCount);
+                ok = true;
             } catch (RuntimeException e) {
                 counters.increment(Counter.ANTI_ENTROPY_FAILURES);
                 log.warn("anti-entropy with {} failed: {}", address, e.toString());
             } finally {
-                loop.execute(() -> inFlight.remove(id));
+                boolean succeeded = ok;
+                loop.execute(() -> finished(id, succeeded, clockMs.getAsLong()));
             }
         });
+    }
+
+    private void finished(long memberId, boolean succeeded, long nowMs) {
+        inFlight.remove(memberId);
+        if (succeeded) {
+            retries.remove(memberId);
+            return;
+        }
+        Retry previous = retries.get(memberId);
+        long delay = previous == null ? FIRST_RETRY_MS : Math.min(MAX_RETRY_MS, previous.delayMs() * 2);
+        retries.put(memberId, new Retry(nowMs + delay, delay));
+    }
+
+    /** Tries failed pulls again, with a doubling delay, while their member is in the view. */
+    void retryDue(long nowMs) {
+        Iterator<Map.Entry<Long, Retry>> it = retries.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Long, Retry> e = it.next();
+            Member m = membership.get(e.getKey());
+            if (m == null) {
+                it.remove();
+            } else if (nowMs >= e.getValue().atMs() && !inFlight.contains(m.id())) {
+                request(m);
+            }
+        }
+    }
+
+    /**
+     * Called at every heartbeat of a ready member: when its table and ours both stayed the same
+     * since its previous heartbeat and still differ, no traffic in flight explains it (a missed
+     * repair, a partition that healed within the failure timeout), so pull from it now rather
+     * than at the next periodic run.
+     */
+    void onHeartbeat(Member m, long nowMs) {
+        long mine = table.tableHash();
+        Seen before = seen.get(m.id());
+        long lastRequest = before == null ? Long.MIN_VALUE / 2 : before.lastPullRequestMs();
+        boolean quietDivergence = before != null && before.remoteHash() == m.tableHash()
+                && before.localHash() == mine && m.tableHash() != mine;
+        if (quietDivergence && m.isReady() && nowMs - lastRequest >= DIVERGENCE_PULL_INTERVAL_MS) {
+            lastRequest = nowMs;
+            request(m);
+        }
+        seen.put(m.id(), new Seen(m.tableHash(), mine, lastRequest));
+    }
+
+    /** A member left the view. */
+    void forget(long memberId) {
+        retries.remove(memberId);
+        seen.remove(memberId);
     }
 
     /**

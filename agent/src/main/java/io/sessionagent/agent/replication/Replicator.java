@@ -99,7 +99,7 @@ public final class Replicator implements AutoCloseable {
         ControlSender control = new ControlSender(codec, transport, settings.selfId(), settings.incarnation(),
                 counters);
         this.antiEntropy = new AntiEntropyScheduler(new AntiEntropy(table, peers, counters, PEER_CALL_TIMEOUT_MS),
-                local, membership, table, counters, loop, peerIo);
+                local, membership, table, counters, loop, peerIo, clockMs);
         this.repairs = new Repairs(local, membership, peers, table, antiEntropy, counters, loop, peerIo,
                 PEER_CALL_TIMEOUT_MS);
         DeltaApplier applier = new DeltaApplier(table, repairs, counters, histograms, clockMs);
@@ -243,8 +243,7 @@ public final class Replicator implements AutoCloseable {
                 }
             }
             case BECAME_READY, REPLICATION_RESUMED -> antiEntropy.request(m);
-            default -> {
-            }
+            default -> antiEntropy.onHeartbeat(m, now);
         }
     }
 
@@ -291,6 +290,7 @@ public final class Replicator implements AutoCloseable {
                 lastAntiEntropyMs = now;
                 antiEntropy.requestWhereTablesDiffer();
             }
+            antiEntropy.retryDue(now);
             repairs.start();
         } catch (RuntimeException e) {
             log.error("protocol tick failed", e);
@@ -301,6 +301,7 @@ public final class Replicator implements AutoCloseable {
     private void forget(Member m) {
         receive.forget(m.id());
         send.forget(m.id());
+        antiEntropy.forget(m.id());
         if (!m.peerAddress().isEmpty()) {
             String address = m.peerAddress();
             peerIo.execute(() -> peers.forget(address));
