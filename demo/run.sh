@@ -9,7 +9,8 @@
 #                           browser, kill -9 a node by hand (the lines are printed), reload.
 #                           Ctrl-C stops everything.
 #
-# Needs Java 17, nginx (apt-get install -y nginx) and curl. Everything listens on 127.0.0.1 only.
+# Needs Java 17, nginx and curl (installed with apt-get when missing and run as root).
+# Everything listens on 127.0.0.1 only.
 # Ports and group can be moved with DEMO_HTTP (8080), DEMO_NODE1 (8081), DEMO_NODE2 (8082),
 # DEMO_GRPC_A (7400), DEMO_PEER_A (7401), DEMO_METRICS_A (7402), DEMO_GRPC_B (7410),
 # DEMO_PEER_B (7411), DEMO_METRICS_B (7412), DEMO_GROUP (239.255.27.1), DEMO_PORT (45588).
@@ -19,12 +20,26 @@ cd "$(dirname "$0")/.."
 keep=false
 [ "${1:-}" = "--keep" ] && keep=true
 
-for tool in nginx curl java; do
-  if ! command -v "$tool" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$tool" ]; then
-    echo "the demo needs $tool (e.g. apt-get install -y $tool)" >&2
+missing=()
+for tool in nginx curl; do
+  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("$tool")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  # On a fresh Debian machine, as root, fetch them; installing nginx starts no daemon here, the
+  # demo runs its own from demo/run/.
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "the demo needs ${missing[*]} (e.g. sudo apt-get install -y ${missing[*]})" >&2
     exit 1
   fi
-done
+fi
+if ! command -v java >/dev/null 2>&1; then
+  echo "the demo needs Java 17 (a JDK)" >&2
+  exit 1
+fi
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
 agent_jar=agent/target/session-agent.jar
