@@ -26,6 +26,9 @@ public final class FilterSettings {
     public static final String MAX_INACTIVE_INTERVAL = "max-inactive-interval";
     public static final String LISTENERS = "listeners";
     public static final String MAX_ATTRIBUTE_BYTES = "max-attribute-bytes";
+    public static final String METER_REGISTRY_ATTRIBUTE = "meter-registry-attribute";
+    /** A string, not a class literal: Micrometer may be absent. */
+    public static final String DEFAULT_METER_REGISTRY_ATTRIBUTE = "io.micrometer.core.instrument.MeterRegistry";
 
     /** Reads one init-param; null when absent. */
     public interface Params {
@@ -48,6 +51,7 @@ public final class FilterSettings {
     private int maxInactiveIntervalSeconds = 1800;
     private List<String> listenerClasses = Collections.emptyList();
     private int maxAttributeBytes = 1 << 20;
+    private String meterRegistryAttribute = DEFAULT_METER_REGISTRY_ATTRIBUTE;
 
     private FilterSettings() {
     }
@@ -129,6 +133,9 @@ public final class FilterSettings {
                 }
             }
             s.listenerClasses = Collections.unmodifiableList(names);
+        }
+        if ((v = value(params, METER_REGISTRY_ATTRIBUTE)) != null) {
+            s.meterRegistryAttribute = v;
         }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("session replication filter: " + String.join("; ", problems));
@@ -296,6 +303,11 @@ public final class FilterSettings {
         return maxAttributeBytes;
     }
 
+    /** Name of the ServletContext attribute that may hold the application's Micrometer MeterRegistry. */
+    public String meterRegistryAttribute() {
+        return meterRegistryAttribute;
+    }
+
     /** Same settings with another inactivity timeout (from the container's session-config). */
     public FilterSettings withMaxInactiveIntervalSeconds(int seconds) {
         FilterSettings c = copy();
@@ -321,6 +333,7 @@ public final class FilterSettings {
         c.maxInactiveIntervalSeconds = maxInactiveIntervalSeconds;
         c.listenerClasses = listenerClasses;
         c.maxAttributeBytes = maxAttributeBytes;
+        c.meterRegistryAttribute = meterRegistryAttribute;
         return c;
     }
 

@@ -2,6 +2,7 @@ package io.sessionagent.filter.jakarta;
 
 import io.sessionagent.filter.core.CommitGuard;
 import io.sessionagent.filter.core.FilterCounters;
+import io.sessionagent.filter.core.FilterMetrics;
 import io.sessionagent.filter.core.FilterSettings;
 import io.sessionagent.filter.core.SessionData;
 import io.sessionagent.filter.core.SessionManager;
@@ -37,6 +38,7 @@ public class SessionReplicationFilter implements Filter {
 
     private SessionManager manager;
     private SessionListeners listeners;
+    private FilterMetrics metrics;
 
     @Override
     public void init(FilterConfig config) throws ServletException {
@@ -59,6 +61,9 @@ public class SessionReplicationFilter implements Filter {
         manager = new SessionManager(settings, loader, listeners, System::currentTimeMillis);
         listeners.manager(manager);
         context.setAttribute(COUNTERS_ATTRIBUTE, manager.counters());
+        metrics = FilterMetrics.start(manager.counters(), manager::localSessionCount, context.getContextPath(),
+                config.getFilterName(), loader, context.getAttribute(settings.meterRegistryAttribute()),
+                settings.meterRegistryAttribute());
         LOG.info("session replication filter for " + (context.getContextPath().isEmpty() ? "/" : context.getContextPath())
                 + ": agent " + settings.agentHost() + ":" + settings.agentPort() + ", route '" + settings.route()
                 + "', cookie " + settings.cookieName() + ", " + settings.replicationMode().name().toLowerCase()
@@ -147,6 +152,9 @@ public class SessionReplicationFilter implements Filter {
 
     @Override
     public void destroy() {
+        if (metrics != null) {
+            metrics.close();
+        }
         if (manager != null) {
             manager.close();
         }

@@ -1,0 +1,359 @@
+package io.sessionagent.filter.core;
+
+import java.lang.management.ManagementFactory;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntSupplier;
+import java.util.function.ToLongFunction;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import javax.management.InstanceAlreadyExistsException;
+import javax.management.InstanceNotFoundException;
+import javax.management.JMException;
+import javax.management.MBeanAttributeInfo;
+import javax.management.MBeanInfo;
+import javax.management.MBeanServer;
+import javax.management.MalformedObjectNameException;
+import javax.management.NotCompliantMBeanException;
+import javax.management.ObjectName;
+import javax.management.StandardMBean;
+
+/**
+ * Publishes one filter instance's {@link FilterCounters} over JMX and, when the web application
+ * has Micrometer, to a Micrometer registry. Everything is read when a scrape or a JMX client
+ * asks, so requests pay nothing beyond the counters themselves. {@link #close} takes it all back,
+ * so that a redeployed application neither leaks its class loader through the MBean server or a
+ * registry nor collides with its next incarnation.
+ */
+public final class FilterMetrics implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(FilterMetrics.class.getName());
+    public static final String JMX_DOMAIN = "io.sessionagent.filter";
+    /** A string, never a class literal: resolving it must stay optional. */
+    static final String METER_REGISTRY_CLASS = "io.micrometer.core.instrument.MeterRegistry";
+
+    static final String SERIALIZE_METER = "session_filter.serialize";
+    static final String SERIALIZE_DESCRIPTION = "Time spent serializing attribute values; count: values serialized";
+    static final String LOCAL_SESSIONS_METER = "session_filter.sessions.local";
+    static final String LOCAL_SESSIONS_DESCRIPTION = "Sessions in this node's local cache";
+
+    /** One monotonic count: its meter, its JMX attribute and where it comes from. */
+    static final class Count {
+        final String meter;
+        final String attribute;
+        final String baseUnit;
+        final String description;
+        final ToLongFunction<FilterCounters> read;
+
+        Count(String meter, String attribute, String baseUnit, String description, ToLongFunction<FilterCounters> read) {
+            this.meter = meter;
+            this.attribute = attribute;
+            this.baseUnit = baseUnit;
+            this.description = description;
+            this.read = read;
+        }
+    }
+
+    /** The counts published as Micrometer function counters; the JMX attributes carry the same descriptions. */
+    static final List<Count> COUNTS = Collections.unmodifiableList(Arrays.asList(
+            new Count("session_filter.deltas.sent", "DeltasSent", "deltas",
+                    "Deltas the agent accepted", FilterCounters::deltasSent),
+            new Count("session_filter.delta.bytes", "DeltaBytes", "bytes",
+                    "Serialized attribute bytes in the deltas the agent accepted", FilterCounters::deltaBytes),
+            new Count("session_filter.attributes.skipped", "SkippedAttributes", "attributes",
+                    "Attribute values not replicated: not serializable, or larger than max-attribute-bytes",
+                    FilterCounters::skippedAttributes),
+            new Count("session_filter.attributes.deserialize_failures", "DeserializeFailures", "attributes",
+                    "Replicated attribute values that could not be deserialized on this node",
+                    FilterCounters::deserializeFailures),
+            new Count("session_filter.agent.errors", "AgentErrors", "calls",
+                    "Agent calls that failed: agent down, deadline passed, or refused", FilterCounters::agentErrors),
+            new Count("session_filter.agent.calls_skipped", "AgentCallsSkipped", "calls",
+                    "Agent calls not attempted because the agent failed recently (backoff)",
+                    FilterCounters::agentCallsSkipped),
+            new Count("session_filter.failover.restores", "FailoverRestores", "sessions",
+                    "Sessions this node did not hold, restored from the agent", FilterCounters::failoverRestores),
+            new Count("session_filter.failover.misses", "FailoverMisses", "sessions",
+                    "Unknown session ids the agent did not hold either (or could not be asked about)",
+                    FilterCounters::failoverMisses),
+            new Count("session_filter.touches.sent", "TouchesSent", "touches",
+                    "Pure accesses sent to the agent", FilterCounters::touchesSent),
+            new Count("session_filter.sessions.created", "SessionsCreated", "sessions",
+                    "Sessions created on this node", FilterCounters::sessionsCreated),
+            new Count("session_filter.sessions.expired", "SessionsExpired", "sessions",
+                    "Sessions dropped from the local cache by inactivity", FilterCounters::sessionsExpired),
+            new Count("session_filter.writes.conflicts", "WriteConflicts", "writes",
+                    "Writes the agent refused because its version differed (the session was resent whole)",
+                    FilterCounters::writeConflicts)));
+
+    private final MBeanServer server;
+    private final Bean bean;
+    private final AutoCloseable meters;
+
+    private FilterMetrics(MBeanServer server, Bean bean, AutoCloseable meters) {
+        this.server = server;
+        this.bean = bean;
+        this.meters = meters;
+    }
+
+    /**
+     * Registers the MBean and, if Micrometer is there, the meters. Never throws: metrics must not
+     * keep the application from starting.
+     *
+     * @param contextPath   the web application's context path, "" for the root
+     * @param appLoader     the web application's class loader, where its Micrometer would be
+     * @param registry      the value of the ServletContext attribute named by meter-registry-attribute, or null
+     * @param registryName  that attribute's name, for the log
+     */
+    public static FilterMetrics start(FilterCounters counters, IntSupplier localSessions, String contextPath,
+                                      String filterName, ClassLoader appLoader, Object registry, String registryName) {
+        String context = contextLabel(contextPath);
+        String filter = filterName == null ? "" : filterName;
+        MBeanServer server = null;
+        Bean bean = null;
+        try {
+            server = ManagementFactory.getPlatformMBeanServer();
+            bean = new Bean(counters, localSessions, objectName(contextPath, filter));
+            bean.register(server);
+        } catch (JMException | RuntimeException e) {
+            LOG.log(Level.WARNING, "the session replication filter's MBean could not be registered", e);
+            bean = null;
+        }
+        AutoCloseable meters = null;
+        if (micrometerUsable(appLoader)) {
+            try {
+                meters = MicrometerMeters.bind(registry, registryName, counters, localSessions, context, filter);
+            } catch (RuntimeException | LinkageError e) {
+                LOG.log(Level.WARNING, "the session replication filter's meters could not be registered", e);
+            }
+        }
+        return new FilterMetrics(server, bean, meters);
+    }
+
+    /** The context tag and ObjectName key: the path, or ROOT for the root application as Tomcat names it. */
+    static String contextLabel(String contextPath) {
+        return contextPath == null || contextPath.isEmpty() || contextPath.equals("/") ? "ROOT" : contextPath;
+    }
+
+    public static ObjectName objectName(String contextPath, String filterName) throws MalformedObjectNameException {
+        return new ObjectName(JMX_DOMAIN + ":type=SessionReplicationFilter,context="
+                + quoteIfNeeded(contextLabel(contextPath)) + ",name=" + quoteIfNeeded(filterName));
+    }
+
+    private static String quoteIfNeeded(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            if (",=:\"*?\n".indexOf(value.charAt(i)) >= 0) {
+                return ObjectName.quote(value);
+            }
+        }
+        return value.isEmpty() ? ObjectName.quote(value) : value;
+    }
+
+    /**
+     * Micrometer is used only when the application can load it and it is the same class the
+     * filter's own loader resolves: with the filter jar in a shared lib directory and Micrometer in
+     * the application, the binder would link against another copy (or none) and fail.
+     */
+    static boolean micrometerUsable(ClassLoader appLoader) {
+        ClassLoader own = FilterMetrics.class.getClassLoader();
+        Class<?> appType = load(appLoader != null ? appLoader : own);
+        if (appType == null) {
+            LOG.fine("Micrometer is not on the application's class path: filter metrics over JMX only");
+            return false;
+        }
+        if (load(own) != appType) {
+            LOG.info("the application's Micrometer is not visible from the session replication filter's class"
+                    + " loader (filter jar outside WEB-INF/lib?): filter metrics over JMX only");
+            return false;
+        }
+        return true;
+    }
+
+    private static Class<?> load(ClassLoader loader) {
+        try {
+            return Class.forName(METER_REGISTRY_CLASS, false, loader);
+        } catch (ClassNotFoundException | LinkageError e) {
+            return null;
+        }
+    }
+
+    /** The registered MBean's name, or null when JMX registration failed. */
+    public ObjectName objectName() {
+        return bean == null ? null : bean.name;
+    }
+
+    /** Whether meters were registered with Micrometer. */
+    public boolean micrometerBound() {
+        return meters != null;
+    }
+
+    @Override
+    public void close() {
+        if (bean != null) {
+            bean.unregister(server);
+        }
+        if (meters != null) {
+            try {
+                meters.close();
+            } catch (Exception | LinkageError e) {
+                LOG.log(Level.WARNING, "the session replication filter's meters could not be removed", e);
+            }
+        }
+    }
+
+    private static final class Bean extends StandardMBean implements FilterMetricsMBean {
+        private static final Map<String, String> DESCRIPTIONS = descriptions();
+
+        private static Map<String, String> descriptions() {
+            Map<String, String> d = new HashMap<>();
+            for (Count c : COUNTS) {
+                d.put(c.attribute, c.description + " (" + c.baseUnit + ")");
+            }
+            d.put("SerializeTimeNanos", "Total time spent serializing attribute values (nanoseconds)");
+            d.put("Serializations", "Attribute values serialized");
+            d.put("LocalSessions", LOCAL_SESSIONS_DESCRIPTION);
+            return Collections.unmodifiableMap(d);
+        }
+
+        private final FilterCounters counters;
+        private final IntSupplier localSessions;
+        final ObjectName name;
+        /** False once the server dropped this instance, also when a later filter replaced it. */
+        private volatile boolean registered;
+
+        Bean(FilterCounters counters, IntSupplier localSessions, ObjectName name) throws NotCompliantMBeanException {
+            super(FilterMetricsMBean.class);
+            this.counters = counters;
+            this.localSessions = localSessions;
+            this.name = name;
+        }
+
+        void register(MBeanServer server) throws JMException {
+            try {
+                server.registerMBean(this, name);
+            } catch (InstanceAlreadyExistsException e) {
+                // A previous deployment that was not destroyed, or two filters sharing a name:
+                // the live filter is the one worth watching.
+                LOG.warning("MBean " + name + " already registered; replacing it with this filter's");
+                try {
+                    server.unregisterMBean(name);
+                } catch (InstanceNotFoundException gone) {
+                    // Unregistered meanwhile: nothing to replace.
+                }
+                server.registerMBean(this, name);
+            }
+        }
+
+        void unregister(MBeanServer server) {
+            if (!registered) {
+                return;
+            }
+            try {
+                server.unregisterMBean(name);
+            } catch (InstanceNotFoundException e) {
+                // Already gone.
+            } catch (JMException | RuntimeException e) {
+                LOG.log(Level.WARNING, "MBean " + name + " could not be unregistered", e);
+            }
+        }
+
+        @Override
+        public void postRegister(Boolean registrationDone) {
+            registered = Boolean.TRUE.equals(registrationDone);
+        }
+
+        @Override
+        public void postDeregister() {
+            registered = false;
+        }
+
+        @Override
+        protected String getDescription(MBeanInfo info) {
+            return "Session replication filter counters, read live";
+        }
+
+        @Override
+        protected String getDescription(MBeanAttributeInfo info) {
+            String d = DESCRIPTIONS.get(info.getName());
+            return d != null ? d : super.getDescription(info);
+        }
+
+        @Override
+        public long getSerializeTimeNanos() {
+            return counters.serializeNanos();
+        }
+
+        @Override
+        public long getSerializations() {
+            return counters.serializations();
+        }
+
+        @Override
+        public long getDeltasSent() {
+            return counters.deltasSent();
+        }
+
+        @Override
+        public long getDeltaBytes() {
+            return counters.deltaBytes();
+        }
+
+        @Override
+        public long getSkippedAttributes() {
+            return counters.skippedAttributes();
+        }
+
+        @Override
+        public long getDeserializeFailures() {
+            return counters.deserializeFailures();
+        }
+
+        @Override
+        public long getAgentErrors() {
+            return counters.agentErrors();
+        }
+
+        @Override
+        public long getAgentCallsSkipped() {
+            return counters.agentCallsSkipped();
+        }
+
+        @Override
+        public long getFailoverRestores() {
+            return counters.failoverRestores();
+        }
+
+        @Override
+        public long getFailoverMisses() {
+            return counters.failoverMisses();
+        }
+
+        @Override
+        public long getTouchesSent() {
+            return counters.touchesSent();
+        }
+
+        @Override
+        public long getSessionsCreated() {
+            return counters.sessionsCreated();
+        }
+
+        @Override
+        public long getSessionsExpired() {
+            return counters.sessionsExpired();
+        }
+
+        @Override
+        public long getWriteConflicts() {
+            return counters.writeConflicts();
+        }
+
+        @Override
+        public int getLocalSessions() {
+            return localSessions.getAsInt();
+        }
+    }
+}

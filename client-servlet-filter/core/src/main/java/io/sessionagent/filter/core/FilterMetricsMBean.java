@@ -1,0 +1,38 @@
+package io.sessionagent.filter.core;
+
+/**
+ * The JMX view of one filter instance: every counter of {@link FilterCounters} and the size of
+ * the local cache, read when asked. Registered as
+ * {@code io.sessionagent.filter:type=SessionReplicationFilter,context=<context path or ROOT>,name=<filter name>}.
+ */
+public interface FilterMetricsMBean {
+    long getSerializeTimeNanos();
+
+    long getSerializations();
+
+    long getDeltasSent();
+
+    long getDeltaBytes();
+
+    long getSkippedAttributes();
+
+    long getDeserializeFailures();
+
+    long getAgentErrors();
+
+    long getAgentCallsSkipped();
+
+    long getFailoverRestores();
+
+    long getFailoverMisses();
+
+    long getTouchesSent();
+
+    long getSessionsCreated();
+
+    long getSessionsExpired();
+
+    long getWriteConflicts();
+
+    int getLocalSessions();
+}

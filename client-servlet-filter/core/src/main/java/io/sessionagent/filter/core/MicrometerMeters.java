@@ -1,0 +1,87 @@
+package io.sessionagent.filter.core;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.Tags;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import java.util.logging.Logger;
+
+/**
+ * The only class that links to Micrometer, so that the filter runs without it: it is loaded only
+ * after {@link FilterMetrics#micrometerUsable} found the application's Micrometer. Micrometer is
+ * neither bundled nor relocated in the filter's jar, so these meters land in the application's
+ * own registry. Every meter reads {@link FilterCounters} when the registry asks.
+ */
+final class MicrometerMeters {
+    private static final Logger LOG = Logger.getLogger(MicrometerMeters.class.getName());
+
+    private MicrometerMeters() {
+    }
+
+    static AutoCloseable bind(Object candidate, String attributeName, FilterCounters counters,
+                              IntSupplier localSessions, String context, String filter) {
+        MeterRegistry registry;
+        String where;
+        if (candidate instanceof MeterRegistry) {
+            registry = (MeterRegistry) candidate;
+            where = "the ServletContext attribute " + attributeName;
+        } else {
+            if (candidate != null) {
+                LOG.warning("ServletContext attribute " + attributeName + " holds a " + candidate.getClass().getName()
+                        + ", not a MeterRegistry of the application's Micrometer; using Metrics.globalRegistry");
+            }
+            registry = Metrics.globalRegistry;
+            where = "Metrics.globalRegistry";
+        }
+        Tags tags = Tags.of("context", context, "filter", filter);
+        boolean replaced = removeExisting(registry, tags);
+        List<Meter> meters = new ArrayList<>();
+        meters.add(FunctionTimer.builder(FilterMetrics.SERIALIZE_METER, counters, FilterCounters::serializations,
+                        FilterCounters::serializeNanos, TimeUnit.NANOSECONDS)
+                .description(FilterMetrics.SERIALIZE_DESCRIPTION).tags(tags).register(registry));
+        for (FilterMetrics.Count c : FilterMetrics.COUNTS) {
+            meters.add(FunctionCounter.builder(c.meter, counters, x -> c.read.applyAsLong(x))
+                    .baseUnit(c.baseUnit).description(c.description).tags(tags).register(registry));
+        }
+        // Strong: nothing else holds the supplier; close() removes the gauge.
+        meters.add(Gauge.builder(FilterMetrics.LOCAL_SESSIONS_METER, localSessions, s -> s.getAsInt())
+                .strongReference(true).baseUnit("sessions").description(FilterMetrics.LOCAL_SESSIONS_DESCRIPTION)
+                .tags(tags).register(registry));
+        LOG.info("session replication filter meters for context " + context + ", filter " + filter
+                + " registered in " + where + (replaced ? " (replacing meters left by an earlier instance)" : ""));
+        return () -> {
+            for (Meter m : meters) {
+                // Only our own: a later instance with the same tags may have replaced it.
+                if (registry.find(m.getId().getName()).tags(m.getId().getTags()).meter() == m) {
+                    registry.remove(m);
+                }
+            }
+        };
+    }
+
+    /** Meters of an earlier instance that was never destroyed would otherwise keep reading its counters. */
+    private static boolean removeExisting(MeterRegistry registry, Tags tags) {
+        List<String> names = new ArrayList<>();
+        names.add(FilterMetrics.SERIALIZE_METER);
+        names.add(FilterMetrics.LOCAL_SESSIONS_METER);
+        for (FilterMetrics.Count c : FilterMetrics.COUNTS) {
+            names.add(c.meter);
+        }
+        boolean any = false;
+        for (String name : names) {
+            for (Meter m : registry.find(name).tags(tags).meters()) {
+                registry.remove(m);
+                any = true;
+            }
+        }
+        return any;
+    }
+}
