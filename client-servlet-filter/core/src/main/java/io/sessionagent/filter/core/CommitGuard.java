@@ -32,15 +32,20 @@ public final class CommitGuard {
         }
     }
 
-    /** Runs the action unless it ran already. */
-    public void run() {
+    /**
+     * Runs the action unless it ran already.
+     *
+     * @return whether this call ran it
+     */
+    public boolean run() {
         synchronized (this) {
             if (done) {
-                return;
+                return false;
             }
             done = true;
         }
         action.run();
+        return true;
     }
 
     public synchronized boolean isDone() {

@@ -218,6 +218,19 @@ public final class SessionManager implements AutoCloseable {
      * per call: a failing agent costs the request at most that.
      */
     public void commit(SessionData s) {
+        commit(s, true);
+    }
+
+    /**
+     * Sends what the request changed after its response was committed, when {@link #commit} ran
+     * already: the client may hold the response by now, but a later request, here or on another
+     * node, must still see the change. Sends nothing when nothing changed.
+     */
+    public void commitAfterResponse(SessionData s) {
+        commit(s, false);
+    }
+
+    private void commit(SessionData s, boolean touchIfUnchanged) {
         if (!s.isValid()) {
             return;
         }
@@ -231,7 +244,9 @@ public final class SessionManager implements AutoCloseable {
             }
             SessionData.Delta d = s.takeDelta(settings.saveMode(), codec, null, 0);
             if (d.isEmpty()) {
-                pendingTouches.merge(s.id(), s.thisAccessedTime(), Math::max);
+                if (touchIfUnchanged) {
+                    pendingTouches.merge(s.id(), s.thisAccessedTime(), Math::max);
+                }
                 return;
             }
             try {
