@@ -16,4 +16,8 @@ public interface SessionEvents {
 
     /** A session was restored from the agent on this node. */
     void activated(SessionData session);
+
+    /** A session was given a new id; {@code session.id()} is the new one. */
+    default void idChanged(SessionData session, String oldId) {
+    }
 }

@@ -334,11 +334,14 @@ public final class SessionManager implements AutoCloseable {
     /** Gives the session a new id (against session fixation); the agent learns it at commit. */
     public String changeId(SessionData s) {
         String newId = ids.newId();
+        String oldId;
         synchronized (s.commitLock) {
-            cache.remove(s.id(), s);
+            oldId = s.id();
+            cache.remove(oldId, s);
             s.rekeyed(newId);
             cache.put(newId, s);
         }
+        events.idChanged(s, oldId);
         return newId;
     }
 
