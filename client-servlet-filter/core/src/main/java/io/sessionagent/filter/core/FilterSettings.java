@@ -26,6 +26,7 @@ public final class FilterSettings {
     public static final String MAX_INACTIVE_INTERVAL = "max-inactive-interval";
     public static final String LISTENERS = "listeners";
     public static final String MAX_ATTRIBUTE_BYTES = "max-attribute-bytes";
+    public static final String MAX_LOCAL_SESSIONS = "max-local-sessions";
 
     /** Reads one init-param; null when absent. */
     public interface Params {
@@ -48,6 +49,7 @@ public final class FilterSettings {
     private int maxInactiveIntervalSeconds = 1800;
     private List<String> listenerClasses = Collections.emptyList();
     private int maxAttributeBytes = 1 << 20;
+    private int maxLocalSessions = 100_000;
 
     private FilterSettings() {
     }
@@ -121,6 +123,7 @@ public final class FilterSettings {
         s.maxInactiveIntervalSeconds = (int) integer(params, MAX_INACTIVE_INTERVAL, s.maxInactiveIntervalSeconds,
                 Integer.MIN_VALUE, problems);
         s.maxAttributeBytes = (int) integer(params, MAX_ATTRIBUTE_BYTES, s.maxAttributeBytes, 1, problems);
+        s.maxLocalSessions = (int) integer(params, MAX_LOCAL_SESSIONS, s.maxLocalSessions, 1, problems);
         if ((v = value(params, LISTENERS)) != null) {
             List<String> names = new ArrayList<>();
             for (String n : v.split("[,\\s]+")) {
@@ -296,6 +299,11 @@ public final class FilterSettings {
         return maxAttributeBytes;
     }
 
+    /** Sessions the local cache holds before it evicts the least recently used (they stay at the agent). */
+    public int maxLocalSessions() {
+        return maxLocalSessions;
+    }
+
     /** Same settings with another inactivity timeout (from the container's session-config). */
     public FilterSettings withMaxInactiveIntervalSeconds(int seconds) {
         FilterSettings c = copy();
@@ -321,6 +329,7 @@ public final class FilterSettings {
         c.maxInactiveIntervalSeconds = maxInactiveIntervalSeconds;
         c.listenerClasses = listenerClasses;
         c.maxAttributeBytes = maxAttributeBytes;
+        c.maxLocalSessions = maxLocalSessions;
         return c;
     }
 

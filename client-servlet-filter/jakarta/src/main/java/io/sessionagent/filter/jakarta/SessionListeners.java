@@ -121,6 +121,22 @@ final class SessionListeners implements SessionEvents {
         }
     }
 
+    /** Replication is not passivation: only a session leaving this node's memory while alive is passivated. */
+    @Override
+    public void passivating(SessionData data) {
+        HttpSessionEvent e = new HttpSessionEvent(new ReplicatedSession(data, this));
+        for (String name : data.attributeNameSet()) {
+            Object v = data.peekAttribute(name);
+            if (v instanceof HttpSessionActivationListener) {
+                try {
+                    ((HttpSessionActivationListener) v).sessionWillPassivate(e);
+                } catch (RuntimeException ex) {
+                    LOG.log(Level.WARNING, "sessionWillPassivate of attribute '" + name + "' failed", ex);
+                }
+            }
+        }
+    }
+
     @Override
     public void idChanged(SessionData data, String oldId) {
         if (!idListeners.isEmpty()) {
