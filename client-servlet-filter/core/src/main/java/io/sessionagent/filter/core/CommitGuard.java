@@ -3,8 +3,8 @@ package io.sessionagent.filter.core;
 /**
  * Runs the request-end work once, just before the response is committed (the first of: a
  * flush, close, sendError, sendRedirect, the declared content length being reached, the
- * response buffer filling up, or the end of the filter chain). Once a client has a response it may send the next request, maybe
- * to another node, so the agent must hold the change by then.
+ * response buffer filling up, or the end of the filter chain). Once a client has a response it
+ * may send the next request, maybe to another node, so the agent must hold the change by then.
  */
 public final class CommitGuard {
     private final Runnable action;
