@@ -2,14 +2,15 @@ package io.sessionagent.filter.core;
 
 /**
  * Runs the request-end work once, just before the response is committed (the first of: a
- * flush, close, sendError, sendRedirect, the declared content length being reached, or the
- * end of the filter chain). Once a client has a response it may send the next request, maybe
- * to another node, so the agent must hold the change by then.
+ * flush, close, sendError, sendRedirect, the declared content length being reached, the
+ * response buffer filling up, or the end of the filter chain). Once a client has a response it
+ * may send the next request, maybe to another node, so the agent must hold the change by then.
  */
 public final class CommitGuard {
     private final Runnable action;
     private boolean done;
     private long contentLength = -1;
+    private long bufferSize = -1;
     private long written;
 
     public CommitGuard(Runnable action) {
@@ -20,27 +21,38 @@ public final class CommitGuard {
         contentLength = length;
     }
 
-    /** Call before writing {@code n} bytes or chars. */
+    /** The response's buffer size: a write that fills it makes the container commit. */
+    public synchronized void bufferSize(long size) {
+        bufferSize = size;
+    }
+
+    /** Call before writing {@code n} bytes (a writer passes the most bytes its chars can encode to). */
     public void beforeWrite(long n) {
         boolean fire;
         synchronized (this) {
             written += n;
-            fire = contentLength > 0 && written >= contentLength;
+            // At a full buffer rather than past it: firing a little early costs nothing, late loses the race.
+            fire = (contentLength > 0 && written >= contentLength) || (bufferSize > 0 && written >= bufferSize);
         }
         if (fire) {
             run();
         }
     }
 
-    /** Runs the action unless it ran already. */
-    public void run() {
+    /**
+     * Runs the action unless it ran already.
+     *
+     * @return whether this call ran it
+     */
+    public boolean run() {
         synchronized (this) {
             if (done) {
-                return;
+                return false;
             }
             done = true;
         }
         action.run();
+        return true;
     }
 
     public synchronized boolean isDone() {

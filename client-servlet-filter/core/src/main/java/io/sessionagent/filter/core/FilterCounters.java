@@ -20,6 +20,8 @@ public final class FilterCounters {
     final LongAdder sessionsCreated = new LongAdder();
     final LongAdder sessionsExpired = new LongAdder();
     final LongAdder writeConflicts = new LongAdder();
+    final LongAdder cacheEvictions = new LongAdder();
+    final LongAdder cacheMisses = new LongAdder();
 
     /** Total time spent serializing attribute values, in nanoseconds. */
     public long serializeNanos() {
@@ -91,6 +93,16 @@ public final class FilterCounters {
         return writeConflicts.sum();
     }
 
+    /** Live sessions dropped from the local cache past max-local-sessions; the agent still holds them. */
+    public long cacheEvictions() {
+        return cacheEvictions.sum();
+    }
+
+    /** Sessions evicted from the local cache and fetched again from the agent (not failovers). */
+    public long cacheMisses() {
+        return cacheMisses.sum();
+    }
+
     /** All counters by name, for logging or a metrics bridge. */
     public Map<String, Long> snapshot() {
         Map<String, Long> m = new LinkedHashMap<>();
@@ -108,6 +120,8 @@ public final class FilterCounters {
         m.put("sessions.created", sessionsCreated());
         m.put("sessions.expired", sessionsExpired());
         m.put("writes.conflicts", writeConflicts());
+        m.put("cache.evictions", cacheEvictions());
+        m.put("cache.misses", cacheMisses());
         return m;
     }
 

@@ -79,6 +79,12 @@ public final class FilterMetrics implements AutoCloseable {
             new Count("session_filter.failover.misses", "FailoverMisses", "sessions",
                     "Unknown session ids the agent did not hold either (or could not be asked about)",
                     FilterCounters::failoverMisses),
+            new Count("session_filter.cache.evictions", "CacheEvictions", "sessions",
+                    "Sessions moved out of the local cache past max-local-sessions (they stay at the agent)",
+                    FilterCounters::cacheEvictions),
+            new Count("session_filter.cache.misses", "CacheMisses", "sessions",
+                    "Evicted sessions fetched back from the agent by their next request",
+                    FilterCounters::cacheMisses),
             new Count("session_filter.touches.sent", "TouchesSent", "touches",
                     "Pure accesses sent to the agent", FilterCounters::touchesSent),
             new Count("session_filter.sessions.created", "SessionsCreated", "sessions",
@@ -329,6 +335,16 @@ public final class FilterMetrics implements AutoCloseable {
         @Override
         public long getFailoverMisses() {
             return counters.failoverMisses();
+        }
+
+        @Override
+        public long getCacheEvictions() {
+            return counters.cacheEvictions();
+        }
+
+        @Override
+        public long getCacheMisses() {
+            return counters.cacheMisses();
         }
 
         @Override

@@ -26,6 +26,10 @@ public interface FilterMetricsMBean {
 
     long getFailoverMisses();
 
+    long getCacheEvictions();
+
+    long getCacheMisses();
+
     long getTouchesSent();
 
     long getSessionsCreated();

@@ -29,6 +29,7 @@ public final class FilterSettings {
     public static final String METER_REGISTRY_ATTRIBUTE = "meter-registry-attribute";
     /** A string, not a class literal: Micrometer may be absent. */
     public static final String DEFAULT_METER_REGISTRY_ATTRIBUTE = "io.micrometer.core.instrument.MeterRegistry";
+    public static final String MAX_LOCAL_SESSIONS = "max-local-sessions";
 
     /** Reads one init-param; null when absent. */
     public interface Params {
@@ -52,6 +53,7 @@ public final class FilterSettings {
     private List<String> listenerClasses = Collections.emptyList();
     private int maxAttributeBytes = 1 << 20;
     private String meterRegistryAttribute = DEFAULT_METER_REGISTRY_ATTRIBUTE;
+    private int maxLocalSessions = 100_000;
 
     private FilterSettings() {
     }
@@ -125,6 +127,7 @@ public final class FilterSettings {
         s.maxInactiveIntervalSeconds = (int) integer(params, MAX_INACTIVE_INTERVAL, s.maxInactiveIntervalSeconds,
                 Integer.MIN_VALUE, problems);
         s.maxAttributeBytes = (int) integer(params, MAX_ATTRIBUTE_BYTES, s.maxAttributeBytes, 1, problems);
+        s.maxLocalSessions = (int) integer(params, MAX_LOCAL_SESSIONS, s.maxLocalSessions, 1, problems);
         if ((v = value(params, LISTENERS)) != null) {
             List<String> names = new ArrayList<>();
             for (String n : v.split("[,\\s]+")) {
@@ -308,6 +311,11 @@ public final class FilterSettings {
         return meterRegistryAttribute;
     }
 
+    /** Sessions the local cache holds before it evicts the least recently used (they stay at the agent). */
+    public int maxLocalSessions() {
+        return maxLocalSessions;
+    }
+
     /** Same settings with another inactivity timeout (from the container's session-config). */
     public FilterSettings withMaxInactiveIntervalSeconds(int seconds) {
         FilterSettings c = copy();
@@ -334,6 +342,7 @@ public final class FilterSettings {
         c.listenerClasses = listenerClasses;
         c.maxAttributeBytes = maxAttributeBytes;
         c.meterRegistryAttribute = meterRegistryAttribute;
+        c.maxLocalSessions = maxLocalSessions;
         return c;
     }
 

@@ -241,6 +241,11 @@ public final class SessionData {
         return d;
     }
 
+    /** The agent holds everything this copy holds: dropping it loses nothing. */
+    synchronized boolean isInSyncWithAgent() {
+        return valid && everWritten && !fullSyncNeeded && !metaChanged && setNames.isEmpty() && removedNames.isEmpty();
+    }
+
     synchronized boolean needsFullSync() {
         return fullSyncNeeded;
     }

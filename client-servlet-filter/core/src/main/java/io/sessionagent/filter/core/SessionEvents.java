@@ -16,4 +16,15 @@ public interface SessionEvents {
 
     /** A session was restored from the agent on this node. */
     void activated(SessionData session);
+
+    /**
+     * A live session leaves this node's memory (the local cache is full) but stays at the agent;
+     * a later request restores it and {@link #activated} follows.
+     */
+    default void passivating(SessionData session) {
+    }
+
+    /** A session was given a new id; {@code session.id()} is the new one. */
+    default void idChanged(SessionData session, String oldId) {
+    }
 }

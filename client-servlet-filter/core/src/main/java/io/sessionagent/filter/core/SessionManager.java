@@ -6,14 +6,18 @@ import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SessionRecord;
 
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -41,6 +45,12 @@ public final class SessionManager implements AutoCloseable {
     private final ConcurrentHashMap<String, SessionData> cache = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> pendingTouches = new ConcurrentHashMap<>();
     private final Set<String> undecodableNames = ConcurrentHashMap.newKeySet();
+    /**
+     * Ids evicted from the cache while alive, with the time after which they have expired anyway:
+     * their restore is a cache miss, not a failover.
+     */
+    private final ConcurrentHashMap<String, Long> evicted = new ConcurrentHashMap<>();
+    private final ReentrantLock evicting = new ReentrantLock();
     private final ScheduledExecutorService scheduler;
 
     public SessionManager(FilterSettings settings, ClassLoader appClassLoader, SessionEvents events,
@@ -82,6 +92,7 @@ public final class SessionManager implements AutoCloseable {
         cache.put(s.id(), s);
         counters.sessionsCreated.increment();
         events.created(s);
+        evictIfFull();
         return s;
     }
 
@@ -130,13 +141,18 @@ public final class SessionManager implements AutoCloseable {
             // Another node served this user since: the local copy may be behind the agent's.
             s = refreshIfBehind(s);
         }
+        boolean restored = false;
         if (s == null) {
             s = restore(cv.id(), now);
             if (s == null) {
                 return null;
             }
+            restored = true;
         }
         s.access(now);
+        if (restored) {
+            evictIfFull();
+        }
         return new Found(s, foreignRoute);
     }
 
@@ -177,6 +193,7 @@ public final class SessionManager implements AutoCloseable {
                 }
             }
         }
+        boolean wasEvicted = evicted.remove(id) != null;
         if (r == null || (r.getMaxInactiveSeconds() > 0
                 && now - r.getLastAccessTimeMs() > r.getMaxInactiveSeconds() * 1000L)) {
             counters.failoverMisses.increment();
@@ -187,7 +204,7 @@ public final class SessionManager implements AutoCloseable {
         if (raced != null) {
             return raced.isValid() ? raced : null;
         }
-        counters.failoverRestores.increment();
+        (wasEvicted ? counters.cacheMisses : counters.failoverRestores).increment();
         events.activated(s);
         return s;
     }
@@ -218,6 +235,19 @@ public final class SessionManager implements AutoCloseable {
      * per call: a failing agent costs the request at most that.
      */
     public void commit(SessionData s) {
+        commit(s, true);
+    }
+
+    /**
+     * Sends what the request changed after its response was committed, when {@link #commit} ran
+     * already: the client may hold the response by now, but a later request, here or on another
+     * node, must still see the change. Sends nothing when nothing changed.
+     */
+    public void commitAfterResponse(SessionData s) {
+        commit(s, false);
+    }
+
+    private void commit(SessionData s, boolean touchIfUnchanged) {
         if (!s.isValid()) {
             return;
         }
@@ -231,7 +261,9 @@ public final class SessionManager implements AutoCloseable {
             }
             SessionData.Delta d = s.takeDelta(settings.saveMode(), codec, null, 0);
             if (d.isEmpty()) {
-                pendingTouches.merge(s.id(), s.thisAccessedTime(), Math::max);
+                if (touchIfUnchanged) {
+                    pendingTouches.merge(s.id(), s.thisAccessedTime(), Math::max);
+                }
                 return;
             }
             try {
@@ -319,11 +351,14 @@ public final class SessionManager implements AutoCloseable {
     /** Gives the session a new id (against session fixation); the agent learns it at commit. */
     public String changeId(SessionData s) {
         String newId = ids.newId();
+        String oldId;
         synchronized (s.commitLock) {
-            cache.remove(s.id(), s);
+            oldId = s.id();
+            cache.remove(oldId, s);
             s.rekeyed(newId);
             cache.put(newId, s);
         }
+        events.idChanged(s, oldId);
         return newId;
     }
 
@@ -339,9 +374,60 @@ public final class SessionManager implements AutoCloseable {
         }
     }
 
+    /**
+     * Past max-local-sessions, drops the least recently used sessions the agent holds in full from
+     * the cache. Down to 95% of the limit, so that one scan of the cache serves many creations.
+     * Sessions with changes the agent lacks (it was down) stay: they would be lost.
+     */
+    private void evictIfFull() {
+        int max = settings.maxLocalSessions();
+        if (cache.size() <= max || !evicting.tryLock()) {
+            return;
+        }
+        try {
+            int excess = cache.size() - (max - max / 20);
+            List<SessionData> candidates = new ArrayList<>();
+            for (SessionData s : cache.values()) {
+                if (s.isInSyncWithAgent()) {
+                    candidates.add(s);
+                }
+            }
+            candidates.sort(Comparator.comparingLong(SessionData::thisAccessedTime));
+            for (int i = 0; i < candidates.size() && excess > 0; i++) {
+                if (evict(candidates.get(i), max)) {
+                    excess--;
+                }
+            }
+        } finally {
+            evicting.unlock();
+        }
+    }
+
+    private boolean evict(SessionData s, int max) {
+        // Under the commit lock: a write in flight finishes first, and a failed one keeps the session here.
+        synchronized (s.commitLock) {
+            if (!s.isInSyncWithAgent() || !cache.remove(s.id(), s)) {
+                return false;
+            }
+        }
+        int maxInactive = s.maxInactiveSeconds();
+        // The record only picks the counter of a later restore; bounded like the cache.
+        if (evicted.size() < max) {
+            evicted.put(s.id(), maxInactive > 0 ? s.thisAccessedTime() + maxInactive * 1000L : Long.MAX_VALUE);
+        }
+        counters.cacheEvictions.increment();
+        try {
+            events.passivating(s);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "a listener failed while session " + s.id() + " left the local cache", e);
+        }
+        return true;
+    }
+
     /** Drops timed-out sessions from the cache; the agents expire their copies themselves. */
     void expire() {
         long now = clockMs.getAsLong();
+        evicted.values().removeIf(deadline -> deadline < now);
         for (SessionData s : cache.values()) {
             if (s.isExpired(now)) {
                 try {

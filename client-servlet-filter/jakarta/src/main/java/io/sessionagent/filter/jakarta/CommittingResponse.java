@@ -4,6 +4,7 @@ import io.sessionagent.filter.core.CommitGuard;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.Charset;
 import java.util.Locale;
 
 import jakarta.servlet.ServletOutputStream;
@@ -24,6 +25,13 @@ final class CommittingResponse extends HttpServletResponseWrapper {
     CommittingResponse(HttpServletResponse response, CommitGuard guard) {
         super(response);
         this.guard = guard;
+        guard.bufferSize(response.getBufferSize());
+    }
+
+    @Override
+    public void setBufferSize(int size) {
+        super.setBufferSize(size);
+        guard.bufferSize(getResponse().getBufferSize());
     }
 
     @Override
@@ -107,9 +115,19 @@ final class CommittingResponse extends HttpServletResponseWrapper {
     @Override
     public PrintWriter getWriter() throws IOException {
         if (writer == null) {
-            writer = new CommittingWriter(super.getWriter(), guard);
+            PrintWriter w = super.getWriter();
+            writer = new CommittingWriter(w, guard, maxBytesPerChar(getCharacterEncoding()));
         }
         return writer;
+    }
+
+    /** The container's buffer holds bytes; the writer counts chars. */
+    private static float maxBytesPerChar(String encoding) {
+        try {
+            return Charset.forName(encoding).newEncoder().maxBytesPerChar();
+        } catch (RuntimeException e) {
+            return 4;
+        }
     }
 
     static final class CommittingOutputStream extends ServletOutputStream {
@@ -166,34 +184,40 @@ final class CommittingResponse extends HttpServletResponseWrapper {
     static final class CommittingWriter extends PrintWriter {
         private final PrintWriter delegate;
         private final CommitGuard guard;
+        private final float maxBytesPerChar;
 
-        CommittingWriter(PrintWriter delegate, CommitGuard guard) {
+        CommittingWriter(PrintWriter delegate, CommitGuard guard, float maxBytesPerChar) {
             super(delegate);
             this.delegate = delegate;
             this.guard = guard;
+            this.maxBytesPerChar = maxBytesPerChar;
+        }
+
+        private void beforeWrite(int chars) {
+            guard.beforeWrite((long) Math.ceil(chars * (double) maxBytesPerChar));
         }
 
         @Override
         public void write(int c) {
-            guard.beforeWrite(1);
+            beforeWrite(1);
             delegate.write(c);
         }
 
         @Override
         public void write(char[] buf, int off, int len) {
-            guard.beforeWrite(len);
+            beforeWrite(len);
             delegate.write(buf, off, len);
         }
 
         @Override
         public void write(String s, int off, int len) {
-            guard.beforeWrite(len);
+            beforeWrite(len);
             delegate.write(s, off, len);
         }
 
         @Override
         public void println() {
-            guard.beforeWrite(System.lineSeparator().length());
+            beforeWrite(System.lineSeparator().length());
             delegate.println();
         }
 

@@ -9,6 +9,7 @@ import io.sessionagent.filter.core.SessionManager;
 
 import java.io.IOException;
 import java.lang.reflect.Method;
+import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -58,7 +59,7 @@ public class SessionReplicationFilter implements Filter {
             loader = Thread.currentThread().getContextClassLoader();
         }
         listeners = new SessionListeners(context, settings.listenerClasses(), loader);
-        manager = new SessionManager(settings, loader, listeners, System::currentTimeMillis);
+        manager = new SessionManager(settings, loader, listeners, clock());
         listeners.manager(manager);
         context.setAttribute(COUNTERS_ATTRIBUTE, manager.counters());
         metrics = FilterMetrics.start(manager.counters(), manager::localSessionCount, context.getContextPath(),
@@ -83,6 +84,11 @@ public class SessionReplicationFilter implements Filter {
         }
     }
 
+    /** Milliseconds since the epoch for session times and the agent backoff; tests drive expiry with their own. */
+    protected LongSupplier clock() {
+        return System::currentTimeMillis;
+    }
+
     /** What this filter did so far. */
     public FilterCounters getCounters() {
         return manager.counters();
@@ -99,7 +105,7 @@ public class SessionReplicationFilter implements Filter {
         req.setAttribute(ACTIVE, Boolean.TRUE);
         ReplicatedRequest request = new ReplicatedRequest((HttpServletRequest) req, (HttpServletResponse) res,
                 manager, listeners);
-        CommitGuard guard = new CommitGuard(() -> commit(request));
+        CommitGuard guard = new CommitGuard(() -> commit(request, false));
         CommittingResponse response = new CommittingResponse((HttpServletResponse) res, guard);
         boolean async = false;
         try {
@@ -110,17 +116,17 @@ public class SessionReplicationFilter implements Filter {
                 request.getAsyncContext().addListener(new AsyncListener() {
                     @Override
                     public void onComplete(AsyncEvent event) {
-                        guard.run();
+                        finish(guard, request);
                     }
 
                     @Override
                     public void onTimeout(AsyncEvent event) {
-                        guard.run();
+                        finish(guard, request);
                     }
 
                     @Override
                     public void onError(AsyncEvent event) {
-                        guard.run();
+                        finish(guard, request);
                     }
 
                     @Override
@@ -129,7 +135,7 @@ public class SessionReplicationFilter implements Filter {
                     }
                 });
             } else {
-                guard.run();
+                finish(guard, request);
             }
             if (!async) {
                 req.removeAttribute(ACTIVE);
@@ -137,13 +143,24 @@ public class SessionReplicationFilter implements Filter {
         }
     }
 
-    private void commit(ReplicatedRequest request) {
+    /** The request is over: its commit, or a second one for what changed after the response was committed. */
+    private void finish(CommitGuard guard, ReplicatedRequest request) {
+        if (!guard.run()) {
+            commit(request, true);
+        }
+    }
+
+    private void commit(ReplicatedRequest request, boolean afterResponse) {
         SessionData data = request.sessionData();
         if (data == null) {
             return;
         }
         try {
-            manager.commit(data);
+            if (afterResponse) {
+                manager.commitAfterResponse(data);
+            } else {
+                manager.commit(data);
+            }
         } catch (RuntimeException e) {
             // The app's response must not fail because replication did.
             LOG.log(Level.WARNING, "replicating session " + data.id() + " failed", e);

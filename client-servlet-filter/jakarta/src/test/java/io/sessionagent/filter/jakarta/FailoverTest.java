@@ -26,10 +26,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 
+import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -40,6 +47,7 @@ import jakarta.servlet.http.HttpSessionAttributeListener;
 import jakarta.servlet.http.HttpSessionBindingEvent;
 import jakarta.servlet.http.HttpSessionBindingListener;
 import jakarta.servlet.http.HttpSessionEvent;
+import jakarta.servlet.http.HttpSessionIdListener;
 import jakarta.servlet.http.HttpSessionListener;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -75,6 +83,11 @@ class FailoverTest {
         final List<String> events = Collections.synchronizedList(new ArrayList<>());
 
         Node(String route, Map<String, String> params) throws Exception {
+            this(route, params, c -> { });
+        }
+
+        /** @param beforeStart adjusts the context (session-config, filter class) before Tomcat starts */
+        Node(String route, Map<String, String> params, Consumer<Context> beforeStart) throws Exception {
             agent = cluster.start("agent-" + route);
             agent.replicator().ready().get(15, TimeUnit.SECONDS);
             tomcat = new Tomcat();
@@ -101,6 +114,7 @@ class FailoverTest {
                 map.setDispatcher(d);
             }
             context.addFilterMap(map);
+            beforeStart.accept(context);
             tomcat.start();
             context.getServletContext().setAttribute(EVENTS, events);
             tomcats.add(tomcat);
@@ -194,12 +208,215 @@ class FailoverTest {
         assertThat(node1Again.counters().failoverRestores()).isZero();
     }
 
+    private static HttpClient newClient() {
+        return HttpClient.newBuilder().cookieHandler(new CookieManager(null, CookiePolicy.ACCEPT_ALL))
+                .connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    private static HttpResponse<String> send(HttpClient client, URI uri) throws IOException, InterruptedException {
+        return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> get(HttpClient client, URI uri) throws IOException, InterruptedException {
+        HttpResponse<String> r = send(client, uri);
+        assertThat(r.statusCode()).as("status of %s: %s", uri, r.body()).isEqualTo(200);
+        return r;
+    }
+
+    /** The body of /shop/peek sent with exactly this cookie value. */
+    private static String peek(Node node, String cookieValue) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(node.uri("/shop/peek"))
+                .header("Cookie", "SASESSIONID=" + cookieValue).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    private static String idOf(HttpResponse<?> r) {
+        String cookie = sessionCookie(r);
+        assertThat(cookie).as("Set-Cookie of %s", r.uri()).isNotNull();
+        return cookie.substring("SASESSIONID=".length(), cookie.indexOf('.'));
+    }
+
+    private static List<String> names(SessionRecord r) {
+        return r.getAttributesList().stream().map(a -> a.getName()).collect(Collectors.toList());
+    }
+
+    @Test
+    void everyWayOfCommittingSendsTheDeltaFirstAndALaterChangeAtRequestEnd() throws Exception {
+        Node node1 = new Node("node1", Map.of("replication-mode", "sync"));
+        Node node2 = new Node("node2", Map.of());
+        node1.context.getServletContext().setAttribute(AFTER_COMMIT, (Function<String, String>) id ->
+                "atNode2=" + node2.agent.table().get(id).map(FailoverTest::names).orElse(List.of()));
+        String id = idOf(get(node1.uri("/shop/count")));
+        Map<String, Integer> ways = new LinkedHashMap<>();
+        for (String way : List.of("flushBuffer", "writerFlush", "streamFlush", "streamOverflow", "writerOverflow",
+                "contentLength")) {
+            ways.put(way, 200);
+        }
+        ways.put("redirect", 302);
+        ways.put("error", 409);
+        for (Map.Entry<String, Integer> w : ways.entrySet()) {
+            String way = w.getKey();
+            HttpResponse<String> r = send(http, node1.uri("/shop/commit?way=" + way));
+            assertThat(r.statusCode()).as(way).isEqualTo(w.getValue());
+            // The servlet asked, right after its committing call, what the other node's agent held
+            // (for contentLength the client may have the response before the servlet recorded it).
+            Eventually.await(Duration.ofSeconds(5), () -> new ArrayList<>(node1.events).stream()
+                    .anyMatch(e -> e.startsWith(way + " committed=")), () -> way + " recorded");
+            assertThat(new ArrayList<>(node1.events)).as(way).anySatisfy(e -> assertThat(e)
+                    .startsWith(way + " committed=true atNode2=").contains("before-" + way));
+            // And the client, as soon as it has the response, could fail over and find it there.
+            SessionRecord atNode2 = node2.agent.table().get(id).orElseThrow();
+            if (way.equals("contentLength")) {
+                // The whole response reached the client at the declared length, before the request
+                // ended: the change made after it follows at the end of the request.
+                assertThat(names(atNode2)).as(way).contains("before-" + way);
+                Eventually.await(Duration.ofSeconds(5), () -> node2.agent.table().get(id).map(FailoverTest::names)
+                        .orElse(List.of()).contains("after-" + way), () -> "after-" + way + " at node2");
+                continue;
+            }
+            // Everything else completes the response only when the request ends, after its last delta.
+            assertThat(names(atNode2)).as(way).contains("before-" + way, "after-" + way);
+            assertThat(atNode2.getVersion()).as(way).isEqualTo(node1.agent.table().get(id).orElseThrow().getVersion());
+        }
+    }
+
+    @Test
+    void anIncludeStillWritesOnce() throws Exception {
+        Node node1 = new Node("node1", Map.of());
+        get(node1.uri("/shop/count"));
+        long before = node1.counters().deltasSent();
+        assertThat(get(node1.uri("/shop/include")).body()).startsWith("included: counter=2 cart=[item1, item2]");
+        assertThat(node1.counters().deltasSent()).isEqualTo(before + 1);
+    }
+
+    @Test
+    void changeSessionIdServesTheNewIdEverywhereAndRetiresTheOld() throws Exception {
+        Node node1 = new Node("node1", Map.of("replication-mode", "sync"));
+        Node node2 = new Node("node2", Map.of());
+        String oldId = idOf(get(node1.uri("/shop/count")));
+
+        HttpResponse<String> rotated = get(node1.uri("/shop/rotate"));
+        String newId = rotated.body().substring(rotated.body().indexOf("->") + 2);
+        assertThat(rotated.body()).isEqualTo(oldId + "->" + newId);
+        assertThat(newId).isNotEqualTo(oldId);
+        assertThat(sessionCookie(rotated)).startsWith("SASESSIONID=" + newId + ".node1;");
+        assertThat(node1.events).contains("idChanged " + oldId + " " + newId);
+        assertThat(node1.agent.table().get(oldId)).isEmpty();
+        assertThat(node2.agent.table().get(newId)).isPresent();
+        Eventually.await(Duration.ofSeconds(5), () -> node2.agent.table().get(oldId).isEmpty(),
+                () -> "node2's agent dropped the old id");
+
+        assertThat(get(node1.uri("/shop/count")).body()).startsWith("counter=2 ");
+        assertThat(peek(node1, oldId + ".node1")).isEqualTo("no session");
+
+        node1.kill();
+        HttpResponse<String> failover = get(node2.uri("/shop/count"));
+        assertThat(failover.body()).startsWith("counter=3 ");
+        assertThat(sessionCookie(failover)).startsWith("SASESSIONID=" + newId + ".node2;");
+        assertThat(peek(node2, oldId + ".node1")).isEqualTo("no session");
+    }
+
+    /** The filter on a clock the test sets. */
+    public static final class ClockedFilter extends SessionReplicationFilter {
+        static final AtomicLong NOW_MS = new AtomicLong();
+
+        @Override
+        protected LongSupplier clock() {
+            return NOW_MS::get;
+        }
+    }
+
+    @Test
+    void sessionConfigTimeoutAppliesAndAnIdleSessionExpires() throws Exception {
+        ClockedFilter.NOW_MS.set(System.currentTimeMillis());
+        Node node1 = new Node("node1", Map.of(), c -> {
+            c.setSessionTimeout(7);
+            c.findFilterDef("replication").setFilterClass(ClockedFilter.class.getName());
+        });
+        HttpResponse<String> first = get(node1.uri("/shop/timeout?set=1"));
+        String id = idOf(first);
+        assertThat(first.body()).isEqualTo(id + " 420");
+        ClockedFilter.NOW_MS.addAndGet(1_000);
+        assertThat(get(node1.uri("/shop/timeout")).body()).as("idle exactly 1 s").isEqualTo(id + " 1");
+
+        ClockedFilter.NOW_MS.addAndGet(1_001);
+        HttpResponse<String> after = get(node1.uri("/shop/timeout"));
+        String newId = idOf(after);
+        assertThat(newId).isNotEqualTo(id);
+        assertThat(after.body()).isEqualTo(newId + " 420");
+        assertThat(node1.events).contains("destroyed " + id, "created " + newId);
+        assertThat(node1.counters().sessionsExpired()).isEqualTo(1);
+    }
+
+    @Test
+    void servesLocallyWhileTheAgentIsDownAndReconnectsWhenItReturns() throws Exception {
+        Node node1 = new Node("node1", Map.of("replication-mode", "sync"));
+        Node node2 = new Node("node2", Map.of());
+        String id = idOf(get(node1.uri("/shop/count")));
+        int grpcPort = node1.agent.grpcPort();
+        cluster.stop(node1.agent);
+
+        for (int i = 2; i <= 4; i++) {
+            assertThat(get(node1.uri("/shop/count")).body()).startsWith("counter=" + i + " ");
+        }
+        assertThat(node1.counters().agentErrors()).isPositive();
+        assertThat(node1.counters().deltasSent()).isEqualTo(1);
+
+        Agent back = cluster.start("agent-node1", Map.of("grpc-port", Integer.toString(grpcPort)));
+        back.replicator().ready().get(15, TimeUnit.SECONDS);
+        // The filter tries again once its backoff (at most 5 s) has passed.
+        int counter = 4;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deltas = node1.counters().deltasSent();
+        while (node1.counters().deltasSent() == deltas) {
+            assertThat(System.nanoTime()).as("a write reached the restarted agent; %s", node1.counters())
+                    .isLessThan(deadline);
+            Thread.sleep(100);
+            assertThat(get(node1.uri("/shop/count")).body()).startsWith("counter=" + ++counter + " ");
+        }
+        assertThat(back.table().get(id)).isPresent();
+
+        // Node 1's app server dies: what its filter sent after the reconnection is on node 2.
+        node1.tomcat.stop();
+        node1.tomcat.destroy();
+        tomcats.remove(node1.tomcat);
+        assertThat(get(node2.uri("/shop/count")).body()).startsWith("counter=" + (counter + 1) + " ");
+    }
+
+    @Test
+    void pastMaxLocalSessionsTheLeastRecentlyUsedLeaveTheCacheOnly() throws Exception {
+        Node node1 = new Node("node1", Map.of("max-local-sessions", "2"));
+        HttpClient a = newClient();
+        HttpClient b = newClient();
+        HttpClient c = newClient();
+        String idA = idOf(get(a, node1.uri("/shop/count")));
+        String idB = idOf(get(b, node1.uri("/shop/count")));
+        get(a, node1.uri("/shop/count"));
+        String idC = idOf(get(c, node1.uri("/shop/count")));
+
+        // B is the least recently used: it leaves this node's memory, passivated, and stays at the agent.
+        assertThat(node1.events).contains("willPassivate " + idB)
+                .doesNotContain("willPassivate " + idA, "willPassivate " + idC, "destroyed " + idB);
+        assertThat(node1.counters().cacheEvictions()).isEqualTo(1);
+        assertThat(node1.agent.table().get(idB)).isPresent();
+
+        HttpResponse<String> again = get(b, node1.uri("/shop/count"));
+        assertThat(again.body()).startsWith("counter=2 cart=[item1, item2]");
+        assertThat(sessionCookie(again)).as("same node, same cookie").isNull();
+        assertThat(node1.events).contains("didActivate " + idB);
+        assertThat(node1.counters().cacheMisses()).isEqualTo(1);
+        assertThat(node1.counters().failoverRestores()).isZero();
+        assertThat(node1.counters().failoverMisses()).isZero();
+    }
+
     /** Counter, a cart mutated in place, an unserializable worker, and a listener-aware probe. */
     public static final class ShopServlet extends HttpServlet {
         @Override
         @SuppressWarnings("unchecked")
         protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws ServletException, IOException {
-            String path = req.getPathInfo();
+            // An included servlet sees the including request's path info.
+            Object included = req.getAttribute(RequestDispatcher.INCLUDE_PATH_INFO);
+            String path = included != null ? (String) included : req.getPathInfo();
             resp.setContentType("text/plain");
             if ("/forward".equals(path)) {
                 req.getRequestDispatcher("/shop/count").forward(req, resp);
@@ -208,6 +425,32 @@ class FailoverTest {
             if ("/peek".equals(path)) {
                 HttpSession s = req.getSession(false);
                 resp.getWriter().print(s == null ? "no session" : "counter=" + s.getAttribute("counter"));
+                return;
+            }
+            if ("/include".equals(path)) {
+                resp.getWriter().print("included: ");
+                req.getRequestDispatcher("/shop/count").include(req, resp);
+                return;
+            }
+            if ("/commit".equals(path)) {
+                commitThenChange(req, resp);
+                return;
+            }
+            if ("/rotate".equals(path)) {
+                HttpSession s = req.getSession(false);
+                String old = s.getId();
+                String changed = req.changeSessionId();
+                resp.getWriter().print(old + "->" + changed);
+                return;
+            }
+            if ("/timeout".equals(path)) {
+                HttpSession s = req.getSession();
+                String before = s.getId() + " " + s.getMaxInactiveInterval();
+                String seconds = req.getParameter("set");
+                if (seconds != null) {
+                    s.setMaxInactiveInterval(Integer.parseInt(seconds));
+                }
+                resp.getWriter().print(before);
                 return;
             }
             if ("/invalidate".equals(path)) {
@@ -238,6 +481,57 @@ class FailoverTest {
         }
     }
 
+    /**
+     * Sets an attribute, commits the response the way the {@code way} parameter names, asks the
+     * test (context attribute {@link #AFTER_COMMIT}) what the other node's agent holds at that
+     * instant, then sets another attribute after the commit.
+     */
+    @SuppressWarnings("unchecked")
+    static void commitThenChange(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String way = req.getParameter("way");
+        HttpSession s = req.getSession();
+        s.setAttribute("before-" + way, way);
+        switch (way) {
+            case "flushBuffer":
+                resp.flushBuffer();
+                break;
+            case "writerFlush":
+                resp.getWriter().print("x");
+                resp.getWriter().flush();
+                break;
+            case "streamFlush":
+                resp.getOutputStream().write('x');
+                resp.getOutputStream().flush();
+                break;
+            case "streamOverflow":
+                resp.getOutputStream().write(new byte[resp.getBufferSize() + 1]);
+                break;
+            case "writerOverflow":
+                // Tomcat's writer has a char buffer of its own in front of the byte buffer.
+                resp.getWriter().print("y".repeat(2 * resp.getBufferSize() + 1));
+                break;
+            case "contentLength":
+                resp.setContentLength(5);
+                resp.getOutputStream().print("12345");
+                break;
+            case "redirect":
+                resp.sendRedirect("/shop/peek");
+                break;
+            case "error":
+                resp.sendError(409);
+                break;
+            default:
+                throw new IllegalArgumentException(way);
+        }
+        Function<String, String> probe = (Function<String, String>) req.getServletContext().getAttribute(AFTER_COMMIT);
+        String seen = probe.apply(s.getId());
+        ((List<String>) req.getServletContext().getAttribute(EVENTS))
+                .add(way + " committed=" + resp.isCommitted() + " " + seen);
+        s.setAttribute("after-" + way, way);
+    }
+
+    static final String AFTER_COMMIT = "test.afterCommit";
+
     @SuppressWarnings("unchecked")
     static void record(HttpSession s, String event) {
         Object events = s.getServletContext().getAttribute(EVENTS);
@@ -246,7 +540,13 @@ class FailoverTest {
         }
     }
 
-    public static final class RecordingListener implements HttpSessionListener, HttpSessionAttributeListener {
+    public static final class RecordingListener implements HttpSessionListener, HttpSessionAttributeListener,
+            HttpSessionIdListener {
+        @Override
+        public void sessionIdChanged(HttpSessionEvent se, String oldId) {
+            record(se.getSession(), "idChanged " + oldId + " " + se.getSession().getId());
+        }
+
         @Override
         public void sessionCreated(HttpSessionEvent se) {
             record(se.getSession(), "created " + se.getSession().getId());

@@ -55,6 +55,7 @@ class FilterMetricsTest {
             "session_filter.delta.bytes", "session_filter.attributes.skipped",
             "session_filter.attributes.deserialize_failures", "session_filter.agent.errors",
             "session_filter.agent.calls_skipped", "session_filter.failover.restores", "session_filter.failover.misses",
+            "session_filter.cache.evictions", "session_filter.cache.misses",
             "session_filter.touches.sent", "session_filter.sessions.created", "session_filter.sessions.expired",
             "session_filter.writes.conflicts", "session_filter.sessions.local");
 
@@ -164,7 +165,7 @@ class FilterMetricsTest {
         }
         assertThat(attributes).containsExactlyInAnyOrder("SerializeTimeNanos", "Serializations", "DeltasSent",
                 "DeltaBytes", "SkippedAttributes", "DeserializeFailures", "AgentErrors", "AgentCallsSkipped",
-                "FailoverRestores", "FailoverMisses", "TouchesSent", "SessionsCreated", "SessionsExpired",
+                "FailoverRestores", "FailoverMisses", "CacheEvictions", "CacheMisses", "TouchesSent", "SessionsCreated", "SessionsExpired",
                 "WriteConflicts", "LocalSessions");
 
         String cookie = node1.cart(null);

@@ -29,6 +29,8 @@ final class SessionListeners implements SessionEvents {
     private final ServletContext context;
     private final List<HttpSessionListener> lifecycle = new ArrayList<>();
     private final List<HttpSessionAttributeListener> attributes = new ArrayList<>();
+    /** HttpSessionIdListeners, typed Object: the interface exists from Servlet 3.1 on. */
+    private final List<Object> idListeners = new ArrayList<>();
     private SessionManager manager;
 
     SessionListeners(ServletContext context, List<String> classNames, ClassLoader loader) throws ServletException {
@@ -50,9 +52,13 @@ final class SessionListeners implements SessionEvents {
                 attributes.add((HttpSessionAttributeListener) o);
                 used = true;
             }
+            if (SessionIdListeners.isIdListener(o)) {
+                idListeners.add(o);
+                used = true;
+            }
             if (!used) {
-                throw new ServletException("listeners: " + name
-                        + " implements neither HttpSessionListener nor HttpSessionAttributeListener");
+                throw new ServletException("listeners: " + name + " implements none of HttpSessionListener,"
+                        + " HttpSessionAttributeListener and HttpSessionIdListener");
             }
         }
     }
@@ -115,7 +121,30 @@ final class SessionListeners implements SessionEvents {
         }
     }
 
-    void attributeAdded(ReplicatedSession s, String name, Object value) {
+    /** Replication is not passivation: only a session leaving this node's memory while alive is passivated. */
+    @Override
+    public void passivating(SessionData data) {
+        HttpSessionEvent e = new HttpSessionEvent(new ReplicatedSession(data, this));
+        for (String name : data.attributeNameSet()) {
+            Object v = data.peekAttribute(name);
+            if (v instanceof HttpSessionActivationListener) {
+                try {
+                    ((HttpSessionActivationListener) v).sessionWillPassivate(e);
+                } catch (RuntimeException ex) {
+                    LOG.log(Level.WARNING, "sessionWillPassivate of attribute '" + name + "' failed", ex);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void idChanged(SessionData data, String oldId) {
+        if (!idListeners.isEmpty()) {
+            SessionIdListeners.fire(idListeners, new HttpSessionEvent(new ReplicatedSession(data, this)), oldId);
+        }
+    }
+
+        void attributeAdded(ReplicatedSession s, String name, Object value) {
         if (attributes.isEmpty()) {
             return;
         }
