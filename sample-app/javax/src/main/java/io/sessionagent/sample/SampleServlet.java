@@ -21,8 +21,7 @@ import javax.servlet.http.HttpSession;
  * POST /logout           invalidate the session
  * </pre>
  *
- * <p>sample-app/javax and sample-app/jakarta each hold a copy of this class; the copies differ only
- * in the package of the servlet imports, and SameServletTest in sample-app/javax keeps them so.
+ * <p>sample-app/jakarta builds its WAR from this source with javax.servlet read as jakarta.servlet.
  */
 public class SampleServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
