@@ -24,6 +24,11 @@ public final class TestCluster implements AutoCloseable {
         this(Networks.loopbackCluster(name), TestCluster::multicast);
     }
 
+    /** Agents on real loopback multicast with the given settings (e.g. a group another cluster uses too). */
+    public TestCluster(Map<String, String> settings) {
+        this(settings, TestCluster::multicast);
+    }
+
     public TestCluster(Map<String, String> settings, Function<AgentConfig, Transport> baseTransport) {
         this.settings = new HashMap<>(settings);
         this.baseTransport = baseTransport;

@@ -30,6 +30,7 @@ public final class FilterSettings {
     /** A string, not a class literal: Micrometer may be absent. */
     public static final String DEFAULT_METER_REGISTRY_ATTRIBUTE = "io.micrometer.core.instrument.MeterRegistry";
     public static final String MAX_LOCAL_SESSIONS = "max-local-sessions";
+    public static final String LOCAL_ATTRIBUTES = "local-attributes";
 
     /** Reads one init-param; null when absent. */
     public interface Params {
@@ -54,6 +55,7 @@ public final class FilterSettings {
     private int maxAttributeBytes = 1 << 20;
     private String meterRegistryAttribute = DEFAULT_METER_REGISTRY_ATTRIBUTE;
     private int maxLocalSessions = 100_000;
+    private LocalAttributes localAttributes = LocalAttributes.NONE;
 
     private FilterSettings() {
     }
@@ -140,6 +142,7 @@ public final class FilterSettings {
         if ((v = value(params, METER_REGISTRY_ATTRIBUTE)) != null) {
             s.meterRegistryAttribute = v;
         }
+        s.localAttributes = LocalAttributes.parse(value(params, LOCAL_ATTRIBUTES));
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("session replication filter: " + String.join("; ", problems));
         }
@@ -316,6 +319,11 @@ public final class FilterSettings {
         return maxLocalSessions;
     }
 
+    /** Attributes that never leave this node: the {@code local-attributes} patterns and {@link NodeLocal} values. */
+    public LocalAttributes localAttributes() {
+        return localAttributes;
+    }
+
     /** Same settings with another inactivity timeout (from the container's session-config). */
     public FilterSettings withMaxInactiveIntervalSeconds(int seconds) {
         FilterSettings c = copy();
@@ -343,6 +351,7 @@ public final class FilterSettings {
         c.maxAttributeBytes = maxAttributeBytes;
         c.meterRegistryAttribute = meterRegistryAttribute;
         c.maxLocalSessions = maxLocalSessions;
+        c.localAttributes = localAttributes;
         return c;
     }
 

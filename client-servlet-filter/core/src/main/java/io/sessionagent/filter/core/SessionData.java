@@ -185,8 +185,11 @@ public final class SessionData {
      * @param agentNames when not null, send the whole session and remove these names the agent
      *                   holds but this node does not
      * @param agentVersion   the agent's version, the base of a whole-session write
+     * @param local      attributes that stay on this node: never serialized, and removed at the
+     *                   agent if an earlier value of the same name was replicated
      */
-    synchronized Delta takeDelta(SaveMode mode, AttributeCodec codec, Set<String> agentNames, long agentVersion) {
+    synchronized Delta takeDelta(SaveMode mode, AttributeCodec codec, Set<String> agentNames, long agentVersion,
+                                 LocalAttributes local) {
         boolean full = agentNames != null;
         Delta d = new Delta();
         Set<String> candidates = new HashSet<>();
@@ -201,6 +204,16 @@ public final class SessionData {
         for (String name : candidates) {
             Object value = attributes.get(name);
             if (value == null) {
+                continue;
+            }
+            if (local.isLocal(name, value)) {
+                // Checked before serializing: a node-local value is not "skipped", it is not meant
+                // to travel. A copy the agent still holds (the name held a replicated value before)
+                // would otherwise come back after a failover as if it were current. A whole-session
+                // write removes it below, with every other name the agent holds and this write lacks.
+                if (!full && replicated.containsKey(name)) {
+                    d.removed.add(name);
+                }
                 continue;
             }
             boolean explicit = full || setNames.contains(name);

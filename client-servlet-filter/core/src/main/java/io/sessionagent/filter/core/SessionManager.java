@@ -259,7 +259,7 @@ public final class SessionManager implements AutoCloseable {
                 writeWhole(s);
                 return;
             }
-            SessionData.Delta d = s.takeDelta(settings.saveMode(), codec, null, 0);
+            SessionData.Delta d = s.takeDelta(settings.saveMode(), codec, null, 0, settings.localAttributes());
             if (d.isEmpty()) {
                 if (touchIfUnchanged) {
                     pendingTouches.merge(s.id(), s.thisAccessedTime(), Math::max);
@@ -289,7 +289,8 @@ public final class SessionManager implements AutoCloseable {
                     agentNames.add(a.getName());
                 }
             }
-            send(s, s.takeDelta(settings.saveMode(), codec, agentNames, r == null ? 0 : r.getVersion()));
+            send(s, s.takeDelta(settings.saveMode(), codec, agentNames, r == null ? 0 : r.getVersion(),
+                    settings.localAttributes()));
         } catch (AgentClient.AgentException e) {
             if (e.isConflict()) {
                 counters.writeConflicts.increment();

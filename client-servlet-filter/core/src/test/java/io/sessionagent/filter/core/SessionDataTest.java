@@ -17,7 +17,7 @@ class SessionDataTest {
         SessionData s = new SessionData("id", 0, 0, 1800, true);
         s.setAttribute("cart", new ArrayList<>(List.of("apple")));
         s.setAttribute("user", "ann");
-        SessionData.Delta first = s.takeDelta(mode, codec, null, 0);
+        SessionData.Delta first = s.takeDelta(mode, codec, null, 0, LocalAttributes.NONE);
         assertThat(first.setNames()).containsExactlyInAnyOrder("cart", "user");
         assertThat(first.meta).isTrue();
         s.committed(first, 1);
@@ -34,7 +34,7 @@ class SessionDataTest {
     void defaultModeSendsReadAttributesWhoseBytesChanged() {
         SessionData s = replicatedSession(SaveMode.ON_READ_CHANGE);
         requestThatMutatesCartAndReadsUser(s);
-        SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0);
+        SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE);
         assertThat(d.setNames()).containsExactly("cart");
         assertThat(d.baseVersion).isEqualTo(1);
         assertThat(codec.deserialize(d.set.get("cart"))).isEqualTo(List.of("apple", "pear"));
@@ -42,7 +42,7 @@ class SessionDataTest {
 
         // Read again without change: nothing to send, a pure access.
         s.getAttribute("cart");
-        assertThat(s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0).isEmpty()).isTrue();
+        assertThat(s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE).isEmpty()).isTrue();
     }
 
     @Test
@@ -51,7 +51,7 @@ class SessionDataTest {
         requestThatMutatesCartAndReadsUser(s);
         s.setAttribute("counter", 1);
         s.removeAttribute("user");
-        SessionData.Delta d = s.takeDelta(SaveMode.SET, codec, null, 0);
+        SessionData.Delta d = s.takeDelta(SaveMode.SET, codec, null, 0, LocalAttributes.NONE);
         assertThat(d.setNames()).containsExactly("counter");
         assertThat(d.removedNames()).containsExactly("user");
     }
@@ -60,7 +60,7 @@ class SessionDataTest {
     void alwaysModeSendsEveryAttributeRead() {
         SessionData s = replicatedSession(SaveMode.ALWAYS);
         s.getAttribute("user");
-        SessionData.Delta d = s.takeDelta(SaveMode.ALWAYS, codec, null, 0);
+        SessionData.Delta d = s.takeDelta(SaveMode.ALWAYS, codec, null, 0, LocalAttributes.NONE);
         assertThat(d.setNames()).containsExactly("user");
     }
 
@@ -71,7 +71,7 @@ class SessionDataTest {
         s.removeAttribute("user");
         s.setAttribute("fresh", "x");
         s.removeAttribute("fresh");
-        SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0);
+        SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE);
         assertThat(d.setNames()).isEmpty();
         // "fresh" never reached the agent, so there is nothing to remove there.
         assertThat(d.removedNames()).containsExactly("user");
@@ -82,7 +82,7 @@ class SessionDataTest {
         SessionData s = replicatedSession(SaveMode.ON_READ_CHANGE);
         s.setAttribute("user", new Thread());
         s.setAttribute("worker", new Thread());
-        SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0);
+        SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE);
         assertThat(d.setNames()).isEmpty();
         assertThat(d.removedNames()).containsExactly("user");
     }
@@ -92,12 +92,77 @@ class SessionDataTest {
         SessionData s = replicatedSession(SaveMode.ON_READ_CHANGE);
         s.failed();
         assertThat(s.needsFullSync()).isTrue();
-        SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, Set.of("cart", "gone"), 7);
+        SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, Set.of("cart", "gone"), 7, LocalAttributes.NONE);
         assertThat(d.setNames()).containsExactlyInAnyOrder("cart", "user");
         assertThat(d.removedNames()).containsExactly("gone");
         assertThat(d.baseVersion).isEqualTo(7);
         s.committed(d, 8);
         assertThat(s.needsFullSync()).isFalse();
         assertThat(s.version()).isEqualTo(8);
+    }
+
+    /** A value that must stay on the node that created it. */
+    static final class LocalCache implements NodeLocal {
+        final List<String> entries = new ArrayList<>(List.of("a"));
+    }
+
+    @Test
+    void nodeLocalAttributesNeverEnterADeltaAndAreNotSkipped() {
+        FilterCounters counters = new FilterCounters();
+        AttributeCodec counting = new AttributeCodec(getClass().getClassLoader(), 1 << 20, counters);
+        LocalAttributes local = LocalAttributes.parse("cache.*, jdbc*,tmpFile");
+        SessionData s = new SessionData("id", 0, 0, 1800, true);
+        s.setAttribute("cart", "x");
+        s.setAttribute("cache.products", List.of("p"));
+        s.setAttribute("jdbcHandle", "h");
+        s.setAttribute("tmpFile", "/tmp/f");
+        s.setAttribute("anyName", new LocalCache());
+        // Unserializable and node-local by name: not serialized at all, so not counted as skipped.
+        s.setAttribute("cache.worker", new Thread());
+        SessionData.Delta d = s.takeDelta(SaveMode.ALWAYS, counting, null, 0, local);
+        assertThat(d.setNames()).containsExactly("cart");
+        assertThat(d.removedNames()).isEmpty();
+        assertThat(counters.skippedAttributes()).isZero();
+        assertThat(counters.serializations()).isEqualTo(1);
+        s.committed(d, 1);
+
+        // Read and mutated in place: still nothing to send in any save mode.
+        ((LocalCache) s.getAttribute("anyName")).entries.add("b");
+        s.getAttribute("cache.products");
+        for (SaveMode mode : SaveMode.values()) {
+            assertThat(s.takeDelta(mode, counting, null, 0, local).setNames()).isEmpty();
+        }
+        // The local values are still in the local session.
+        assertThat(s.attributeNameSet()).contains("cache.products", "jdbcHandle", "tmpFile", "anyName", "cache.worker");
+        // A node-local attribute removed was never at the agent: no removal travels either.
+        s.removeAttribute("tmpFile");
+        assertThat(s.takeDelta(SaveMode.ON_READ_CHANGE, counting, null, 0, local).isEmpty()).isTrue();
+    }
+
+    @Test
+    void aReplicatedValueReplacedByANodeLocalOneIsRemovedAtTheAgent() {
+        SessionData s = replicatedSession(SaveMode.ON_READ_CHANGE);
+        s.setAttribute("user", new LocalCache());
+        SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE);
+        assertThat(d.setNames()).isEmpty();
+        assertThat(d.removedNames()).containsExactly("user");
+        s.committed(d, 2);
+        // Back to an ordinary value: replicated again.
+        s.setAttribute("user", "ann");
+        assertThat(s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE).setNames())
+                .containsExactly("user");
+    }
+
+    @Test
+    void wholeSessionWriteLeavesNodeLocalOutAndRemovesTheirStaleCopies() {
+        SessionData s = replicatedSession(SaveMode.ON_READ_CHANGE);
+        s.setAttribute("cache.x", "local");
+        s.failed();
+        // The agent holds "cache.x" from a deployment that replicated it.
+        SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, Set.of("cart", "user", "cache.x"), 3,
+                LocalAttributes.parse("cache.*"));
+        assertThat(d.full).isTrue();
+        assertThat(d.setNames()).containsExactlyInAnyOrder("cart", "user");
+        assertThat(d.removedNames()).containsExactly("cache.x");
     }
 }

@@ -4,6 +4,7 @@ import io.sessionagent.agent.Agent;
 import io.sessionagent.agent.testing.Eventually;
 import io.sessionagent.agent.testing.TestCluster;
 import io.sessionagent.filter.core.FilterCounters;
+import io.sessionagent.filter.core.NodeLocal;
 import io.sessionagent.proto.v1.SessionRecord;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
@@ -281,6 +282,35 @@ class FailoverTest {
     }
 
     @Test
+    void nodeLocalAttributesStayOnTheirNodeAndAreAbsentAfterFailover() throws Exception {
+        Map<String, String> params = Map.of("replication-mode", "sync", "local-attributes", "cache.*, jdbc*,tmpFile");
+        Node node1 = new Node("node1", params);
+        Node node2 = new Node("node2", params);
+        String id = idOf(get(node1.uri("/shop/local")));
+        assertThat(get(node1.uri("/shop/local")).body())
+                .isEqualTo("visits=2 cache.products=present tmpFile=present connection=present");
+        assertThat(get(node1.uri("/shop/local")).body())
+                .isEqualTo("visits=3 cache.products=present tmpFile=present connection=present");
+
+        // In sync mode node 2's agent already holds what node 1 wrote: the ordinary attribute only.
+        assertThat(names(node1.agent.table().get(id).orElseThrow())).containsExactly("visits");
+        assertThat(names(node2.agent.table().get(id).orElseThrow())).containsExactly("visits");
+        // Not replicated by design, so neither skipped nor serialized: three writes of "visits".
+        assertThat(node1.counters().skippedAttributes()).isZero();
+        assertThat(node1.counters().serializations()).isEqualTo(3);
+
+        node1.kill();
+        HttpResponse<String> failover = get(node2.uri("/shop/local"));
+        assertThat(failover.body()).isEqualTo("visits=4 cache.products=absent tmpFile=absent connection=absent");
+        assertThat(sessionCookie(failover)).startsWith("SASESSIONID=" + id + ".node2;");
+        assertThat(node2.counters().failoverRestores()).isEqualTo(1);
+        // Node 2 sets them again for itself; they stay on node 2 in turn.
+        assertThat(get(node2.uri("/shop/local")).body())
+                .isEqualTo("visits=5 cache.products=present tmpFile=present connection=present");
+        assertThat(names(node2.agent.table().get(id).orElseThrow())).containsExactly("visits");
+    }
+
+    @Test
     void anIncludeStillWritesOnce() throws Exception {
         Node node1 = new Node("node1", Map.of());
         get(node1.uri("/shop/count"));
@@ -453,6 +483,10 @@ class FailoverTest {
                 resp.getWriter().print(before);
                 return;
             }
+            if ("/local".equals(path)) {
+                localAttributes(req, resp);
+                return;
+            }
             if ("/invalidate".equals(path)) {
                 HttpSession s = req.getSession(false);
                 String id = s.getId();
@@ -537,6 +571,34 @@ class FailoverTest {
         Object events = s.getServletContext().getAttribute(EVENTS);
         if (events != null) {
             ((List<String>) events).add(event);
+        }
+    }
+
+    /**
+     * Reports which attributes the session holds, then sets an ordinary counter and three
+     * attributes meant to stay on this node: two by name, one by its type.
+     */
+    private static void localAttributes(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        HttpSession s = req.getSession();
+        Integer visits = (Integer) s.getAttribute("visits");
+        int next = visits == null ? 1 : visits + 1;
+        StringBuilder sb = new StringBuilder("visits=" + next);
+        for (String name : new String[] {"cache.products", "tmpFile", "connection"}) {
+            sb.append(' ').append(name).append('=').append(s.getAttribute(name) == null ? "absent" : "present");
+        }
+        s.setAttribute("visits", next);
+        s.setAttribute("cache.products", new ArrayList<>(List.of("p1", "p2")));
+        s.setAttribute("tmpFile", "/tmp/upload-" + next);
+        s.setAttribute("connection", new LocalConnection(req.getLocalPort()));
+        resp.getWriter().print(sb);
+    }
+
+    /** A value that means something only in this JVM: never replicated, whatever its name. */
+    public static final class LocalConnection implements NodeLocal {
+        final int port;
+
+        LocalConnection(int port) {
+            this.port = port;
         }
     }
 
