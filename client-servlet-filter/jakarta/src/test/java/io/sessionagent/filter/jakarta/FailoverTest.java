@@ -54,8 +54,9 @@ import jakarta.servlet.http.HttpSessionListener;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Two embedded Tomcat 11s, each with the filter and an in-JVM agent; one node dies and the
- * user's next request, sent to the other, finds the whole session there.
+ * Two embedded Tomcats, each with the filter and an in-JVM agent; one node dies and the
+ * user's next request, sent to the other, finds the whole session there. The javax module runs
+ * this same class on Tomcat 9, with jakarta.servlet read as javax.servlet.
  */
 class FailoverTest {
     static final String EVENTS = "test.events";
