@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -19,21 +21,21 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * What demo/run.sh starts, as processes on free loopback ports: two agents (from the agent jar),
- * two sample nodes (from the launcher jar, serving the jakarta WAR) and NGINX from the repository's
- * template. {@link #close()} kills every process, whatever happened before.
+ * NGINX in front of sample nodes, each beside its own agent, as processes on free loopback ports:
+ * agents from the agent jar, sample nodes from the launcher jar (serving the jakarta WAR), NGINX
+ * from one of the repository's templates. {@link #oneCluster} is what demo/run.sh starts. Several
+ * clusters share one multicast group and port and differ only in cluster-name. {@link #close()}
+ * kills every process, whatever happened before.
  */
 final class LocalCluster implements AutoCloseable {
     final Path dir;
-    final AgentProcess agent1;
-    final AgentProcess agent2;
-    final Process node1;
-    final Process node2;
-    final Process nginx;
-    final int node1Port;
-    final int node2Port;
     final int nginxPort;
+    private final Map<String, AgentProcess> agents = new LinkedHashMap<>();
+    private final Map<String, Process> nodes = new LinkedHashMap<>();
+    private final Map<String, Integer> ports = new HashMap<>();
     private final List<Process> processes = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private Process nginx;
 
     /** The nginx binary, or a skipped test (a failed one under CI: there it must be installed). */
     static String nginxBinary() {
@@ -62,61 +64,77 @@ final class LocalCluster implements AutoCloseable {
         return p;
     }
 
-    LocalCluster(String name) throws Exception {
+    /** Two nodes of one cluster behind nginx/nginx.conf.template, as the local demo runs them. */
+    static LocalCluster oneCluster(String name) throws Exception {
+        return new LocalCluster(name, "nginx.conf.template", List.of(List.of("node1", "node2")));
+    }
+
+    /**
+     * @param template a file under nginx/ whose {{nodeN}} placeholders name the nodes
+     * @param clusters the node names of each cluster
+     */
+    LocalCluster(String name, String template, List<List<String>> clusters) throws Exception {
         String nginxBin = nginxBinary();
         dir = Files.createDirectories(Path.of("target", "e2e", name + "-" + System.currentTimeMillis()))
                 .toAbsolutePath();
         try {
             Map<String, String> settings = Networks.loopbackCluster(name + "-" + System.nanoTime());
-            agent1 = AgentProcess.start("node1", settings, dir);
-            agent2 = AgentProcess.start("node2", settings, dir);
-            processes.add(agent1.process());
-            processes.add(agent2.process());
-            node1Port = AgentProcess.freePort();
-            node2Port = AgentProcess.freePort();
+            for (int c = 0; c < clusters.size(); c++) {
+                Map<String, String> cluster = new HashMap<>(settings);
+                cluster.put("cluster-name", settings.get("cluster-name") + "-" + c);
+                for (String node : clusters.get(c)) {
+                    AgentProcess agent = AgentProcess.start(node, cluster, dir);
+                    agents.put(node, agent);
+                    processes.add(agent.process());
+                }
+            }
+            for (String node : agents.keySet()) {
+                ports.put(node, AgentProcess.freePort());
+                startNode(node, ports.get(node), agents.get(node).grpcPort());
+            }
             nginxPort = AgentProcess.freePort();
-            node1 = startNode("node1", node1Port, agent1.grpcPort());
-            node2 = startNode("node2", node2Port, agent2.grpcPort());
-            nginx = startNginx(nginxBin);
-            agent1.awaitReady(Duration.ofSeconds(30));
-            agent2.awaitReady(Duration.ofSeconds(30));
-            awaitOk(URI.create("http://127.0.0.1:" + node1Port + "/counter/peek"), node1, "node1.log");
-            awaitOk(URI.create("http://127.0.0.1:" + node2Port + "/counter/peek"), node2, "node2.log");
-            awaitOk(URI.create("http://127.0.0.1:" + nginxPort + "/counter/peek"), nginx, "nginx/error.log");
+            startNginx(nginxBin, template);
+            for (AgentProcess agent : agents.values()) {
+                agent.awaitReady(Duration.ofSeconds(30));
+            }
+            for (String node : nodes.keySet()) {
+                awaitOk(URI.create("http://127.0.0.1:" + ports.get(node) + "/counter/peek"), nodes.get(node),
+                        node + ".log");
+            }
+            awaitOk(nginx("/counter/peek"), nginx, "nginx/error.log");
         } catch (Throwable t) {
             close();
             throw t;
         }
     }
 
-    private Process startNode(String route, int port, int agentGrpcPort) throws IOException {
+    private void startNode(String route, int port, int agentGrpcPort) throws IOException {
         List<String> cmd = List.of(java(), "-Xmx256m", "-jar", file("sample.node.jar").toString(),
                 "--port", Integer.toString(port), "--route", route, "--agent", "127.0.0.1:" + agentGrpcPort,
                 "--war", file("sample.war").toString());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve(route + ".log").toFile()).start();
         processes.add(p);
-        return p;
+        nodes.put(route, p);
     }
 
-    private Process startNginx(String bin) throws IOException {
+    private void startNginx(String bin, String template) throws IOException {
         Path run = Files.createDirectories(dir.resolve("nginx"));
-        String conf = Files.readString(repoRoot().resolve("nginx").resolve("nginx.conf.template"))
+        String conf = Files.readString(repoRoot().resolve("nginx").resolve(template))
                 .replace("{{run_dir}}", run.toString())
                 .replace("{{listen_address}}", "127.0.0.1")
-                .replace("{{listen_port}}", Integer.toString(nginxPort))
-                .replace("{{node1}}", "127.0.0.1:" + node1Port)
-                .replace("{{node2}}", "127.0.0.1:" + node2Port);
+                .replace("{{listen_port}}", Integer.toString(nginxPort));
+        for (String node : nodes.keySet()) {
+            conf = conf.replace("{{" + node + "}}", "127.0.0.1:" + ports.get(node));
+        }
         Files.writeString(run.resolve("nginx.conf"), conf);
-        Process p = new ProcessBuilder(bin, "-p", run.toString(), "-c", "nginx.conf", "-e",
+        nginx = new ProcessBuilder(bin, "-p", run.toString(), "-c", "nginx.conf", "-e",
                 run.resolve("error.log").toString(), "-g", "daemon off;").redirectErrorStream(true)
                 .redirectOutput(run.resolve("stdout.log").toFile()).start();
-        processes.add(p);
-        return p;
+        processes.add(nginx);
     }
 
     private void awaitOk(URI uri, Process p, String log) throws Exception {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             if (!p.isAlive()) {
@@ -149,12 +167,14 @@ final class LocalCluster implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + nginxPort + path);
     }
 
-    /** SIGKILL of node1's app server and of its agent: no goodbye from either. */
-    void killNode1() throws InterruptedException {
-        node1.destroyForcibly();
-        agent1.process().destroyForcibly();
-        node1.waitFor(10, TimeUnit.SECONDS);
-        agent1.process().waitFor(10, TimeUnit.SECONDS);
+    /** SIGKILL of a node's app server and of its agent at the same moment: no goodbye from either. */
+    void kill(String node) throws InterruptedException {
+        Process app = nodes.get(node);
+        Process agent = agents.get(node).process();
+        app.destroyForcibly();
+        agent.destroyForcibly();
+        app.waitFor(10, TimeUnit.SECONDS);
+        agent.waitFor(10, TimeUnit.SECONDS);
     }
 
     private static String java() {
@@ -164,12 +184,10 @@ final class LocalCluster implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         // NGINX's workers outlive a SIGKILLed master: ask the master to stop them, then make sure.
-        for (Process p : processes) {
-            if (p.isAlive() && p == nginx) {
-                p.destroy();
-                p.waitFor(5, TimeUnit.SECONDS);
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-            }
+        if (nginx != null && nginx.isAlive()) {
+            nginx.destroy();
+            nginx.waitFor(5, TimeUnit.SECONDS);
+            nginx.descendants().forEach(ProcessHandle::destroyForcibly);
         }
         for (Process p : processes) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);

@@ -153,7 +153,7 @@ class NginxFailoverIT {
     @Test
     void twoHundredUsersKeepTheirSessionsWhenANodeAndItsAgentAreKilled() throws Exception {
         long started = System.nanoTime();
-        try (LocalCluster cluster = new LocalCluster("nginx-failover")) {
+        try (LocalCluster cluster = LocalCluster.oneCluster("nginx-failover")) {
             long clusterUpMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
             URI base = cluster.nginx("/");
             URI counter = cluster.nginx("/counter");
@@ -197,7 +197,7 @@ class NginxFailoverIT {
             for (User u : users) {
                 u.nodeAtKill = u.node; // racy by a request or so; only used for the figures
             }
-            cluster.killNode1();
+            cluster.kill("node1");
             long killedAt = System.nanoTime();
             Thread.sleep(LOAD_AFTER_KILL.toMillis());
             stop.set(true);

@@ -1,7 +1,5 @@
 package io.sessionagent.sample.e2e;
 
-import io.sessionagent.agent.testing.AgentProcess;
-import io.sessionagent.agent.testing.Networks;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -14,10 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
@@ -136,7 +131,8 @@ class TwoClustersIT {
     @Test
     void usersKeepTheirSessionWithinTheClusterAndGetAFreshOneOnTheOtherCluster() throws Exception {
         long started = System.nanoTime();
-        try (Processes p = new Processes()) {
+        try (LocalCluster p = new LocalCluster("two-clusters", "two-clusters.conf.template",
+                List.of(List.of("node1", "node2"), List.of("node3", "node4")))) {
             URI counter = p.nginx("/counter");
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(5)).build();
@@ -235,139 +231,6 @@ class TwoClustersIT {
             assertThat(freshOnB).as(why).isEqualTo(USERS_ON_A);
             assertThat(keptOnB).as(why).isEqualTo(usersOnB);
             assertThat(problems).as(why).isEmpty();
-        }
-    }
-
-    /**
-     * Four agents and four sample nodes as processes on free loopback ports, and NGINX from the
-     * repository's two-clusters template. {@link #close()} kills every process.
-     */
-    private static final class Processes implements AutoCloseable {
-        final Path dir;
-        final Map<String, AgentProcess> agents = new LinkedHashMap<>();
-        final Map<String, Process> nodes = new LinkedHashMap<>();
-        final Map<String, Integer> ports = new HashMap<>();
-        final int nginxPort;
-        Process nginx;
-        private final List<Process> processes = new ArrayList<>();
-
-        Processes() throws Exception {
-            String nginxBin = LocalCluster.nginxBinary();
-            dir = Files.createDirectories(Path.of("target", "e2e", "two-clusters-" + System.currentTimeMillis()))
-                    .toAbsolutePath();
-            try {
-                // One multicast group and port for both clusters: only the cluster-name differs.
-                Map<String, String> a = Networks.loopbackCluster("shop-a-" + System.nanoTime());
-                Map<String, String> b = new HashMap<>(a);
-                b.put("cluster-name", "shop-b-" + System.nanoTime());
-                for (String node : List.of("node1", "node2", "node3", "node4")) {
-                    AgentProcess agent = AgentProcess.start(node, node.equals("node1") || node.equals("node2") ? a : b,
-                            dir);
-                    agents.put(node, agent);
-                    processes.add(agent.process());
-                }
-                for (String node : agents.keySet()) {
-                    ports.put(node, AgentProcess.freePort());
-                    startNode(node, ports.get(node), agents.get(node).grpcPort());
-                }
-                nginxPort = AgentProcess.freePort();
-                startNginx(nginxBin);
-                for (AgentProcess agent : agents.values()) {
-                    agent.awaitReady(Duration.ofSeconds(30));
-                }
-                for (String node : nodes.keySet()) {
-                    awaitOk(URI.create("http://127.0.0.1:" + ports.get(node) + "/counter/peek"), nodes.get(node),
-                            node + ".log");
-                }
-                awaitOk(nginx("/counter/peek"), nginx, "nginx/error.log");
-            } catch (Throwable t) {
-                close();
-                throw t;
-            }
-        }
-
-        private void startNode(String route, int port, int agentGrpcPort) throws IOException {
-            List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx256m", "-jar", LocalCluster.file("sample.node.jar").toString(),
-                    "--port", Integer.toString(port), "--route", route, "--agent", "127.0.0.1:" + agentGrpcPort,
-                    "--war", LocalCluster.file("sample.war").toString());
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve(route + ".log").toFile()).start();
-            processes.add(p);
-            nodes.put(route, p);
-        }
-
-        private void startNginx(String bin) throws IOException {
-            Path run = Files.createDirectories(dir.resolve("nginx"));
-            String conf = Files.readString(LocalCluster.repoRoot().resolve("nginx").resolve("two-clusters.conf.template"))
-                    .replace("{{run_dir}}", run.toString())
-                    .replace("{{listen_address}}", "127.0.0.1")
-                    .replace("{{listen_port}}", Integer.toString(nginxPort));
-            for (String node : nodes.keySet()) {
-                conf = conf.replace("{{" + node + "}}", "127.0.0.1:" + ports.get(node));
-            }
-            Files.writeString(run.resolve("nginx.conf"), conf);
-            nginx = new ProcessBuilder(bin, "-p", run.toString(), "-c", "nginx.conf", "-e",
-                    run.resolve("error.log").toString(), "-g", "daemon off;").redirectErrorStream(true)
-                    .redirectOutput(run.resolve("stdout.log").toFile()).start();
-            processes.add(nginx);
-        }
-
-        private void awaitOk(URI uri, Process p, String log) throws Exception {
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (System.nanoTime() < deadline) {
-                if (!p.isAlive()) {
-                    throw new AssertionError(uri + ": process exited with " + p.exitValue() + "; " + tail(log));
-                }
-                try {
-                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2))
-                            .build(), HttpResponse.BodyHandlers.ofString());
-                    if (r.statusCode() == 200) {
-                        return;
-                    }
-                } catch (IOException e) {
-                    // not up yet
-                }
-                Thread.sleep(100);
-            }
-            throw new AssertionError(uri + " did not answer 200 within 60 s; " + tail(log));
-        }
-
-        String tail(String log) {
-            try {
-                List<String> lines = Files.readAllLines(dir.resolve(log));
-                return log + ":\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-            } catch (IOException e) {
-                return "(no " + log + ")";
-            }
-        }
-
-        URI nginx(String path) {
-            return URI.create("http://127.0.0.1:" + nginxPort + path);
-        }
-
-        /** SIGKILL of a node's app server and of its agent: no goodbye from either. */
-        void kill(String node) throws InterruptedException {
-            nodes.get(node).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            agents.get(node).process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            // NGINX's workers outlive a SIGKILLed master: ask the master to stop them, then make sure.
-            if (nginx != null && nginx.isAlive()) {
-                nginx.destroy();
-                nginx.waitFor(5, TimeUnit.SECONDS);
-                nginx.descendants().forEach(ProcessHandle::destroyForcibly);
-            }
-            for (Process p : processes) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-            }
-            for (Process p : processes) {
-                p.waitFor(10, TimeUnit.SECONDS);
-            }
         }
     }
 }
