@@ -17,8 +17,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.CookieManager;
-import java.net.CookiePolicy;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -139,22 +137,7 @@ class FailoverTest {
         }
     }
 
-    private final HttpClient http = HttpClient.newBuilder()
-            .cookieHandler(new CookieManager(null, CookiePolicy.ACCEPT_ALL))
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
-
-    private HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as("status of %s: %s", uri, r.body()).isEqualTo(200);
-        return r;
-    }
-
-    private static String sessionCookie(HttpResponse<?> r) {
-        return r.headers().allValues("Set-Cookie").stream().filter(h -> h.startsWith("SASESSIONID="))
-                .findFirst().orElse(null);
-    }
+    private final Browser browser = new Browser();
 
     @Test
     void sessionSurvivesItsNodeAndInvalidationReachesEveryNode() throws Exception {
@@ -162,20 +145,20 @@ class FailoverTest {
         Node node1 = new Node("node1", Map.of("replication-mode", "sync"));
         Node node2 = new Node("node2", Map.of());
 
-        HttpResponse<String> first = get(node1.uri("/shop/count"));
+        HttpResponse<String> first = browser.get(node1.uri("/shop/count"));
         assertThat(first.body()).startsWith("counter=1 cart=[item1] worker=absent");
-        String cookie = sessionCookie(first);
+        String cookie = Browser.sessionCookie(first);
         assertThat(cookie).matches("SASESSIONID=[A-Za-z0-9_-]{27}\\.node1; Path=/; HttpOnly; SameSite=Lax");
         String id = cookie.substring("SASESSIONID=".length(), cookie.indexOf('.'));
         assertThat(node1.events).contains("created " + id);
 
-        assertThat(get(node1.uri("/shop/count")).body()).startsWith("counter=2 cart=[item1, item2] worker=present");
+        assertThat(browser.get(node1.uri("/shop/count")).body()).startsWith("counter=2 cart=[item1, item2] worker=present");
         long deltasBefore = node1.counters().deltasSent();
         // A forward dispatches through the filter again; the request still writes once.
-        assertThat(get(node1.uri("/shop/forward")).body())
+        assertThat(browser.get(node1.uri("/shop/forward")).body())
                 .startsWith("counter=3 cart=[item1, item2, item3] worker=present");
         assertThat(node1.counters().deltasSent()).isEqualTo(deltasBefore + 1);
-        assertThat(sessionCookie(get(node1.uri("/shop/count")))).as("a sticky request sets no cookie").isNull();
+        assertThat(Browser.sessionCookie(browser.get(node1.uri("/shop/count")))).as("a sticky request sets no cookie").isNull();
 
         SessionRecord atNode1 = node1.agent.table().get(id).orElseThrow();
         SessionRecord atNode2 = node2.agent.table().get(id).orElseThrow();
@@ -186,17 +169,17 @@ class FailoverTest {
 
         node1.kill();
 
-        HttpResponse<String> failover = get(node2.uri("/shop/count"));
+        HttpResponse<String> failover = browser.get(node2.uri("/shop/count"));
         assertThat(failover.body()).startsWith("counter=5 cart=[item1, item2, item3, item4, item5] worker=absent");
-        assertThat(sessionCookie(failover)).startsWith("SASESSIONID=" + id + ".node2;");
+        assertThat(Browser.sessionCookie(failover)).startsWith("SASESSIONID=" + id + ".node2;");
         assertThat(node2.events).contains("didActivate " + id).doesNotContain("created " + id);
         assertThat(node2.counters().failoverRestores()).as("%s %s", node2.counters(), node2.events).isEqualTo(1);
-        assertThat(get(node2.uri("/shop/count")).body()).startsWith("counter=6 ");
+        assertThat(browser.get(node2.uri("/shop/count")).body()).startsWith("counter=6 ");
         Eventually.await(Duration.ofSeconds(5),
                 () -> node2.agent.table().get(id).map(r -> r.getAttributesCount() > 0).orElse(false),
                 () -> "node2's agent holds the session");
 
-        assertThat(get(node2.uri("/shop/invalidate")).body()).isEqualTo("invalidated " + id);
+        assertThat(browser.get(node2.uri("/shop/invalidate")).body()).isEqualTo("invalidated " + id);
         assertThat(node2.events).contains("destroyed " + id, "valueUnbound probe", "removed counter");
         assertThat(node2.agent.table().get(id)).isEmpty();
 
@@ -210,22 +193,6 @@ class FailoverTest {
         assertThat(node1Again.counters().failoverRestores()).isZero();
     }
 
-    private static HttpClient newClient() {
-        return HttpClient.newBuilder().cookieHandler(new CookieManager(null, CookiePolicy.ACCEPT_ALL))
-                .connectTimeout(Duration.ofSeconds(5)).build();
-    }
-
-    private static HttpResponse<String> send(HttpClient client, URI uri) throws IOException, InterruptedException {
-        return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static HttpResponse<String> get(HttpClient client, URI uri) throws IOException, InterruptedException {
-        HttpResponse<String> r = send(client, uri);
-        assertThat(r.statusCode()).as("status of %s: %s", uri, r.body()).isEqualTo(200);
-        return r;
-    }
-
     /** The body of /shop/peek sent with exactly this cookie value. */
     private static String peek(Node node, String cookieValue) throws IOException, InterruptedException {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(node.uri("/shop/peek"))
@@ -233,7 +200,7 @@ class FailoverTest {
     }
 
     private static String idOf(HttpResponse<?> r) {
-        String cookie = sessionCookie(r);
+        String cookie = Browser.sessionCookie(r);
         assertThat(cookie).as("Set-Cookie of %s", r.uri()).isNotNull();
         return cookie.substring("SASESSIONID=".length(), cookie.indexOf('.'));
     }
@@ -248,7 +215,7 @@ class FailoverTest {
         Node node2 = new Node("node2", Map.of());
         node1.context.getServletContext().setAttribute(AFTER_COMMIT, (Function<String, String>) id ->
                 "atNode2=" + node2.agent.table().get(id).map(FailoverTest::names).orElse(List.of()));
-        String id = idOf(get(node1.uri("/shop/count")));
+        String id = idOf(browser.get(node1.uri("/shop/count")));
         Map<String, Integer> ways = new LinkedHashMap<>();
         for (String way : List.of("flushBuffer", "writerFlush", "streamFlush", "streamOverflow", "writerOverflow",
                 "contentLength")) {
@@ -258,7 +225,7 @@ class FailoverTest {
         ways.put("error", 409);
         for (Map.Entry<String, Integer> w : ways.entrySet()) {
             String way = w.getKey();
-            HttpResponse<String> r = send(http, node1.uri("/shop/commit?way=" + way));
+            HttpResponse<String> r = browser.send(node1.uri("/shop/commit?way=" + way));
             assertThat(r.statusCode()).as(way).isEqualTo(w.getValue());
             // The servlet asked, right after its committing call, what the other node's agent held
             // (for contentLength the client may have the response before the servlet recorded it).
@@ -287,10 +254,10 @@ class FailoverTest {
         Map<String, String> params = Map.of("replication-mode", "sync", "local-attributes", "cache.*, jdbc*,tmpFile");
         Node node1 = new Node("node1", params);
         Node node2 = new Node("node2", params);
-        String id = idOf(get(node1.uri("/shop/local")));
-        assertThat(get(node1.uri("/shop/local")).body())
+        String id = idOf(browser.get(node1.uri("/shop/local")));
+        assertThat(browser.get(node1.uri("/shop/local")).body())
                 .isEqualTo("visits=2 cache.products=present tmpFile=present connection=present");
-        assertThat(get(node1.uri("/shop/local")).body())
+        assertThat(browser.get(node1.uri("/shop/local")).body())
                 .isEqualTo("visits=3 cache.products=present tmpFile=present connection=present");
 
         // In sync mode node 2's agent already holds what node 1 wrote: the ordinary attribute only.
@@ -301,12 +268,12 @@ class FailoverTest {
         assertThat(node1.counters().serializations()).isEqualTo(3);
 
         node1.kill();
-        HttpResponse<String> failover = get(node2.uri("/shop/local"));
+        HttpResponse<String> failover = browser.get(node2.uri("/shop/local"));
         assertThat(failover.body()).isEqualTo("visits=4 cache.products=absent tmpFile=absent connection=absent");
-        assertThat(sessionCookie(failover)).startsWith("SASESSIONID=" + id + ".node2;");
+        assertThat(Browser.sessionCookie(failover)).startsWith("SASESSIONID=" + id + ".node2;");
         assertThat(node2.counters().failoverRestores()).isEqualTo(1);
         // Node 2 sets them again for itself; they stay on node 2 in turn.
-        assertThat(get(node2.uri("/shop/local")).body())
+        assertThat(browser.get(node2.uri("/shop/local")).body())
                 .isEqualTo("visits=5 cache.products=present tmpFile=present connection=present");
         assertThat(names(node2.agent.table().get(id).orElseThrow())).containsExactly("visits");
     }
@@ -314,9 +281,9 @@ class FailoverTest {
     @Test
     void anIncludeStillWritesOnce() throws Exception {
         Node node1 = new Node("node1", Map.of());
-        get(node1.uri("/shop/count"));
+        browser.get(node1.uri("/shop/count"));
         long before = node1.counters().deltasSent();
-        assertThat(get(node1.uri("/shop/include")).body()).startsWith("included: counter=2 cart=[item1, item2]");
+        assertThat(browser.get(node1.uri("/shop/include")).body()).startsWith("included: counter=2 cart=[item1, item2]");
         assertThat(node1.counters().deltasSent()).isEqualTo(before + 1);
     }
 
@@ -324,26 +291,26 @@ class FailoverTest {
     void changeSessionIdServesTheNewIdEverywhereAndRetiresTheOld() throws Exception {
         Node node1 = new Node("node1", Map.of("replication-mode", "sync"));
         Node node2 = new Node("node2", Map.of());
-        String oldId = idOf(get(node1.uri("/shop/count")));
+        String oldId = idOf(browser.get(node1.uri("/shop/count")));
 
-        HttpResponse<String> rotated = get(node1.uri("/shop/rotate"));
+        HttpResponse<String> rotated = browser.get(node1.uri("/shop/rotate"));
         String newId = rotated.body().substring(rotated.body().indexOf("->") + 2);
         assertThat(rotated.body()).isEqualTo(oldId + "->" + newId);
         assertThat(newId).isNotEqualTo(oldId);
-        assertThat(sessionCookie(rotated)).startsWith("SASESSIONID=" + newId + ".node1;");
+        assertThat(Browser.sessionCookie(rotated)).startsWith("SASESSIONID=" + newId + ".node1;");
         assertThat(node1.events).contains("idChanged " + oldId + " " + newId);
         assertThat(node1.agent.table().get(oldId)).isEmpty();
         assertThat(node2.agent.table().get(newId)).isPresent();
         Eventually.await(Duration.ofSeconds(5), () -> node2.agent.table().get(oldId).isEmpty(),
                 () -> "node2's agent dropped the old id");
 
-        assertThat(get(node1.uri("/shop/count")).body()).startsWith("counter=2 ");
+        assertThat(browser.get(node1.uri("/shop/count")).body()).startsWith("counter=2 ");
         assertThat(peek(node1, oldId + ".node1")).isEqualTo("no session");
 
         node1.kill();
-        HttpResponse<String> failover = get(node2.uri("/shop/count"));
+        HttpResponse<String> failover = browser.get(node2.uri("/shop/count"));
         assertThat(failover.body()).startsWith("counter=3 ");
-        assertThat(sessionCookie(failover)).startsWith("SASESSIONID=" + newId + ".node2;");
+        assertThat(Browser.sessionCookie(failover)).startsWith("SASESSIONID=" + newId + ".node2;");
         assertThat(peek(node2, oldId + ".node1")).isEqualTo("no session");
     }
 
@@ -364,14 +331,14 @@ class FailoverTest {
             c.setSessionTimeout(7);
             c.findFilterDef("replication").setFilterClass(ClockedFilter.class.getName());
         });
-        HttpResponse<String> first = get(node1.uri("/shop/timeout?set=1"));
+        HttpResponse<String> first = browser.get(node1.uri("/shop/timeout?set=1"));
         String id = idOf(first);
         assertThat(first.body()).isEqualTo(id + " 420");
         ClockedFilter.NOW_MS.addAndGet(1_000);
-        assertThat(get(node1.uri("/shop/timeout")).body()).as("idle exactly 1 s").isEqualTo(id + " 1");
+        assertThat(browser.get(node1.uri("/shop/timeout")).body()).as("idle exactly 1 s").isEqualTo(id + " 1");
 
         ClockedFilter.NOW_MS.addAndGet(1_001);
-        HttpResponse<String> after = get(node1.uri("/shop/timeout"));
+        HttpResponse<String> after = browser.get(node1.uri("/shop/timeout"));
         String newId = idOf(after);
         assertThat(newId).isNotEqualTo(id);
         assertThat(after.body()).isEqualTo(newId + " 420");
@@ -383,12 +350,12 @@ class FailoverTest {
     void servesLocallyWhileTheAgentIsDownAndReconnectsWhenItReturns() throws Exception {
         Node node1 = new Node("node1", Map.of("replication-mode", "sync"));
         Node node2 = new Node("node2", Map.of());
-        String id = idOf(get(node1.uri("/shop/count")));
+        String id = idOf(browser.get(node1.uri("/shop/count")));
         int grpcPort = node1.agent.grpcPort();
         cluster.stop(node1.agent);
 
         for (int i = 2; i <= 4; i++) {
-            assertThat(get(node1.uri("/shop/count")).body()).startsWith("counter=" + i + " ");
+            assertThat(browser.get(node1.uri("/shop/count")).body()).startsWith("counter=" + i + " ");
         }
         assertThat(node1.counters().agentErrors()).isPositive();
         assertThat(node1.counters().deltasSent()).isEqualTo(1);
@@ -403,7 +370,7 @@ class FailoverTest {
             assertThat(System.nanoTime()).as("a write reached the restarted agent; %s", node1.counters())
                     .isLessThan(deadline);
             Thread.sleep(100);
-            assertThat(get(node1.uri("/shop/count")).body()).startsWith("counter=" + ++counter + " ");
+            assertThat(browser.get(node1.uri("/shop/count")).body()).startsWith("counter=" + ++counter + " ");
         }
         assertThat(back.table().get(id)).isPresent();
 
@@ -411,19 +378,19 @@ class FailoverTest {
         node1.tomcat.stop();
         node1.tomcat.destroy();
         tomcats.remove(node1.tomcat);
-        assertThat(get(node2.uri("/shop/count")).body()).startsWith("counter=" + (counter + 1) + " ");
+        assertThat(browser.get(node2.uri("/shop/count")).body()).startsWith("counter=" + (counter + 1) + " ");
     }
 
     @Test
     void pastMaxLocalSessionsTheLeastRecentlyUsedLeaveTheCacheOnly() throws Exception {
         Node node1 = new Node("node1", Map.of("max-local-sessions", "2"));
-        HttpClient a = newClient();
-        HttpClient b = newClient();
-        HttpClient c = newClient();
-        String idA = idOf(get(a, node1.uri("/shop/count")));
-        String idB = idOf(get(b, node1.uri("/shop/count")));
-        get(a, node1.uri("/shop/count"));
-        String idC = idOf(get(c, node1.uri("/shop/count")));
+        Browser a = new Browser();
+        Browser b = new Browser();
+        Browser c = new Browser();
+        String idA = idOf(a.get(node1.uri("/shop/count")));
+        String idB = idOf(b.get(node1.uri("/shop/count")));
+        a.get(node1.uri("/shop/count"));
+        String idC = idOf(c.get(node1.uri("/shop/count")));
 
         // B is the least recently used: it leaves this node's memory, passivated, and stays at the agent.
         assertThat(node1.events).contains("willPassivate " + idB)
@@ -431,9 +398,9 @@ class FailoverTest {
         assertThat(node1.counters().cacheEvictions()).isEqualTo(1);
         assertThat(node1.agent.table().get(idB)).isPresent();
 
-        HttpResponse<String> again = get(b, node1.uri("/shop/count"));
+        HttpResponse<String> again = b.get(node1.uri("/shop/count"));
         assertThat(again.body()).startsWith("counter=2 cart=[item1, item2]");
-        assertThat(sessionCookie(again)).as("same node, same cookie").isNull();
+        assertThat(Browser.sessionCookie(again)).as("same node, same cookie").isNull();
         assertThat(node1.events).contains("didActivate " + idB);
         assertThat(node1.counters().cacheMisses()).isEqualTo(1);
         assertThat(node1.counters().failoverRestores()).isZero();

@@ -11,14 +11,8 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.net.CookieManager;
-import java.net.CookiePolicy;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -93,49 +87,34 @@ class JettyFailoverTest {
         }
     }
 
-    private final HttpClient http = HttpClient.newBuilder()
-            .cookieHandler(new CookieManager(null, CookiePolicy.ACCEPT_ALL))
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
-
-    private HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as("status of %s: %s", uri, r.body()).isEqualTo(200);
-        return r;
-    }
-
-    private static String sessionCookie(HttpResponse<?> r) {
-        return r.headers().allValues("Set-Cookie").stream().filter(h -> h.startsWith("SASESSIONID="))
-                .findFirst().orElse(null);
-    }
+    private final Browser browser = new Browser();
 
     @Test
     void sessionSurvivesItsJettyNode() throws Exception {
         Node node1 = new Node("node1", "sync");
         Node node2 = new Node("node2", "async");
 
-        HttpResponse<String> first = get(node1.uri("/shop/count"));
+        HttpResponse<String> first = browser.get(node1.uri("/shop/count"));
         assertThat(first.body()).startsWith("counter=1 cart=[item1] worker=absent");
-        String cookie = sessionCookie(first);
+        String cookie = Browser.sessionCookie(first);
         assertThat(cookie).matches("SASESSIONID=[A-Za-z0-9_-]{27}\\.node1; Path=/; HttpOnly; SameSite=Lax");
         String id = cookie.substring("SASESSIONID=".length(), cookie.indexOf('.'));
         assertThat(node1.events).contains("created " + id);
-        assertThat(get(node1.uri("/shop/count")).body()).startsWith("counter=2 cart=[item1, item2] worker=present");
-        assertThat(get(node1.uri("/shop/forward")).body())
+        assertThat(browser.get(node1.uri("/shop/count")).body()).startsWith("counter=2 cart=[item1, item2] worker=present");
+        assertThat(browser.get(node1.uri("/shop/forward")).body())
                 .startsWith("counter=3 cart=[item1, item2, item3] worker=present");
         assertThat(node2.agent.table().get(id)).isPresent();
 
         node1.kill();
 
-        HttpResponse<String> failover = get(node2.uri("/shop/count"));
+        HttpResponse<String> failover = browser.get(node2.uri("/shop/count"));
         assertThat(failover.body()).startsWith("counter=4 cart=[item1, item2, item3, item4] worker=absent");
-        assertThat(sessionCookie(failover)).startsWith("SASESSIONID=" + id + ".node2;");
+        assertThat(Browser.sessionCookie(failover)).startsWith("SASESSIONID=" + id + ".node2;");
         assertThat(node2.events).contains("didActivate " + id).doesNotContain("created " + id);
         assertThat(node2.counters().failoverRestores()).isEqualTo(1);
-        assertThat(get(node2.uri("/shop/count")).body()).startsWith("counter=5 ");
+        assertThat(browser.get(node2.uri("/shop/count")).body()).startsWith("counter=5 ");
 
-        assertThat(get(node2.uri("/shop/invalidate")).body()).isEqualTo("invalidated " + id);
+        assertThat(browser.get(node2.uri("/shop/invalidate")).body()).isEqualTo("invalidated " + id);
         assertThat(node2.events).contains("destroyed " + id);
         assertThat(node2.agent.table().get(id)).isEmpty();
     }
