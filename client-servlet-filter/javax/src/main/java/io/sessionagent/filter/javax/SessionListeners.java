@@ -7,6 +7,7 @@ import io.sessionagent.filter.core.SessionManager;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -108,30 +109,26 @@ final class SessionListeners implements SessionEvents {
 
     @Override
     public void activated(SessionData data) {
-        HttpSessionEvent e = new HttpSessionEvent(new ReplicatedSession(data, this));
-        for (String name : data.attributeNameSet()) {
-            Object v = data.peekAttribute(name);
-            if (v instanceof HttpSessionActivationListener) {
-                try {
-                    ((HttpSessionActivationListener) v).sessionDidActivate(e);
-                } catch (RuntimeException ex) {
-                    LOG.log(Level.WARNING, "sessionDidActivate of attribute '" + name + "' failed", ex);
-                }
-            }
-        }
+        eachActivationListener(data, "sessionDidActivate", HttpSessionActivationListener::sessionDidActivate);
     }
 
     /** Replication is not passivation: only a session leaving this node's memory while alive is passivated. */
     @Override
     public void passivating(SessionData data) {
+        eachActivationListener(data, "sessionWillPassivate", HttpSessionActivationListener::sessionWillPassivate);
+    }
+
+    /** Calls {@code call} on every attribute value that listens for activation; one failing does not stop the rest. */
+    private void eachActivationListener(SessionData data, String what,
+                                        BiConsumer<HttpSessionActivationListener, HttpSessionEvent> call) {
         HttpSessionEvent e = new HttpSessionEvent(new ReplicatedSession(data, this));
         for (String name : data.attributeNameSet()) {
             Object v = data.peekAttribute(name);
             if (v instanceof HttpSessionActivationListener) {
                 try {
-                    ((HttpSessionActivationListener) v).sessionWillPassivate(e);
+                    call.accept((HttpSessionActivationListener) v, e);
                 } catch (RuntimeException ex) {
-                    LOG.log(Level.WARNING, "sessionWillPassivate of attribute '" + name + "' failed", ex);
+                    LOG.log(Level.WARNING, what + " of attribute '" + name + "' failed", ex);
                 }
             }
         }
