@@ -4,10 +4,15 @@ import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.grpc.ServerServiceDefinition;
 import io.sessionagent.agent.api.DrainGate;
 import io.sessionagent.agent.api.HealthReporter;
 import io.sessionagent.agent.api.PeerServiceImpl;
 import io.sessionagent.agent.api.SessionServiceImpl;
+import io.sessionagent.agent.auth.ClusterKeys;
+import io.sessionagent.agent.auth.FrameSealer;
+import io.sessionagent.agent.auth.KeyFileException;
+import io.sessionagent.agent.auth.PeerSealing;
 import io.sessionagent.agent.config.AgentConfig;
 import io.sessionagent.agent.metrics.AgentGauges;
 import io.sessionagent.agent.metrics.Counter;
@@ -37,6 +42,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.Collections;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -59,6 +66,8 @@ public final class Agent implements AutoCloseable {
     private static final int MESSAGE_SLACK_BYTES = (1 << 20) + 64 * 1024;
     /** How long a drain or a stop lets SessionService calls in flight finish before the leave. */
     private static final long IN_FLIGHT_GRACE_MS = 2_000;
+    /** How often the key file is checked for a change; a rotation step takes effect within it. */
+    private static final long KEY_FILE_CHECK_MS = 2_000;
 
     private final AgentConfig config;
     private final LongSupplier clockMs;
@@ -75,6 +84,7 @@ public final class Agent implements AutoCloseable {
     private Transport transport;
     private Replicator replicator;
     private PeerClients peers;
+    private ClusterKeys keys;
     private Server peerServer;
     private Server sessionServer;
     private ScheduledExecutorService loop;
@@ -133,9 +143,13 @@ public final class Agent implements AutoCloseable {
         Histograms histograms = new Histograms(registry);
         GrpcMetricsInterceptor grpcMetrics = new GrpcMetricsInterceptor(registry);
 
+        keys = loadKeys();
+        PeerSealing sealing = keys == null ? null
+                : new PeerSealing(keys, () -> counters.increment(Counter.PEER_AUTH_FAILURES));
+        ServerServiceDefinition peerService = new PeerServiceImpl(table, counters, config.clusterName()).bindService();
         String peerHost = config.peerAddress().orElseGet(() -> interfaceAddress(config.multicastInterface()));
         peerServer = NettyServerBuilder.forAddress(new InetSocketAddress(peerHost, config.peerPort()))
-                .addService(new PeerServiceImpl(table, counters, config.clusterName()))
+                .addService(sealing == null ? peerService : sealing.seal(peerService))
                 .intercept(grpcMetrics)
                 .maxInboundMessageSize(maxMessage)
                 .build()
@@ -144,9 +158,13 @@ public final class Agent implements AutoCloseable {
 
         loop = Executors.newSingleThreadScheduledExecutor(named("sa-protocol"));
         peerIo = Executors.newFixedThreadPool(2, named("sa-peer-io"));
-        peers = new PeerClients(config.clusterName(), memberId, maxMessage);
+        peers = new PeerClients(config.clusterName(), memberId, maxMessage, sealing);
         transport = transportFactory.apply(config);
-        FrameCodec codec = new FrameCodec(clusterIdOf(config.clusterName()), config.maxDatagramBytes());
+        FrameCodec codec = new FrameCodec(clusterIdOf(config.clusterName()), config.maxDatagramBytes(),
+                keys == null ? null : new FrameSealer(keys, new SecureRandom().nextLong()));
+        if (keys != null && keys.file() != null) {
+            loop.scheduleWithFixedDelay(this::reloadKeys, KEY_FILE_CHECK_MS, KEY_FILE_CHECK_MS, TimeUnit.MILLISECONDS);
+        }
         replicator = new Replicator(new ReplicationSettings(
                 config.clusterName(), config.nodeName(), memberId, incarnation, peerAddress,
                 config.heartbeatInterval().toMillis(), config.failureTimeout().toMillis(),
@@ -191,6 +209,36 @@ public final class Agent implements AutoCloseable {
             health.ready();
             log.info("agent {} is ready: {} sessions held", config.nodeName(), table.liveCount());
         });
+    }
+
+    private ClusterKeys loadKeys() throws KeyFileException {
+        if (config.clusterKeyFile().isEmpty()) {
+            log.warn("no cluster-key-file: datagrams and peer messages travel unauthenticated and in clear; anyone"
+                    + " who can reach multicast group {}:{} or peer port {} can read and change sessions",
+                    config.multicastGroup().getHostAddress(), config.multicastPort(), config.peerPort());
+            return null;
+        }
+        Path file = config.clusterKeyFile().get();
+        ClusterKeys loaded = ClusterKeys.load(file);
+        if (loaded.fileOpenToOthers()) {
+            log.warn("cluster key file {} can be read or written by users other than its owner; chmod 600 it", file);
+        }
+        log.info("cluster key file {}: {}; datagrams and peer messages are sealed with AES-GCM", file,
+                loaded.current());
+        return loaded;
+    }
+
+    private void reloadKeys() {
+        try {
+            if (keys.reloadIfChanged()) {
+                counters.increment(Counter.KEY_RELOADS);
+                log.info("cluster key file {} changed: now {}", keys.file(), keys.current());
+            }
+        } catch (KeyFileException | RuntimeException e) {
+            // Never fatal: the agent goes on with the keys it has, and the file is tried again when it changes.
+            counters.increment(Counter.KEY_RELOAD_FAILURES);
+            log.error("{}; keeping {}", e.getMessage(), keys.current());
+        }
     }
 
     private static String interfaceAddress(String name) {

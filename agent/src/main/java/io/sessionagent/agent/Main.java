@@ -58,9 +58,12 @@ public final class Main {
                 return new SessionCommand(args[0], out, err, env).run(rest);
             case "replication", "drain", "health", "ready":
                 return new AdminCommand(args[0], out, err, env).run(rest);
+            case "keygen":
+                return new KeygenCommand(out, err).run(rest);
             default:
                 err.println("session-agent: unknown command " + args[0]
-                        + " (commands: run, view, get, list, put, replication, drain, health, ready; see --help)");
+                        + " (commands: run, view, get, list, put, replication, drain, health, ready, keygen;"
+                        + " see --help)");
                 return USAGE;
         }
     }

@@ -34,6 +34,8 @@ final class Usage {
                          health [--admin HOST:PORT]
                   ready  Exit 0 once the agent holds the cluster's sessions.
                          ready [--admin HOST:PORT]
+                  keygen Print a new 256-bit cluster key as a key-file line (see cluster-key-file).
+                         keygen [--id 1]
 
                 view, get, list and put find the agent at grpc-address:grpc-port of its settings;
                 replication, drain, health and ready at metrics-address:metrics-port, which also

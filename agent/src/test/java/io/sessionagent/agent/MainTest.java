@@ -136,6 +136,21 @@ class MainTest {
     }
 
     @Test
+    void keygenPrintsAKeyFileLineThatTheAgentReads() throws Exception {
+        assertThat(run("keygen", "--id", "7")).isZero();
+        String line = out().strip();
+        assertThat(line).matches("7:[A-Za-z0-9+/]{43}=");
+        io.sessionagent.agent.auth.KeyRing ring = io.sessionagent.agent.auth.KeyRing.parse(line, "out");
+        assertThat(ring.sending().id()).isEqualTo(7);
+        outBytes.reset();
+        assertThat(run("keygen")).isZero();
+        assertThat(out().strip()).startsWith("1:").isNotEqualTo(line.replaceFirst("^7", "1"));
+        assertThat(run("keygen", "--id", "0")).isEqualTo(2);
+        assertThat(err()).contains("--id must be a whole number");
+        assertThat(run("keygen", "extra")).isEqualTo(2);
+    }
+
+    @Test
     void anUnknownCommandIsAUsageError() {
         assertThat(run("start")).isEqualTo(2);
         assertThat(err()).contains("unknown command start");

@@ -1,6 +1,7 @@
 package io.sessionagent.agent.config;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -207,6 +208,11 @@ public final class AgentConfig {
      */
     public Optional<String> peerAddress() {
         return get(Settings.PEER_ADDRESS);
+    }
+
+    /** The key file; empty when the cluster runs without a key. */
+    public Optional<Path> clusterKeyFile() {
+        return get(Settings.CLUSTER_KEY_FILE);
     }
 
     public int peerPort() {

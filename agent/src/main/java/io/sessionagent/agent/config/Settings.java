@@ -1,6 +1,7 @@
 package io.sessionagent.agent.config;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -125,6 +126,13 @@ public final class Settings {
     public static final Setting<Long> MAX_TOTAL_BYTES = size("max-total-bytes", "1GiB",
             "Most bytes held for all sessions together; writes beyond it are refused.");
 
+    public static final Setting<Optional<Path>> CLUSTER_KEY_FILE = new Setting<>("cluster-key-file",
+            "file path", "", "<none>",
+            "File of cluster keys, one <id>:<base64 AES key> per line, the sending key first; set, every"
+                    + " datagram and peer message is sealed with AES-GCM and anything else is refused. The"
+                    + " file is read again when it changes.",
+            Values.optionalPath(), v -> v.map(Path::toString).orElse(""));
+
     public static final Setting<Boolean> REPLICATION_ENABLED = new Setting<>("replication-enabled",
             "boolean", "true", "true",
             "Whether this agent replicates; when false it serves its own node only.",
@@ -163,6 +171,7 @@ public final class Settings {
             MAX_ATTRIBUTES,
             MAX_SESSIONS,
             MAX_TOTAL_BYTES,
+            CLUSTER_KEY_FILE,
             REPLICATION_ENABLED);
     private static final Map<String, Setting<?>> BY_NAME = byName();
 

@@ -2,6 +2,8 @@ package io.sessionagent.agent.config;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
@@ -115,6 +117,20 @@ final class Values {
     static Setting.Parser<Optional<String>> optionalIpLiteral() {
         Setting.Parser<String> literal = ipLiteral();
         return text -> text.isBlank() ? Optional.empty() : Optional.of(literal.parse(text));
+    }
+
+    /** A file path; blank means not set. Whether the file exists is checked where it is read. */
+    static Setting.Parser<Optional<Path>> optionalPath() {
+        return text -> {
+            if (text.isBlank()) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(Path.of(text.strip()));
+            } catch (InvalidPathException e) {
+                throw new InvalidValueException("not a file path: " + e.getReason());
+            }
+        };
     }
 
     static boolean isIpLiteral(String text) {

@@ -12,6 +12,8 @@ public enum Counter {
     FRAMES_DROPPED_VERSION("frames.dropped.version", "frames", "Datagrams dropped: unsupported protocol version"),
     FRAMES_DROPPED_FOREIGN_CLUSTER("frames.dropped.foreign_cluster", "frames", "Datagrams dropped: they belong to another cluster"),
     FRAMES_DROPPED_OVERSIZED("frames.dropped.oversized", "frames", "Datagrams dropped: larger than max-datagram-bytes"),
+    FRAMES_DROPPED_AUTH("frames.dropped.auth", "frames", "Datagrams dropped: not sealed with a cluster key this agent holds, or failing authentication"),
+    FRAMES_DROPPED_REPLAY("frames.dropped.replay", "frames", "Datagrams dropped: authentic control frames received before (replays)"),
     FRAMES_DROPPED_DUPLICATE_MEMBER("frames.dropped.duplicate_member", "frames", "Datagrams dropped: another process uses this node's name"),
     FRAMES_DROPPED_WINDOW_FULL("frames.dropped.window_full", "frames", "Datagrams dropped: the receive window for their sender was full"),
     FRAMES_DUPLICATE("frames.duplicate", "frames", "Data datagrams received more than once (retransmissions and duplicates)"),
@@ -49,6 +51,9 @@ public enum Counter {
     MEMBERS_SUSPECTED("members.failed", "members", "Members dropped after failure-timeout of silence"),
     MEMBERS_LEFT("members.left", "members", "Members that left in order"),
     SESSIONS_EXPIRED("sessions.expired", "sessions", "Sessions expired by inactivity"),
+    PEER_AUTH_FAILURES("peer.auth_failures", "messages", "Peer channel messages refused: not sealed with a cluster key this agent holds"),
+    KEY_RELOADS("keys.reloads", "reloads", "Key file changes taken into use"),
+    KEY_RELOAD_FAILURES("keys.reload_failures", "reloads", "Key file changes refused (unreadable or invalid file; the previous keys stay)"),
     LIMIT_REJECTIONS("limits.rejected", "writes", "Local writes refused by a size or count limit"),
     GRPC_INVALID_ARGUMENT("grpc.invalid_argument", "calls", "SessionService calls refused as invalid"),
     WRITE_CONFLICTS("writes.stale_base", "writes", "Local writes refused because their base version was stale");

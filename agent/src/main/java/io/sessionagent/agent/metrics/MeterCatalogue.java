@@ -20,7 +20,9 @@ public final class MeterCatalogue {
 
     public static final MeterSpec FRAMES_DROPPED = new MeterSpec(PREFIX + "frames.dropped", Meter.Type.COUNTER,
             "frames", List.of("reason"), "Datagrams dropped, by reason: malformed, version, foreign_cluster,"
-            + " oversized, duplicate_member (another process uses this node's name), window_full"
+            + " oversized, auth (not sealed with a key this agent holds, or failing authentication), replay"
+            + " (an authentic control frame received before), duplicate_member (another process uses this"
+            + " node's name), window_full"
             + " (the receive window for their sender was full), overload (the protocol thread was too far"
             + " behind)");
     public static final MeterSpec MEMBERS = gauge("members", "members", List.of("state"),

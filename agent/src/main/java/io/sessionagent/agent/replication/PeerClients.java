@@ -1,9 +1,15 @@
 package io.sessionagent.agent.replication;
 
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
+import io.sessionagent.agent.auth.PeerSealing;
 import io.sessionagent.proto.v1.BucketEntriesRequest;
+import io.sessionagent.proto.v1.BucketEntriesResponse;
 import io.sessionagent.proto.v1.DigestRequest;
+import io.sessionagent.proto.v1.DigestResponse;
 import io.sessionagent.proto.v1.FetchRecordsRequest;
 import io.sessionagent.proto.v1.PeerCaller;
 import io.sessionagent.proto.v1.PeerServiceGrpc;
@@ -28,25 +34,42 @@ public final class PeerClients implements AutoCloseable {
     private final PeerCaller caller;
     private final int maxMessageBytes;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final MethodDescriptor<SnapshotRequest, RecordChunk> snapshot;
+    private final MethodDescriptor<DigestRequest, DigestResponse> digest;
+    private final MethodDescriptor<BucketEntriesRequest, BucketEntriesResponse> bucketEntries;
+    private final MethodDescriptor<FetchRecordsRequest, RecordChunk> fetch;
 
-    public PeerClients(String clusterName, long selfId, int maxMessageBytes) {
+    /** @param sealing seals every message with the cluster key, or null for a cluster without one */
+    public PeerClients(String clusterName, long selfId, int maxMessageBytes, PeerSealing sealing) {
         this.caller = PeerCaller.newBuilder().setClusterName(clusterName).setMemberId(selfId).build();
         this.maxMessageBytes = maxMessageBytes;
+        this.snapshot = sealed(sealing, PeerServiceGrpc.getStreamSnapshotMethod());
+        this.digest = sealed(sealing, PeerServiceGrpc.getGetDigestMethod());
+        this.bucketEntries = sealed(sealing, PeerServiceGrpc.getGetBucketEntriesMethod());
+        this.fetch = sealed(sealing, PeerServiceGrpc.getFetchRecordsMethod());
     }
 
-    private PeerServiceGrpc.PeerServiceBlockingStub stub(String address, long timeoutMs) {
-        ManagedChannel ch = channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
+    private static <Q, R> MethodDescriptor<Q, R> sealed(PeerSealing sealing, MethodDescriptor<Q, R> method) {
+        return sealing == null ? method : sealing.seal(method);
+    }
+
+    private ManagedChannel channel(String address) {
+        // Plaintext gRPC: with a cluster key the messages themselves are sealed (PeerSealing).
+        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
                 .usePlaintext()
                 .maxInboundMessageSize(maxMessageBytes)
                 .build());
-        return PeerServiceGrpc.newBlockingStub(ch).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    private static CallOptions options(long timeoutMs) {
+        return CallOptions.DEFAULT.withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS);
     }
 
     /** Streams the peer's whole table into {@code sink}; returns the number of records. */
     public long snapshot(String address, long timeoutMs, Consumer<SessionRecord> sink) {
         long n = 0;
-        Iterator<RecordChunk> it = stub(address, timeoutMs).streamSnapshot(
-                SnapshotRequest.newBuilder().setCaller(caller).build());
+        Iterator<RecordChunk> it = ClientCalls.blockingServerStreamingCall(channel(address), snapshot,
+                options(timeoutMs), SnapshotRequest.newBuilder().setCaller(caller).build());
         while (it.hasNext()) {
             for (SessionRecord r : it.next().getRecordsList()) {
                 sink.accept(r);
@@ -57,20 +80,21 @@ public final class PeerClients implements AutoCloseable {
     }
 
     public List<Long> digest(String address, int buckets, long timeoutMs) {
-        return stub(address, timeoutMs).getDigest(DigestRequest.newBuilder().setCaller(caller).setBuckets(buckets)
-                .build()).getHashesList();
+        return ClientCalls.blockingUnaryCall(channel(address), digest, options(timeoutMs),
+                DigestRequest.newBuilder().setCaller(caller).setBuckets(buckets).build()).getHashesList();
     }
 
     public List<VersionEntry> bucketEntries(String address, int buckets, Collection<Integer> bucketIds,
                                             long timeoutMs) {
-        return stub(address, timeoutMs).getBucketEntries(BucketEntriesRequest.newBuilder().setCaller(caller)
-                .setBuckets(buckets).addAllBucketIds(bucketIds).build()).getEntriesList();
+        return ClientCalls.blockingUnaryCall(channel(address), bucketEntries, options(timeoutMs),
+                BucketEntriesRequest.newBuilder().setCaller(caller).setBuckets(buckets).addAllBucketIds(bucketIds)
+                        .build()).getEntriesList();
     }
 
     /** Fetches whole records by id into {@code sink}; ids the peer lacks are left out. */
     public void fetch(String address, Collection<String> ids, long timeoutMs, Consumer<SessionRecord> sink) {
-        Iterator<RecordChunk> it = stub(address, timeoutMs).fetchRecords(FetchRecordsRequest.newBuilder()
-                .setCaller(caller).addAllIds(ids).build());
+        Iterator<RecordChunk> it = ClientCalls.blockingServerStreamingCall(channel(address), fetch,
+                options(timeoutMs), FetchRecordsRequest.newBuilder().setCaller(caller).addAllIds(ids).build());
         while (it.hasNext()) {
             it.next().getRecordsList().forEach(sink);
         }

@@ -187,6 +187,8 @@ public final class Replicator implements AutoCloseable {
             case VERSION -> Counter.FRAMES_DROPPED_VERSION;
             case FOREIGN_CLUSTER -> Counter.FRAMES_DROPPED_FOREIGN_CLUSTER;
             case OVERSIZED -> Counter.FRAMES_DROPPED_OVERSIZED;
+            case AUTH -> Counter.FRAMES_DROPPED_AUTH;
+            case REPLAY -> Counter.FRAMES_DROPPED_REPLAY;
         });
     }
 

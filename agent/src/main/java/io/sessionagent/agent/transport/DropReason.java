@@ -5,5 +5,9 @@ public enum DropReason {
     MALFORMED,
     VERSION,
     FOREIGN_CLUSTER,
-    OVERSIZED
+    OVERSIZED,
+    /** Sealed with no key held, in clear where a key is required, an unknown key id or a bad tag. */
+    AUTH,
+    /** Authentic, but a control frame already received. */
+    REPLAY
 }

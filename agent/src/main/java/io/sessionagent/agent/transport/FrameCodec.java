@@ -1,5 +1,8 @@
 package io.sessionagent.agent.transport;
 
+import io.sessionagent.agent.auth.AuthFailure;
+import io.sessionagent.agent.auth.FrameSealer;
+
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
@@ -8,6 +11,8 @@ import java.util.zip.CRC32C;
  * Encodes and decodes the fixed binary header that starts every datagram (layout in
  * docs/wire-format.md). It checks everything a receiver must check before trusting the body,
  * so a hostile or foreign datagram is refused here with a reason and never reaches the protocol.
+ * With a cluster key every datagram is sealed (AES-GCM, see {@link FrameSealer}) and a datagram
+ * that is not, or does not authenticate, is refused too.
  */
 public final class FrameCodec {
     public static final int MAGIC = 0x5341;
@@ -15,21 +20,32 @@ public final class FrameCodec {
     public static final int HEADER_BYTES = 48;
     /** Where the CRC sits; it covers every byte before it and the body after the header. */
     private static final int CRC_OFFSET = 44;
+    /** Flags bit: the body is sealed; the other bits are reserved and must be zero. */
+    public static final int FLAG_SEALED = 1;
 
     private final long clusterId;
     private final int maxDatagramBytes;
+    private final FrameSealer sealer;
 
+    /** A codec without a cluster key: frames travel in clear, and sealed frames are refused. */
     public FrameCodec(long clusterId, int maxDatagramBytes) {
-        if (maxDatagramBytes <= HEADER_BYTES) {
+        this(clusterId, maxDatagramBytes, null);
+    }
+
+    /** @param sealer the cluster key's sealer, or null for frames in clear */
+    public FrameCodec(long clusterId, int maxDatagramBytes, FrameSealer sealer) {
+        int overhead = sealer == null ? 0 : FrameSealer.OVERHEAD;
+        if (maxDatagramBytes <= HEADER_BYTES + overhead) {
             throw new IllegalArgumentException("max datagram " + maxDatagramBytes + " leaves no room for a body");
         }
         this.clusterId = clusterId;
         this.maxDatagramBytes = maxDatagramBytes;
+        this.sealer = sealer;
     }
 
     /** Largest body that fits one datagram. */
     public int maxBodyBytes() {
-        return maxDatagramBytes - HEADER_BYTES;
+        return maxDatagramBytes - HEADER_BYTES - (sealer == null ? 0 : FrameSealer.OVERHEAD);
     }
 
     public byte[] encode(FrameType type, long memberId, long incarnation, long sequence, int fragmentIndex,
@@ -37,21 +53,26 @@ public final class FrameCodec {
         if (length > maxBodyBytes()) {
             throw new IllegalArgumentException("body of " + length + " bytes exceeds " + maxBodyBytes());
         }
-        ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + length);
+        int carried = sealer == null ? length : FrameSealer.OVERHEAD + length;
+        ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + carried);
         b.putShort((short) MAGIC);
         b.put((byte) VERSION);
         b.put((byte) type.code);
-        b.putShort((short) 0);
+        b.putShort((short) (sealer == null ? 0 : FLAG_SEALED));
         b.putLong(clusterId);
         b.putLong(memberId);
         b.putLong(incarnation);
         b.putLong(sequence);
         b.putShort((short) fragmentIndex);
         b.putShort((short) fragmentCount);
-        b.putShort((short) length);
+        b.putShort((short) carried);
         b.putInt(0);
-        b.put(body, offset, length);
         byte[] out = b.array();
+        if (sealer == null) {
+            b.put(body, offset, length);
+        } else {
+            sealer.seal(out, HEADER_BYTES, memberId, incarnation, type != FrameType.DATA, body, offset, length);
+        }
         ByteBuffer.wrap(out).putInt(CRC_OFFSET, crc(out));
         return out;
     }
@@ -97,8 +118,14 @@ public final class FrameCodec {
         if (type == null) {
             throw new FrameException(DropReason.MALFORMED, "unknown message type " + typeCode);
         }
-        if (flags != 0) {
+        if ((flags & ~FLAG_SEALED) != 0) {
             throw new FrameException(DropReason.MALFORMED, "unsupported flags 0x" + Integer.toHexString(flags));
+        }
+        boolean sealed = flags == FLAG_SEALED;
+        if (sealed != (sealer != null)) {
+            throw new FrameException(DropReason.AUTH, sealed
+                    ? "sealed frame, but this agent has no cluster key"
+                    : "frame in clear refused: this agent requires the cluster key");
         }
         long member = b.getLong();
         long incarnation = b.getLong();
@@ -121,7 +148,21 @@ public final class FrameCodec {
             throw new FrameException(DropReason.MALFORMED, type + " with sequence " + sequence + " and "
                     + fragmentCount + " fragments");
         }
-        byte[] body = Arrays.copyOfRange(datagram, HEADER_BYTES, datagram.length);
+        byte[] body;
+        if (sealed) {
+            if (bodyLength < FrameSealer.OVERHEAD) {
+                throw new FrameException(DropReason.MALFORMED, "sealed body of " + bodyLength + " bytes");
+            }
+            byte[] aad = Arrays.copyOf(datagram, HEADER_BYTES + FrameSealer.EXTENSION_BYTES);
+            Arrays.fill(aad, CRC_OFFSET, HEADER_BYTES, (byte) 0);
+            try {
+                body = sealer.open(datagram, aad, HEADER_BYTES, member, incarnation, type != FrameType.DATA);
+            } catch (AuthFailure e) {
+                throw new FrameException(e.isReplay() ? DropReason.REPLAY : DropReason.AUTH, e.getMessage());
+            }
+        } else {
+            body = Arrays.copyOfRange(datagram, HEADER_BYTES, datagram.length);
+        }
         return new Frame(type, member, incarnation, sequence, fragmentIndex, fragmentCount, body, datagram);
     }
 }

@@ -27,7 +27,7 @@ class AntiEntropySchedulerTest {
     private final Counters counters = new Counters();
     private final SessionTable table = new SessionTable(Limits.unlimited(), () -> 0, 0, 1000);
     private final Membership membership = new Membership(1, 3000);
-    private final PeerClients peers = new PeerClients("c", 1, 1 << 20);
+    private final PeerClients peers = new PeerClients("c", 1, 1 << 20, null);
     private long now = 10_000;
     private AntiEntropyScheduler scheduler;
     private String closedAddress;

@@ -45,7 +45,7 @@ class InboundOverloadTest {
         ReplicationSettings settings = new ReplicationSettings("c", "n", 1, 1, "127.0.0.1:1", 500, 3000, 100, 1000,
                 50, 64, 1 << 20, 64, 0, 5000, 1000, 1000, true);
         Replicator r = new Replicator(settings, codec, silent, new SessionTable(Limits.unlimited(),
-                System::currentTimeMillis, 0, 1000), new PeerClients("c", 1, 1 << 20), counters,
+                System::currentTimeMillis, 0, 1000), new PeerClients("c", 1, 1 << 20, null), counters,
                 new Histograms(new SimpleMeterRegistry()), System::currentTimeMillis, loop, peerIo);
         CountDownLatch release = new CountDownLatch(1);
         loop.execute(() -> {

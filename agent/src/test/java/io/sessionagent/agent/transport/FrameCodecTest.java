@@ -229,11 +229,18 @@ class FrameCodecTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 0x8000, 0xffff})
-    void nonZeroFlagsAreMalformed(int flags) {
+    @ValueSource(ints = {2, 3, 0x8000, 0xffff})
+    void reservedFlagsAreMalformed(int flags) {
         assertThat(rejection(withShort(valid(), 4, flags)))
                 .satisfies(e -> assertThat(e.reason()).isEqualTo(DropReason.MALFORMED))
                 .hasMessageContaining("flags");
+    }
+
+    @Test
+    void aSealedFrameNeedsAClusterKey() {
+        assertThat(rejection(withShort(valid(), 4, FrameCodec.FLAG_SEALED)))
+                .satisfies(e -> assertThat(e.reason()).isEqualTo(DropReason.AUTH))
+                .hasMessageContaining("no cluster key");
     }
 
     @Test

@@ -1,0 +1,336 @@
+package io.sessionagent.agent.auth;
+
+import io.grpc.Attributes;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * AES-GCM on the peer channel, at the level of gRPC messages: every request and response of the
+ * PeerService is sealed whole with a key derived from the cluster key, so session records never
+ * cross the network in clear and an agent without the key gets {@code UNAUTHENTICATED} for every
+ * call. Sealing messages rather than running TLS keeps the single shared secret the only thing an
+ * operator manages.
+ *
+ * <p>A sealed message: key id (u32), a random 12-byte nonce, the ciphertext with its 16-byte tag.
+ * The method's full name and the direction are authenticated too, so a sealed request can never
+ * pass for a response or for another method's message.
+ */
+public final class PeerSealing {
+    private static final int HEADER_BYTES = 4 + 12;
+    private static final int TAG_BYTES = 16;
+    private static final byte[] LABEL = "session-agent peer v1".getBytes(StandardCharsets.US_ASCII);
+
+    private final ClusterKeys keys;
+    private final Runnable onFailure;
+    private final SecureRandom random = new SecureRandom();
+    private final Map<ClusterKey, SecretKeySpec> derived = new ConcurrentHashMap<>();
+
+    /** @param onFailure counts a message that could not be opened */
+    public PeerSealing(ClusterKeys keys, Runnable onFailure) {
+        this.keys = keys;
+        this.onFailure = onFailure;
+    }
+
+    /**
+     * The service with every method's messages sealed. A request that does not open is answered
+     * {@code UNAUTHENTICATED} by the server itself, before the service sees anything; a marshaller
+     * that threw instead would reach the caller as {@code UNKNOWN}.
+     */
+    public ServerServiceDefinition seal(ServerServiceDefinition service) {
+        ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(service.getServiceDescriptor().getName());
+        for (ServerMethodDefinition<?, ?> m : service.getMethods()) {
+            add(b, m);
+        }
+        return b.build();
+    }
+
+    private <Q, R> void add(ServerServiceDefinition.Builder b, ServerMethodDefinition<Q, R> m) {
+        MethodDescriptor<Q, R> plain = m.getMethodDescriptor();
+        MethodDescriptor<byte[], byte[]> wire = plain.toBuilder(BYTES, BYTES).build();
+        byte[] requestAad = aad(plain.getFullMethodName(), (byte) 0);
+        byte[] responseAad = aad(plain.getFullMethodName(), (byte) 1);
+        ServerCallHandler<byte[], byte[]> handler = (call, headers) -> {
+            ServerCall.Listener<Q> inner = m.getServerCallHandler().startCall(
+                    new OpenedCall<>(call, plain, responseAad), headers);
+            return new SealedListener<>(call, inner, plain.getRequestMarshaller(), requestAad);
+        };
+        b.addMethod(wire, handler);
+    }
+
+    private static byte[] aad(String method, byte direction) {
+        byte[] m = method.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(LABEL.length + m.length + 1).put(LABEL).put(m).put(direction).array();
+    }
+
+    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+            return new ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+            try {
+                return stream.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    };
+
+    /** The service's view of a call: plain messages, sealed on their way out. */
+    private final class OpenedCall<Q, R> extends ServerCall<Q, R> {
+        private final ServerCall<byte[], byte[]> wire;
+        private final MethodDescriptor<Q, R> plain;
+        private final byte[] aad;
+
+        OpenedCall(ServerCall<byte[], byte[]> wire, MethodDescriptor<Q, R> plain, byte[] aad) {
+            this.wire = wire;
+            this.plain = plain;
+            this.aad = aad;
+        }
+
+        @Override
+        public void request(int n) {
+            wire.request(n);
+        }
+
+        @Override
+        public void sendHeaders(Metadata headers) {
+            wire.sendHeaders(headers);
+        }
+
+        @Override
+        public void sendMessage(R message) {
+            try (InputStream in = plain.getResponseMarshaller().stream(message)) {
+                wire.sendMessage(seal(in.readAllBytes(), aad));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void close(Status status, Metadata trailers) {
+            wire.close(status, trailers);
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return wire.isCancelled();
+        }
+
+        @Override
+        public boolean isReady() {
+            return wire.isReady();
+        }
+
+        @Override
+        public void setMessageCompression(boolean enabled) {
+            wire.setMessageCompression(enabled);
+        }
+
+        @Override
+        public void setCompression(String compressor) {
+            wire.setCompression(compressor);
+        }
+
+        @Override
+        public Attributes getAttributes() {
+            return wire.getAttributes();
+        }
+
+        @Override
+        public String getAuthority() {
+            return wire.getAuthority();
+        }
+
+        @Override
+        public MethodDescriptor<Q, R> getMethodDescriptor() {
+            return plain;
+        }
+    }
+
+    /** Opens each sealed request for the service; the first one that fails ends the call. */
+    private final class SealedListener<Q> extends ServerCall.Listener<byte[]> {
+        private final ServerCall<byte[], byte[]> call;
+        private final ServerCall.Listener<Q> inner;
+        private final MethodDescriptor.Marshaller<Q> requests;
+        private final byte[] aad;
+        private boolean refused;
+
+        SealedListener(ServerCall<byte[], byte[]> call, ServerCall.Listener<Q> inner,
+                       MethodDescriptor.Marshaller<Q> requests, byte[] aad) {
+            this.call = call;
+            this.inner = inner;
+            this.requests = requests;
+            this.aad = aad;
+        }
+
+        @Override
+        public void onMessage(byte[] message) {
+            if (refused) {
+                return;
+            }
+            Q request;
+            try {
+                request = requests.parse(new ByteArrayInputStream(open(message, aad)));
+            } catch (AuthFailure e) {
+                refused = true;
+                onFailure.run();
+                call.close(Status.UNAUTHENTICATED.withDescription("peer message refused: " + e.getMessage()
+                        + "; the agents of a cluster must share its key file"), new Metadata());
+                return;
+            }
+            inner.onMessage(request);
+        }
+
+        @Override
+        public void onHalfClose() {
+            if (!refused) {
+                inner.onHalfClose();
+            }
+        }
+
+        @Override
+        public void onCancel() {
+            inner.onCancel();
+        }
+
+        @Override
+        public void onComplete() {
+            inner.onComplete();
+        }
+
+        @Override
+        public void onReady() {
+            if (!refused) {
+                inner.onReady();
+            }
+        }
+    }
+
+    /** The method with its request and response sealed. */
+    public <Q, R> MethodDescriptor<Q, R> seal(MethodDescriptor<Q, R> method) {
+        String name = method.getFullMethodName();
+        return method.toBuilder(new Sealed<>(method.getRequestMarshaller(), name, (byte) 0),
+                new Sealed<>(method.getResponseMarshaller(), name, (byte) 1)).build();
+    }
+
+    private final class Sealed<T> implements MethodDescriptor.Marshaller<T> {
+        private final MethodDescriptor.Marshaller<T> plain;
+        private final byte[] aad;
+
+        Sealed(MethodDescriptor.Marshaller<T> plain, String method, byte direction) {
+            this.plain = plain;
+            this.aad = aad(method, direction);
+        }
+
+        @Override
+        public InputStream stream(T value) {
+            try (InputStream in = plain.stream(value)) {
+                return new ByteArrayInputStream(seal(in.readAllBytes(), aad));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public T parse(InputStream stream) {
+            byte[] sealed;
+            try {
+                sealed = stream.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            byte[] opened;
+            try {
+                opened = open(sealed, aad);
+            } catch (AuthFailure e) {
+                onFailure.run();
+                throw Status.UNAUTHENTICATED.withDescription("peer message refused: " + e.getMessage()
+                        + "; the agents of a cluster must share its key file").asRuntimeException();
+            }
+            return plain.parse(new ByteArrayInputStream(opened));
+        }
+    }
+
+    byte[] seal(byte[] message, byte[] aad) {
+        ClusterKey key = keys.current().sending();
+        byte[] nonce = new byte[12];
+        random.nextBytes(nonce);
+        byte[] out = new byte[HEADER_BYTES + message.length + TAG_BYTES];
+        ByteBuffer.wrap(out).putInt(key.id()).put(nonce);
+        try {
+            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+            c.init(Cipher.ENCRYPT_MODE, keyFor(key), new GCMParameterSpec(TAG_BYTES * 8, nonce));
+            c.updateAAD(aad);
+            c.doFinal(message, 0, message.length, out, HEADER_BYTES);
+            return out;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM failed: " + e.getMessage(), e);
+        }
+    }
+
+    byte[] open(byte[] sealed, byte[] aad) throws AuthFailure {
+        if (sealed.length < HEADER_BYTES + TAG_BYTES) {
+            throw new AuthFailure(false, "not sealed (" + sealed.length + " bytes)");
+        }
+        ByteBuffer b = ByteBuffer.wrap(sealed);
+        int keyId = b.getInt();
+        ClusterKey key = keys.current().byId(keyId);
+        if (key == null) {
+            throw new AuthFailure(false, "sealed with key id " + Integer.toUnsignedString(keyId)
+                    + ", which this agent does not hold");
+        }
+        try {
+            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+            c.init(Cipher.DECRYPT_MODE, keyFor(key), new GCMParameterSpec(TAG_BYTES * 8, sealed, 4, 12));
+            c.updateAAD(aad);
+            return c.doFinal(sealed, HEADER_BYTES, sealed.length - HEADER_BYTES);
+        } catch (AEADBadTagException e) {
+            throw new AuthFailure(false, "authentication failed (key " + keyId + ")");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM failed: " + e.getMessage(), e);
+        }
+    }
+
+    private SecretKeySpec keyFor(ClusterKey key) {
+        // Keyed by the key object: a reload that gives an id new material derives afresh.
+        if (derived.size() > 64) {
+            derived.clear();
+        }
+        return derived.computeIfAbsent(key, PeerSealing::derive);
+    }
+
+    private static SecretKeySpec derive(ClusterKey key) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key.material(), "HmacSHA256"));
+            mac.update(LABEL);
+            return new SecretKeySpec(mac.doFinal(ByteBuffer.allocate(4).putInt(key.id()).array()), "AES");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HMAC-SHA256 failed: " + e.getMessage(), e);
+        }
+    }
+}
