@@ -9,7 +9,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +35,14 @@ class AgentProcessIT {
 
     private AgentProcess start(String name) throws Exception {
         AgentProcess p = AgentProcess.start(name, settings, LOGS);
+        processes.add(p);
+        return p;
+    }
+
+    private AgentProcess start(String name, Map<String, String> overrides) throws Exception {
+        Map<String, String> m = new java.util.HashMap<>(settings);
+        m.putAll(overrides);
+        AgentProcess p = AgentProcess.start(name, m, LOGS);
         processes.add(p);
         return p;
     }
@@ -76,6 +86,45 @@ class AgentProcessIT {
         long v2 = three.get(1).client().put("afterKill000000000000000", 0, "k", new byte[] {7});
         Eventually.await(Duration.ofSeconds(5), () -> three.get(0).client().get("afterKill000000000000000")
                 .getSession().getVersion() == v2, () -> "write after the kill replicated");
+    }
+
+    @Test
+    void keyedProcessesReplicateAKeylessOneIsWarnedAndLeftOutAndABadKeyFileStopsTheStart() throws Exception {
+        Files.createDirectories(LOGS);
+        AgentProcess.CliResult gen = AgentProcess.cli("keygen", "--id", "3");
+        assertThat(gen.exitCode()).isZero();
+        Path keys = LOGS.resolve("cluster-" + System.nanoTime() + ".keys").toAbsolutePath();
+        Files.writeString(keys, gen.output());
+        Files.setPosixFilePermissions(keys, PosixFilePermissions.fromString("rw-------"));
+        Map<String, String> keyed = Map.of("cluster-key-file", keys.toString());
+        AgentProcess a = start("proc-a", keyed);
+        AgentProcess b = start("proc-b", keyed);
+        AgentProcess open = start("proc-open");
+        for (AgentProcess p : List.of(a, b, open)) {
+            p.awaitReady(Duration.ofSeconds(30));
+        }
+        Eventually.await(Duration.ofSeconds(10), () -> {
+            ClusterView v = a.viewOrNull();
+            return v != null && v.getMembersCount() == 1;
+        }, () -> "proc-a sees proc-b");
+
+        long v = a.client().put("keyedSession000000000000", 0, "greeting", "hello".getBytes(StandardCharsets.UTF_8));
+        Eventually.await(Duration.ofSeconds(5), () -> b.client().get("keyedSession000000000000").getFound(),
+                () -> "proc-b has the session at version " + v);
+        assertThat(open.client().get("keyedSession000000000000").getFound()).isFalse();
+        assertThat(open.viewOrNull().getMembersCount()).isZero();
+
+        String keyText = gen.output().strip();
+        assertThat(a.logText()).contains("keys [3] (sending with 3)").contains("sealed with AES-GCM")
+                .doesNotContain(keyText.substring(2)).doesNotContain("no cluster-key-file");
+        assertThat(open.logText()).contains("no cluster-key-file");
+
+        Path bad = LOGS.resolve("bad-" + System.nanoTime() + ".keys").toAbsolutePath();
+        Files.writeString(bad, "3:c2hvcnQ=\n");
+        AgentProcess broken = start("proc-broken", Map.of("cluster-key-file", bad.toString()));
+        assertThat(broken.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(broken.process().exitValue()).isNotZero();
+        assertThat(broken.logText()).contains("line 1: key 3 has 5 bytes; AES keys have 16, 24 or 32");
     }
 
     @Test

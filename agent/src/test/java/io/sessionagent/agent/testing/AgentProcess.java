@@ -140,6 +140,15 @@ public final class AgentProcess implements AutoCloseable {
         process.destroyForcibly().waitFor();
     }
 
+    /** Everything the process has logged so far. */
+    public String logText() {
+        try {
+            return java.nio.file.Files.readString(log);
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
     public String logTail() {
         try {
             List<String> lines = Files.readAllLines(log);
