@@ -74,8 +74,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; echo "stopping"; exit 130' INT TERM
 
+# One cluster key for both agents: every datagram and peer message between them is sealed.
+java -jar "$agent_jar" keygen --id 1 >"$run/cluster.keys"
+chmod 600 "$run/cluster.keys"
+
 start_agent() { # name grpc peer metrics
-  java -Xmx256m -jar "$agent_jar" --cluster-name=demo --node-name="$1" \
+  java -Xmx256m -jar "$agent_jar" --cluster-name=demo --node-name="$1" --cluster-key-file="$run/cluster.keys" \
     --multicast-group="$group" --multicast-port="$mport" --multicast-interface=lo --multicast-ttl=0 \
     --grpc-port="$2" --peer-address=127.0.0.1 --peer-port="$3" --metrics-port="$4" >"$run/agent-$1.log" 2>&1 &
   pids+=($!); disown $!
