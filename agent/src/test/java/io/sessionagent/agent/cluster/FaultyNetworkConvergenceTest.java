@@ -2,6 +2,7 @@ package io.sessionagent.agent.cluster;
 
 import com.google.protobuf.ByteString;
 import io.sessionagent.agent.Agent;
+import io.sessionagent.agent.auth.Keys;
 import io.sessionagent.agent.metrics.Counter;
 import io.sessionagent.agent.testing.Eventually;
 import io.sessionagent.agent.testing.InProcessNetwork;
@@ -18,9 +19,12 @@ import io.sessionagent.proto.v1.TouchRequest;
 import io.sessionagent.proto.v1.WriteRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -43,9 +47,22 @@ class FaultyNetworkConvergenceTest {
     private InProcessNetwork network;
     private TestCluster cluster;
 
-    private void startCluster(long seed) {
+    @TempDir
+    Path dir;
+
+    private void startCluster(long seed) throws Exception {
+        startCluster(seed, false);
+    }
+
+    /** @param keyed with a cluster key: every datagram sealed, duplicated control frames refused as replays */
+    private void startCluster(long seed, boolean keyed) throws Exception {
         network = new InProcessNetwork(seed);
         Map<String, String> settings = Networks.loopbackCluster("faulty-" + seed);
+        if (keyed) {
+            Path keys = dir.resolve("cluster.keys");
+            Files.writeString(keys, Keys.fileText(Keys.key(1, seed)));
+            settings.put("cluster-key-file", keys.toString());
+        }
         settings.put("heartbeat-interval", "200ms");
         settings.put("failure-timeout", "1500ms");
         settings.put("join-wait", "500ms");
@@ -71,10 +88,10 @@ class FaultyNetworkConvergenceTest {
         final List<String> live = new ArrayList<>();
     }
 
-    @ParameterizedTest
-    @ValueSource(longs = {1, 2, 3})
-    void randomWritesUnderDropDuplicateReorderTruncateConverge(long seed) throws Exception {
-        startCluster(seed);
+    @ParameterizedTest(name = "seed {0}, cluster key {1}")
+    @CsvSource({"1, false", "2, false", "3, false", "4, true"})
+    void randomWritesUnderDropDuplicateReorderTruncateConverge(long seed, boolean keyed) throws Exception {
+        startCluster(seed, keyed);
         List<Agent> agents = List.of(cluster.start("node-a"), cluster.start("node-b"), cluster.start("node-c"));
         for (Agent a : agents) {
             a.replicator().ready().get(10, TimeUnit.SECONDS);
@@ -116,6 +133,11 @@ class FaultyNetworkConvergenceTest {
         assertThat(agents.stream().map(a -> a.table().tableHash()).distinct()).hasSize(1);
         long repairs = agents.stream().mapToLong(a -> a.counter(Counter.RETRANSMITS_SENT)).sum();
         assertThat(repairs).as("faults were injected and repaired").isPositive();
+        if (keyed) {
+            assertThat(agents.stream().mapToLong(a -> a.counter(Counter.FRAMES_DROPPED_REPLAY)).sum())
+                    .as("duplicated control frames refused as replays").isPositive();
+            assertThat(agents.stream().mapToLong(a -> a.counter(Counter.FRAMES_DROPPED_AUTH)).sum()).isZero();
+        }
         System.out.printf("seed %d: converged %d ms after faults stopped; %s; retransmits %d; malformed %d%n", seed, ms,
                 network.stats(), repairs,
                 agents.stream().mapToLong(a -> a.counter(Counter.FRAMES_DROPPED_MALFORMED)).sum());
