@@ -21,8 +21,8 @@ public final class MeterCatalogue {
     public static final MeterSpec FRAMES_DROPPED = new MeterSpec(PREFIX + "frames.dropped", Meter.Type.COUNTER,
             "frames", List.of("reason"), "Datagrams dropped, by reason: malformed, version, foreign_cluster,"
             + " oversized, duplicate_member (another process uses this node's name), window_full"
-            + " (the receive window for their sender was full), overload (the protocol thread was too far"
-            + " behind)");
+            + " (the receive window for their sender was full), unknown_member (data from a sender not in the"
+            + " view), overload (the protocol thread was too far behind)");
     public static final MeterSpec MEMBERS = gauge("members", "members", List.of("state"),
             "Other members in this agent's view, by state (joining, ready, leaving)");
     public static final MeterSpec VIEW_ID = gauge("view.id", "id", List.of(),
