@@ -8,6 +8,7 @@ import io.sessionagent.agent.api.DrainGate;
 import io.sessionagent.agent.api.HealthReporter;
 import io.sessionagent.agent.api.PeerServiceImpl;
 import io.sessionagent.agent.api.SessionServiceImpl;
+import io.sessionagent.agent.api.UnparsableRequests;
 import io.sessionagent.agent.config.AgentConfig;
 import io.sessionagent.agent.metrics.AgentGauges;
 import io.sessionagent.agent.metrics.Counter;
@@ -135,7 +136,8 @@ public final class Agent implements AutoCloseable {
 
         String peerHost = config.peerAddress().orElseGet(() -> interfaceAddress(config.multicastInterface()));
         peerServer = NettyServerBuilder.forAddress(new InetSocketAddress(peerHost, config.peerPort()))
-                .addService(new PeerServiceImpl(table, counters, config.clusterName()))
+                .addService(UnparsableRequests.refused(new PeerServiceImpl(table, counters, config.clusterName()), () -> {
+                }))
                 .intercept(grpcMetrics)
                 .maxInboundMessageSize(maxMessage)
                 .build()
@@ -165,7 +167,8 @@ public final class Agent implements AutoCloseable {
                 config.syncTimeout().toMillis(), self);
         // The last interceptor added runs first: calls the drain gate refuses are timed too.
         sessionServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcAddress(), config.grpcPort()))
-                .addService(sessions)
+                .addService(UnparsableRequests.refused(sessions,
+                        () -> counters.increment(Counter.GRPC_INVALID_ARGUMENT)))
                 .addService(health.service())
                 .intercept(drainGate)
                 .intercept(grpcMetrics)
