@@ -136,11 +136,9 @@ public final class DatagramFuzzer {
     private byte[] bitFlips() {
         byte[] f = validFrame(ours, fakeMember());
         // Up to 5 flips: CRC32C detects every pattern of that weight in frames of this size.
+        // Distinct bits: flipping one bit twice would give back the valid frame.
         int flips = 1 + random.nextInt(5);
-        for (int i = 0; i < flips; i++) {
-            int bit = random.nextInt(f.length * 8);
-            f[bit / 8] ^= (byte) (1 << (bit % 8));
-        }
+        random.ints(0, f.length * 8).distinct().limit(flips).forEach(bit -> f[bit / 8] ^= (byte) (1 << (bit % 8)));
         return f;
     }
 
