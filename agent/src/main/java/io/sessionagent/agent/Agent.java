@@ -58,6 +58,16 @@ public final class Agent implements AutoCloseable {
      * up to 1 MiB of records plus one more record.
      */
     private static final int MESSAGE_SLACK_BYTES = (1 << 20) + 64 * 1024;
+    /**
+     * Largest request the PeerService takes: at most 10,000 ids of at most 128 characters, or
+     * 65,536 bucket ids. Every byte of an inbound message is buffered (off-heap) before it is
+     * parsed, and concurrent calls each buffer theirs, so no port takes more than its callers need.
+     */
+    private static final int PEER_REQUEST_BYTES = 2 << 20;
+    /** Room above the largest session in a SessionService request: id, names, removals, a touch batch. */
+    private static final int REQUEST_SLACK_BYTES = 64 * 1024;
+    /** A SessionService request may always be this large (touch batches, listings), whatever the session limit. */
+    private static final int MIN_REQUEST_BYTES = 1 << 20;
     /** How long a drain or a stop lets SessionService calls in flight finish before the leave. */
     private static final long IN_FLIGHT_GRACE_MS = 2_000;
 
@@ -127,8 +137,13 @@ public final class Agent implements AutoCloseable {
         long graceMs = 2 * config.accessFlushInterval().toMillis() + config.failureTimeout().toMillis();
         table = new SessionTable(new Limits(config.maxSessionBytes(), config.maxAttributes(), config.maxSessions(),
                 config.maxTotalBytes()), clockMs, graceMs, config.tombstoneTtl().toMillis());
+        // What a peer answers (record chunks) is sized by the sessions; what anyone asks is sized by
+        // what a legitimate caller sends, so that a few hostile near-limit requests at once cannot
+        // exhaust the agent's buffer memory.
         int maxMessage = (int) Math.min(Integer.MAX_VALUE - MESSAGE_SLACK_BYTES, Math.max(config.maxSessionBytes(),
                 4 << 20)) + MESSAGE_SLACK_BYTES;
+        int maxRequest = (int) Math.min(Integer.MAX_VALUE - REQUEST_SLACK_BYTES, Math.max(config.maxSessionBytes(),
+                MIN_REQUEST_BYTES)) + REQUEST_SLACK_BYTES;
 
         CounterMeters.bind(counters, registry);
         Histograms histograms = new Histograms(registry);
@@ -139,7 +154,7 @@ public final class Agent implements AutoCloseable {
                 .addService(UnparsableRequests.refused(new PeerServiceImpl(table, counters, config.clusterName()), () -> {
                 }))
                 .intercept(grpcMetrics)
-                .maxInboundMessageSize(maxMessage)
+                .maxInboundMessageSize(PEER_REQUEST_BYTES)
                 .build()
                 .start();
         String peerAddress = hostPort(peerHost, peerServer.getPort());
@@ -172,7 +187,7 @@ public final class Agent implements AutoCloseable {
                 .addService(health.service())
                 .intercept(drainGate)
                 .intercept(grpcMetrics)
-                .maxInboundMessageSize(maxMessage)
+                .maxInboundMessageSize(maxRequest)
                 .build()
                 .start();
 
