@@ -342,6 +342,9 @@ class FrameFuzzIT {
             System.out.printf("FUZZ %-15s %9d %9d %-60s %12d %10d %8d%n", kind, r[0], r[1],
                     describe(dropsByKind.get(kind)), r[2], r[3], r[4]);
         }
+        System.out.println("FUZZ (seen: datagrams node-a's transport handed over less those the agents sent;"
+                + " passed-codec: rise of frames.received less node-b's datagrams meanwhile; both exact up to the"
+                + " legitimate frames in flight at a kind's start and end)");
         System.out.printf("FUZZ total %d datagrams sent, %d seen by node-a (%.4f%%), %d bursts waited >2 s; "
                         + "multicast %d ms (%.0f datagrams/s); node-b dropped %s%n", totalSent, totalSeen,
                 100.0 * totalSeen / totalSent, stalls, multicastMs, totalSent * 1000.0 / multicastMs,

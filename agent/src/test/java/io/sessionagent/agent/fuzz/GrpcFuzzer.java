@@ -112,9 +112,9 @@ public final class GrpcFuzzer implements AutoCloseable {
         outcomes.computeIfAbsent(m.getBareMethodName(), k -> new TreeMap<>()).merge(code, 1L, Long::sum);
     }
 
-    /** One call with the request's bytes, mutated three times in four. */
+    /** One call with the request's bytes, mutated one time in two. */
     private void call(ManagedChannel channel, MethodDescriptor<?, ?> m, byte[] request) {
-        byte[] bytes = random.nextInt(4) == 0 ? request : ByteMutator.mutate(random, request);
+        byte[] bytes = random.nextBoolean() ? request : ByteMutator.mutate(random, request);
         if (m.getType() == MethodDescriptor.MethodType.UNARY) {
             noteIds(m, bytes);
         }
@@ -178,9 +178,14 @@ public final class GrpcFuzzer implements AutoCloseable {
     }
 
     private WriteRequest writeRequest() {
-        SessionChange.Builder c = SessionChange.newBuilder().setId(sessionId()).setBaseVersion(bigOrOdd())
-                .setCreationTimeMs(bigOrOdd()).setAccessTimeMs(random.nextBoolean() ? System.currentTimeMillis()
-                        : bigOrOdd()).setMaxInactiveSeconds(random.nextInt());
+        // Half of them well-formed apart from their sizes and versions, so that the paths past
+        // validation (limits, stale bases, the apply) are fuzzed as well.
+        boolean plausible = random.nextBoolean();
+        long now = System.currentTimeMillis();
+        SessionChange.Builder c = SessionChange.newBuilder().setId(sessionId())
+                .setBaseVersion(plausible && random.nextBoolean() ? 0 : bigOrOdd())
+                .setCreationTimeMs(plausible ? now : bigOrOdd()).setAccessTimeMs(plausible ? now : bigOrOdd())
+                .setMaxInactiveSeconds(plausible ? 600 : random.nextInt());
         int attributes = random.nextInt(8) == 0 ? random.nextInt(60) : random.nextInt(4);
         for (int i = 0; i < attributes; i++) {
             int size = switch (random.nextInt(20)) {
