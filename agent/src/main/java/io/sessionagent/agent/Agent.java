@@ -9,6 +9,7 @@ import io.sessionagent.agent.api.DrainGate;
 import io.sessionagent.agent.api.HealthReporter;
 import io.sessionagent.agent.api.PeerServiceImpl;
 import io.sessionagent.agent.api.SessionServiceImpl;
+import io.sessionagent.agent.api.UnparsableRequests;
 import io.sessionagent.agent.auth.ClusterKeys;
 import io.sessionagent.agent.auth.FrameSealer;
 import io.sessionagent.agent.auth.KeyFileException;
@@ -64,6 +65,16 @@ public final class Agent implements AutoCloseable {
      * up to 1 MiB of records plus one more record.
      */
     private static final int MESSAGE_SLACK_BYTES = (1 << 20) + 64 * 1024;
+    /**
+     * Largest request the PeerService takes: at most 10,000 ids of at most 128 characters, or
+     * 65,536 bucket ids. Every byte of an inbound message is buffered (off-heap) before it is
+     * parsed, and concurrent calls each buffer theirs, so no port takes more than its callers need.
+     */
+    private static final int PEER_REQUEST_BYTES = 2 << 20;
+    /** Room above the largest session in a SessionService request: id, names, removals, a touch batch. */
+    private static final int REQUEST_SLACK_BYTES = 64 * 1024;
+    /** A SessionService request may always be this large (touch batches, listings), whatever the session limit. */
+    private static final int MIN_REQUEST_BYTES = 1 << 20;
     /** How long a drain or a stop lets SessionService calls in flight finish before the leave. */
     private static final long IN_FLIGHT_GRACE_MS = 2_000;
     /** How often the key file is checked for a change; a rotation step takes effect within it. */
@@ -136,8 +147,13 @@ public final class Agent implements AutoCloseable {
         long graceMs = 2 * config.accessFlushInterval().toMillis() + config.failureTimeout().toMillis();
         table = new SessionTable(new Limits(config.maxSessionBytes(), config.maxAttributes(), config.maxSessions(),
                 config.maxTotalBytes()), clockMs, graceMs, config.tombstoneTtl().toMillis());
+        // What a peer answers (record chunks) is sized by the sessions; what anyone asks is sized by
+        // what a legitimate caller sends, so that a few hostile near-limit requests at once cannot
+        // exhaust the agent's buffer memory.
         int maxMessage = (int) Math.min(Integer.MAX_VALUE - MESSAGE_SLACK_BYTES, Math.max(config.maxSessionBytes(),
                 4 << 20)) + MESSAGE_SLACK_BYTES;
+        int maxRequest = (int) Math.min(Integer.MAX_VALUE - REQUEST_SLACK_BYTES, Math.max(config.maxSessionBytes(),
+                MIN_REQUEST_BYTES)) + REQUEST_SLACK_BYTES;
 
         CounterMeters.bind(counters, registry);
         Histograms histograms = new Histograms(registry);
@@ -146,12 +162,14 @@ public final class Agent implements AutoCloseable {
         keys = loadKeys();
         PeerSealing sealing = keys == null ? null
                 : new PeerSealing(keys, () -> counters.increment(Counter.PEER_AUTH_FAILURES));
-        ServerServiceDefinition peerService = new PeerServiceImpl(table, counters, config.clusterName()).bindService();
+        ServerServiceDefinition peerService = UnparsableRequests.refused(
+                new PeerServiceImpl(table, counters, config.clusterName()), () -> {
+                });
         String peerHost = config.peerAddress().orElseGet(() -> interfaceAddress(config.multicastInterface()));
         peerServer = NettyServerBuilder.forAddress(new InetSocketAddress(peerHost, config.peerPort()))
                 .addService(sealing == null ? peerService : sealing.seal(peerService))
                 .intercept(grpcMetrics)
-                .maxInboundMessageSize(maxMessage)
+                .maxInboundMessageSize(PEER_REQUEST_BYTES)
                 .build()
                 .start();
         String peerAddress = hostPort(peerHost, peerServer.getPort());
@@ -183,11 +201,12 @@ public final class Agent implements AutoCloseable {
                 config.syncTimeout().toMillis(), self);
         // The last interceptor added runs first: calls the drain gate refuses are timed too.
         sessionServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcAddress(), config.grpcPort()))
-                .addService(sessions)
+                .addService(UnparsableRequests.refused(sessions,
+                        () -> counters.increment(Counter.GRPC_INVALID_ARGUMENT)))
                 .addService(health.service())
                 .intercept(drainGate)
                 .intercept(grpcMetrics)
-                .maxInboundMessageSize(maxMessage)
+                .maxInboundMessageSize(maxRequest)
                 .build()
                 .start();
 

@@ -217,12 +217,14 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
 
     @Override
     public void listSessions(ListSessionsRequest request, StreamObserver<ListSessionsResponse> out) {
-        int size = request.getPageSize() == 0 ? DEFAULT_PAGE : request.getPageSize();
-        if (size > MAX_PAGE) {
+        // page_size is a uint32: read as a signed int, a value past 2^31 would pass as negative.
+        long requested = Integer.toUnsignedLong(request.getPageSize());
+        if (requested > MAX_PAGE) {
             counters.increment(Counter.GRPC_INVALID_ARGUMENT);
-            out.onError(Requests.invalid("page_size " + request.getPageSize() + " exceeds " + MAX_PAGE));
+            out.onError(Requests.invalid("page_size " + requested + " exceeds " + MAX_PAGE));
             return;
         }
+        int size = requested == 0 ? DEFAULT_PAGE : (int) requested;
         List<SessionSummary> page = table.listAfter(request.getPageToken(), size);
         ListSessionsResponse.Builder b = ListSessionsResponse.newBuilder().addAllSessions(page);
         if (page.size() == size) {

@@ -16,6 +16,7 @@ public enum Counter {
     FRAMES_DROPPED_REPLAY("frames.dropped.replay", "frames", "Datagrams dropped: authentic control frames received before (replays)"),
     FRAMES_DROPPED_DUPLICATE_MEMBER("frames.dropped.duplicate_member", "frames", "Datagrams dropped: another process uses this node's name"),
     FRAMES_DROPPED_WINDOW_FULL("frames.dropped.window_full", "frames", "Datagrams dropped: the receive window for their sender was full"),
+    FRAMES_DROPPED_UNKNOWN_MEMBER("frames.dropped.unknown_member", "frames", "Data datagrams dropped: their sender is not in the view (no heartbeat heard from it)"),
     FRAMES_DUPLICATE("frames.duplicate", "frames", "Data datagrams received more than once (retransmissions and duplicates)"),
     FRAMES_DROPPED_OVERLOAD("frames.dropped.overload", "frames", "Datagrams dropped: the protocol thread was too far behind"),
     SEND_ERRORS("send.errors", "frames", "Datagrams the socket refused to send"),

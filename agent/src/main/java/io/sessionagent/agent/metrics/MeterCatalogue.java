@@ -23,8 +23,8 @@ public final class MeterCatalogue {
             + " oversized, auth (not sealed with a key this agent holds, or failing authentication), replay"
             + " (an authentic control frame received before), duplicate_member (another process uses this"
             + " node's name), window_full"
-            + " (the receive window for their sender was full), overload (the protocol thread was too far"
-            + " behind)");
+            + " (the receive window for their sender was full), unknown_member (data from a sender not in the"
+            + " view), overload (the protocol thread was too far behind)");
     public static final MeterSpec MEMBERS = gauge("members", "members", List.of("state"),
             "Other members in this agent's view, by state (joining, ready, leaving)");
     public static final MeterSpec VIEW_ID = gauge("view.id", "id", List.of(),

@@ -100,6 +100,14 @@ final class ReceiveStreams {
     }
 
     void onData(Frame f, long now) {
+        if (membership.get(f.memberId()) == null) {
+            // A stream opens only for a member whose heartbeat put it in the view: otherwise every
+            // forged or stray member id would leave a window behind that no failure detection
+            // removes. A real member's data sent before its first heartbeat is what anti-entropy
+            // covers anyway (see streamFor).
+            counters.increment(Counter.FRAMES_DROPPED_UNKNOWN_MEMBER);
+            return;
+        }
         // A first contact in the middle of a fragmented batch starts at the batch's first fragment.
         Stream st = streamFor(f.memberId(), f.incarnation(), f.sequence() - f.fragmentIndex());
         if (st == null) {

@@ -154,6 +154,8 @@ class BadInputTest {
                         .addSet(Attribute.newBuilder().setName("n").setValue(ByteString.copyFromUtf8("2"))))));
         expectStatus(Status.Code.INVALID_ARGUMENT, "exceeds", () -> client.stub().listSessions(
                 ListSessionsRequest.newBuilder().setPageSize(1_000_000).build()));
+        expectStatus(Status.Code.INVALID_ARGUMENT, "page_size 4294967295 exceeds", () -> client.stub().listSessions(
+                ListSessionsRequest.newBuilder().setPageSize(-1).build()));
         expectStatus(Status.Code.INVALID_ARGUMENT, "route suffix", () -> client.stub().invalidate(
                 InvalidateRequest.newBuilder().setId("a.b").build()));
 
@@ -170,7 +172,7 @@ class BadInputTest {
         expectStatus(Status.Code.ABORTED, "is at version 1", () -> client.put("stale000000000000000000", 0, "k",
                 new byte[] {2}));
 
-        assertThat(a.counter(Counter.GRPC_INVALID_ARGUMENT)).isGreaterThanOrEqualTo(6);
+        assertThat(a.counter(Counter.GRPC_INVALID_ARGUMENT)).isGreaterThanOrEqualTo(7);
         assertThat(a.counter(Counter.LIMIT_REJECTIONS)).isEqualTo(2);
         assertThat(a.table().get("tooBig00000000000000000")).isEmpty();
         assertThat(client.put("fine00000000000000000000", 0, "k", new byte[] {1})).isEqualTo(1);

@@ -115,16 +115,16 @@ class AgentProcessIT {
         assertThat(open.viewOrNull().getMembersCount()).isZero();
 
         String keyText = gen.output().strip();
-        assertThat(a.logText()).contains("keys [3] (sending with 3)").contains("sealed with AES-GCM")
+        assertThat(a.log()).contains("keys [3] (sending with 3)").contains("sealed with AES-GCM")
                 .doesNotContain(keyText.substring(2)).doesNotContain("no cluster-key-file");
-        assertThat(open.logText()).contains("no cluster-key-file");
+        assertThat(open.log()).contains("no cluster-key-file");
 
         Path bad = LOGS.resolve("bad-" + System.nanoTime() + ".keys").toAbsolutePath();
         Files.writeString(bad, "3:c2hvcnQ=\n");
         AgentProcess broken = start("proc-broken", Map.of("cluster-key-file", bad.toString()));
         assertThat(broken.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(broken.process().exitValue()).isNotZero();
-        assertThat(broken.logText()).contains("line 1: key 3 has 5 bytes; AES keys have 16, 24 or 32");
+        assertThat(broken.log()).contains("line 1: key 3 has 5 bytes; AES keys have 16, 24 or 32");
     }
 
     @Test

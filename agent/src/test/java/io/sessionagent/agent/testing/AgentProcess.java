@@ -55,8 +55,17 @@ public final class AgentProcess implements AutoCloseable {
      */
     public static AgentProcess start(String nodeName, Map<String, String> settings, Path logDir, int metricsPort)
             throws IOException {
+        return start(nodeName, settings, logDir, metricsPort, List.of("-Xmx256m"));
+    }
+
+    /** Starts it with the given JVM options (heap size, OOM handling) instead of {@code -Xmx256m}. */
+    public static AgentProcess start(String nodeName, Map<String, String> settings, Path logDir, int metricsPort,
+                                     List<String> jvmOptions) throws IOException {
         int grpcPort = freePort();
-        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-jar", jar().toString()));
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaBin());
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-jar", jar().toString()));
         for (Map.Entry<String, String> e : settings.entrySet()) {
             if (!List.of("grpc-port", "metrics-port", "node-name").contains(e.getKey())) {
                 cmd.add("--" + e.getKey() + "=" + e.getValue());
@@ -140,12 +149,12 @@ public final class AgentProcess implements AutoCloseable {
         process.destroyForcibly().waitFor();
     }
 
-    /** Everything the process has logged so far. */
-    public String logText() {
+    /** The whole log so far. */
+    public String log() {
         try {
-            return java.nio.file.Files.readString(log);
+            return Files.readString(log);
         } catch (IOException e) {
-            return "(log unreadable: " + e.getMessage() + ")";
+            return "(no log: " + e + ")";
         }
     }
 
