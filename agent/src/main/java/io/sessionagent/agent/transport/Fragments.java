@@ -12,6 +12,8 @@ import java.util.List;
  */
 public final class Fragments {
     public static final int MAX_FRAGMENTS = 0xffff;
+    /** Room reserved at a first fragment; more only as fragments really arrive. */
+    private static final int INITIAL_BYTES = 64 * 1024;
 
     private Fragments() {
     }
@@ -36,7 +38,9 @@ public final class Fragments {
                 return body;
             }
             if (index == 0) {
-                parts = new ByteArrayOutputStream(body.length * fragmentCount);
+                // The count is the sender's word: reserving count × size up front would let one
+                // forged first fragment claiming 65,535 parts allocate ~88 MB.
+                parts = new ByteArrayOutputStream((int) Math.min((long) body.length * fragmentCount, INITIAL_BYTES));
                 count = fragmentCount;
                 expectedIndex = 0;
             }

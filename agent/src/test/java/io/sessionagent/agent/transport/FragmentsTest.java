@@ -34,6 +34,22 @@ class FragmentsTest {
     }
 
     @Test
+    void aFirstFragmentClaimingManyPartsReservesLittle() {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        Fragments.Joiner joiner = new Fragments.Joiner();
+        byte[] body = new byte[1352];
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 100; i++) {
+            assertThat(joiner.accept(0, Fragments.MAX_FRAGMENTS, body)).isNull();
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        // 100 forged starts of an 88 MB payload: a few hundred KB each way, never gigabytes.
+        assertThat(allocated).isLessThan(100L * 200 * 1024);
+        assertThat(joiner.inProgress()).isTrue();
+    }
+
+    @Test
     void emptyPayloadIsOneEmptyChunk() {
         assertThat(Fragments.ranges(0, 100)).singleElement().isEqualTo(new int[] {0, 0});
     }
