@@ -42,7 +42,14 @@ public final class DatagramFuzzer {
         WRONG_VERSION,
         BIT_FLIPS,
         CORRUPT_BODY,
-        REPLAY
+        REPLAY,
+        /**
+         * Well-formed frames with bodies that parse, under the member id and incarnation of a real
+         * agent heard on the group: a forged heartbeat, leave, data batch, NAK, GONE or ACK. Only
+         * a cluster key stops them, so they are sent only to agents that hold one (and sealed by
+         * the fuzzer with a key the agents do not hold).
+         */
+        FORGED
     }
 
     private static final FrameType[] PARSED_TYPES = {FrameType.HEARTBEAT, FrameType.DATA, FrameType.NAK,
@@ -80,6 +87,7 @@ public final class DatagramFuzzer {
             case BIT_FLIPS -> bitFlips();
             case CORRUPT_BODY -> corruptBody();
             case REPLAY -> captured.get(random.nextInt(captured.size()));
+            case FORGED -> forged();
         };
     }
 
@@ -153,6 +161,17 @@ public final class DatagramFuzzer {
         }
         long sequence = type == FrameType.DATA ? 1 + random.nextInt(1_000_000) : 0;
         return ours.encode(type, fakeMember(), 1 + random.nextInt(1000), sequence, 0, 1, body);
+    }
+
+    private byte[] forged() {
+        ByteBuffer real = ByteBuffer.wrap(captured.get(random.nextInt(captured.size())));
+        long member = real.getLong(14);
+        long incarnation = real.getLong(22);
+        FrameType type = FrameType.values()[random.nextInt(FrameType.values().length)];
+        // Bodies stay far below a datagram (at most three 200-byte values), so none is cut and all parse.
+        byte[] body = type == FrameType.LEAVE ? new byte[0] : body(type);
+        long sequence = type == FrameType.DATA ? 1 + random.nextInt(1_000_000) : 0;
+        return ours.encode(type, member, incarnation, sequence, 0, 1, body);
     }
 
     // ------------------------------------------------------------------ building blocks

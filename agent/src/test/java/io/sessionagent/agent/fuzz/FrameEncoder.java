@@ -1,7 +1,11 @@
 package io.sessionagent.agent.fuzz;
 
+import io.sessionagent.agent.auth.ClusterKeys;
+import io.sessionagent.agent.auth.FrameSealer;
 import io.sessionagent.agent.transport.FrameCodec;
 import io.sessionagent.agent.transport.FrameType;
+
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * How the fuzzers make a valid frame before they break it. Generators only ever go through this
@@ -23,7 +27,17 @@ public interface FrameEncoder {
 
     /** Plain frames as {@link FrameCodec} writes them. */
     static FrameEncoder codec(long clusterId, int maxDatagramBytes) {
-        FrameCodec codec = new FrameCodec(clusterId, maxDatagramBytes);
+        return of(new FrameCodec(clusterId, maxDatagramBytes));
+    }
+
+    /** Frames sealed with these keys, as an agent holding them writes them (one salt per encoder). */
+    static Factory sealedWith(ClusterKeys keys) {
+        AtomicLong salts = new AtomicLong(0x5eed);
+        return (clusterId, maxDatagramBytes) -> of(new FrameCodec(clusterId, maxDatagramBytes,
+                new FrameSealer(keys, salts.incrementAndGet())));
+    }
+
+    private static FrameEncoder of(FrameCodec codec) {
         return new FrameEncoder() {
             @Override
             public byte[] encode(FrameType type, long memberId, long incarnation, long sequence, int fragmentIndex,

@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.sessionagent.agent.Agent;
+import io.sessionagent.agent.auth.ClusterKey;
+import io.sessionagent.agent.auth.Keys;
 import io.sessionagent.agent.config.AgentConfig;
 import io.sessionagent.agent.metrics.Counter;
 import io.sessionagent.agent.testing.Eventually;
@@ -25,6 +27,7 @@ import io.sessionagent.proto.v1.WriteOutcome;
 import io.sessionagent.proto.v1.WriteResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -38,6 +41,8 @@ import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -72,6 +77,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class FrameFuzzIT {
     private static final int DATAGRAMS = Integer.getInteger("fuzz.datagrams", 1_000_000);
+    /** The keyed campaign adds forged frames that only the key stops; the kinds it shares are run above. */
+    private static final int KEYED_DATAGRAMS = Integer.getInteger("fuzz.keyed-datagrams", 250_000);
     private static final long SEED = Long.getLong("fuzz.seed", 20261126L);
     private static final int BURST = 200;
     private static final int MAX_DATAGRAM = 1400;
@@ -88,12 +95,31 @@ class FrameFuzzIT {
             DatagramFuzzer.Kind.BIT_FLIPS, 200,
             DatagramFuzzer.Kind.CORRUPT_BODY, 125,
             DatagramFuzzer.Kind.REPLAY, 100));
+    /** Against agents with a cluster key: every forged frame sealed with a key they do not hold. */
+    private static final Map<DatagramFuzzer.Kind, Integer> SHARE_KEYED = new EnumMap<>(Map.of(
+            DatagramFuzzer.Kind.RANDOM_BYTES, 100,
+            DatagramFuzzer.Kind.TRUNCATED, 75,
+            DatagramFuzzer.Kind.OVERSIZED, 25,
+            DatagramFuzzer.Kind.FOREIGN_CLUSTER, 50,
+            DatagramFuzzer.Kind.WRONG_VERSION, 50,
+            DatagramFuzzer.Kind.BIT_FLIPS, 150,
+            DatagramFuzzer.Kind.CORRUPT_BODY, 150,
+            DatagramFuzzer.Kind.REPLAY, 150,
+            DatagramFuzzer.Kind.FORGED, 250));
+    private static final ClusterKey CLUSTER_KEY = Keys.key(1, 20261126);
+    /** The attacker's key: the same id, other material. */
+    private static final ClusterKey ATTACKER_KEY = Keys.key(1, 666);
     private static final Counter[] DROPS = {Counter.FRAMES_DROPPED_MALFORMED, Counter.FRAMES_DROPPED_VERSION,
             Counter.FRAMES_DROPPED_FOREIGN_CLUSTER, Counter.FRAMES_DROPPED_OVERSIZED,
             Counter.FRAMES_DROPPED_UNKNOWN_MEMBER, Counter.FRAMES_DROPPED_WINDOW_FULL,
-            Counter.FRAMES_DROPPED_OVERLOAD, Counter.FRAMES_DROPPED_DUPLICATE_MEMBER};
+            Counter.FRAMES_DROPPED_OVERLOAD, Counter.FRAMES_DROPPED_DUPLICATE_MEMBER, Counter.FRAMES_DROPPED_AUTH,
+            Counter.FRAMES_DROPPED_REPLAY};
     private static final Set<Counter> CODEC_DROPS = Set.of(Counter.FRAMES_DROPPED_MALFORMED,
-            Counter.FRAMES_DROPPED_VERSION, Counter.FRAMES_DROPPED_FOREIGN_CLUSTER, Counter.FRAMES_DROPPED_OVERSIZED);
+            Counter.FRAMES_DROPPED_VERSION, Counter.FRAMES_DROPPED_FOREIGN_CLUSTER, Counter.FRAMES_DROPPED_OVERSIZED,
+            Counter.FRAMES_DROPPED_AUTH, Counter.FRAMES_DROPPED_REPLAY);
+
+    @TempDir
+    Path dir;
 
     private final Map<String, CountingTransport> transports = new ConcurrentHashMap<>();
     private final List<Throwable> uncaught = new CopyOnWriteArrayList<>();
@@ -201,6 +227,20 @@ class FrameFuzzIT {
 
     @Test
     void hostileInputOnEveryPortLeavesTheAgentsServingAndTheTableExact() throws Exception {
+        watched(false);
+    }
+
+    /**
+     * The same against agents with a cluster key, plus forged frames that parse and carry a real
+     * agent's member id and incarnation: all refused as unauthentic, replayed control frames as
+     * replays, and the view and the table untouched.
+     */
+    @Test
+    void withAClusterKeyForgedAndReplayedFramesAreRefusedToo() throws Exception {
+        watched(true);
+    }
+
+    private void watched(boolean keyed) throws Exception {
         Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(e));
         // gRPC reports an exception escaping a service method as SEVERE on java.util.logging.
@@ -223,18 +263,26 @@ class FrameFuzzIT {
         };
         grpcLog.addHandler(severeRecords);
         try {
-            campaign();
+            campaign(keyed);
         } finally {
             grpcLog.removeHandler(severeRecords);
             Thread.setDefaultUncaughtExceptionHandler(previous);
         }
     }
 
-    private void campaign() throws Exception {
+    private void campaign(boolean keyed) throws Exception {
         long started = System.nanoTime();
         Map<String, String> limits = Map.of("max-session-bytes", "64KiB", "max-attributes", "16",
                 "max-sessions", "5000", "max-total-bytes", "64MiB", "sync-timeout", "5s");
         settings.putAll(limits);
+        if (keyed) {
+            Path keys = dir.resolve("cluster.keys");
+            Files.writeString(keys, Keys.fileText(CLUSTER_KEY));
+            settings.put("cluster-key-file", keys.toString());
+        }
+        int datagrams = keyed ? KEYED_DATAGRAMS : DATAGRAMS;
+        Map<DatagramFuzzer.Kind, Integer> share = keyed ? SHARE_KEYED : SHARE;
+        List<DatagramFuzzer.Kind> kinds = List.copyOf(share.keySet());
         cluster = new TestCluster(settings, this::counted);
         Agent a = cluster.start("node-a");
         Agent b = cluster.start("node-b");
@@ -258,7 +306,8 @@ class FrameFuzzIT {
         long[] base = {ta.received.get(), tb.received.get(), legitSent()};
         AtomicLong fuzzSent = new AtomicLong();
 
-        DatagramFuzzer fuzzer = new DatagramFuzzer(SEED, clusterId, MAX_DATAGRAM, FrameEncoder::codec, captured);
+        DatagramFuzzer fuzzer = new DatagramFuzzer(SEED, clusterId, MAX_DATAGRAM,
+                keyed ? FrameEncoder.sealedWith(Keys.fixed(ATTACKER_KEY)) : FrameEncoder::codec, captured);
         Map<DatagramFuzzer.Kind, Map<Counter, Long>> dropsByKind = new EnumMap<>(DatagramFuzzer.Kind.class);
         Map<DatagramFuzzer.Kind, long[]> rows = new EnumMap<>(DatagramFuzzer.Kind.class);
         long stalls = 0;
@@ -267,8 +316,8 @@ class FrameFuzzIT {
             ch.setOption(StandardSocketOptions.IP_MULTICAST_IF, NetworkInterface.getByName("lo"));
             ch.setOption(StandardSocketOptions.IP_MULTICAST_TTL, 0);
             ch.setOption(StandardSocketOptions.SO_SNDBUF, 1 << 20);
-            for (DatagramFuzzer.Kind kind : DatagramFuzzer.Kind.values()) {
-                long n = (long) DATAGRAMS * SHARE.get(kind) / 1000;
+            for (DatagramFuzzer.Kind kind : kinds) {
+                long n = (long) datagrams * share.get(kind) / 1000;
                 Map<Counter, Long> before = a.counters().snapshot();
                 long seenBefore = fuzzSeen(ta, base[0], base[2]);
                 long sentBBefore = tb.sent.get();
@@ -335,9 +384,11 @@ class FrameFuzzIT {
         // ---------------------------------------------------------------- the record
         long totalSent = rows.values().stream().mapToLong(r -> r[0]).sum();
         long totalSeen = rows.values().stream().mapToLong(r -> r[1]).sum();
+        System.out.printf("FUZZ %s%n", keyed ? "with a cluster key (forged frames sealed with another key)"
+                : "without a cluster key");
         System.out.printf("FUZZ %-15s %9s %9s %-60s %12s %10s %8s%n", "kind", "sent", "seen", "dropped(reason)",
                 "passed-codec", "duplicate", "ms");
-        for (DatagramFuzzer.Kind kind : DatagramFuzzer.Kind.values()) {
+        for (DatagramFuzzer.Kind kind : kinds) {
             long[] r = rows.get(kind);
             System.out.printf("FUZZ %-15s %9d %9d %-60s %12d %10d %8d%n", kind, r[0], r[1],
                     describe(dropsByKind.get(kind)), r[2], r[3], r[4]);
@@ -363,12 +414,29 @@ class FrameFuzzIT {
         assertThat(uncaught).as("uncaught exceptions").isEmpty();
         assertThat(totalSeen).as("datagrams the agent saw (the rest the kernel dropped)")
                 .isGreaterThanOrEqualTo(totalSent * 999 / 1000);
-        for (DatagramFuzzer.Kind kind : DatagramFuzzer.Kind.values()) {
+        for (DatagramFuzzer.Kind kind : kinds) {
             long[] r = rows.get(kind);
             Map<Counter, Long> drops = dropsByKind.get(kind);
             long codecDrops = drops.entrySet().stream().filter(e -> CODEC_DROPS.contains(e.getKey()))
                     .mapToLong(Map.Entry::getValue).sum();
             long allDrops = drops.values().stream().mapToLong(Long::longValue).sum();
+            long authDrops = drops.getOrDefault(Counter.FRAMES_DROPPED_AUTH, 0L);
+            if (keyed && (kind == DatagramFuzzer.Kind.CORRUPT_BODY || kind == DatagramFuzzer.Kind.FORGED)) {
+                // Sealed with the attacker's key, valid CRC: the tag is what refuses them.
+                assertThat(authDrops).as(kind + " refused as unauthentic").isBetween(r[1] * 999 / 1000, r[0]);
+                assertThat(allDrops).as(kind + " dropped for other reasons").isEqualTo(authDrops);
+                assertThat(r[2]).as(kind + " passed the codec").isLessThanOrEqualTo(r[0] / 1000);
+                continue;
+            }
+            if (keyed && kind == DatagramFuzzer.Kind.REPLAY) {
+                // Data frames come again as duplicates of their sequence; control frames are refused.
+                assertThat(allDrops).as("replays dropped for other reasons")
+                        .isEqualTo(drops.getOrDefault(Counter.FRAMES_DROPPED_REPLAY, 0L));
+                assertThat(drops.getOrDefault(Counter.FRAMES_DROPPED_REPLAY, 0L)).as("control replays refused")
+                        .isPositive();
+                assertThat(r[3]).as("replayed data counted as duplicate").isGreaterThanOrEqualTo(r[5] * 99 / 100);
+                continue;
+            }
             switch (kind) {
                 case CORRUPT_BODY -> {
                     // Past the codec (valid CRC), then refused: unparsable body, or data from no member.
@@ -395,8 +463,9 @@ class FrameFuzzIT {
                 .doesNotContain(Status.Code.UNKNOWN, Status.Code.INTERNAL, Status.Code.DATA_LOSS,
                         Status.Code.UNAVAILABLE);
         assertThat(severe).as("SEVERE records logged by gRPC").isEmpty();
+        // With a key every unsealed peer call is refused before the service sees it.
         assertThat(statuses).containsKeys(Status.Code.OK, Status.Code.INVALID_ARGUMENT,
-                Status.Code.RESOURCE_EXHAUSTED, Status.Code.PERMISSION_DENIED);
+                Status.Code.RESOURCE_EXHAUSTED, keyed ? Status.Code.UNAUTHENTICATED : Status.Code.PERMISSION_DENIED);
 
         for (Agent x : List.of(a, b)) {
             assertThat(x.replicator().view().members()).as("view of " + x.memberId()).extracting(m -> m.id())
