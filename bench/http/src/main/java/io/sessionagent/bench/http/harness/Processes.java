@@ -1,0 +1,93 @@
+package io.sessionagent.bench.http.harness;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * The JVMs one configuration runs (app servers, agents), each logging to its own file; {@link
+ * #close()} stops all of them, whatever happened before.
+ */
+final class Processes implements AutoCloseable {
+    private final Path logDir;
+    private final List<Process> started = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+    Processes(Path logDir) throws IOException {
+        this.logDir = Files.createDirectories(logDir);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    Process start(String name, List<String> command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(logDir.resolve(name + ".log").toFile()).start();
+        started.add(p);
+        return p;
+    }
+
+    /** Waits until GET uri answers 200 with a body the predicate accepts. */
+    void awaitHttp(String name, Process p, URI uri, Predicate<String> body, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException(name + " exited with " + p.exitValue() + ": " + tail(name));
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                last = r.statusCode() + " " + r.body().strip();
+                if (r.statusCode() == 200 && body.test(r.body())) {
+                    return;
+                }
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException(name + ": " + uri + " not as expected within " + timeout.toSeconds()
+                + " s (last: " + last + "); " + tail(name));
+    }
+
+    String tail(String name) {
+        try {
+            List<String> lines = Files.readAllLines(logDir.resolve(name + ".log"));
+            return name + ".log:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(no " + name + ".log)";
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (Process p : started) {
+            p.destroy();
+        }
+        for (Process p : started) {
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+        started.clear();
+    }
+}
