@@ -97,11 +97,15 @@ final class Deployment {
                     b -> readyMembers(b) >= 1, START_TIMEOUT);
         }
         int[] http = {Processes.freePort(), Processes.freePort()};
+        Process[] nodes = new Process[2];
+        // Both at once: each filter talks to its own agent only, and both agents are ready.
         for (int i = 0; i < 2; i++) {
-            Process node = startNode(processes, settings, "node" + (i + 1), http[i], i == 0 ? jfr : null, List.of(
+            nodes[i] = startNode(processes, settings, "node" + (i + 1), http[i], i == 0 ? jfr : null, List.of(
                     "--mode=filter", "--agent=127.0.0.1:" + grpc[i], "--route=node" + (i + 1),
-                    "--replication-mode=" + config.replicationMode));
-            processes.awaitHttp("node" + (i + 1), node, uri(http[i]).resolve("/status"), b -> true, START_TIMEOUT);
+                    "--replication-mode=" + config.replicationMode, "--agent-timeout=" + settings.agentTimeout()));
+        }
+        for (int i = 0; i < 2; i++) {
+            processes.awaitHttp("node" + (i + 1), nodes[i], uri(http[i]).resolve("/status"), b -> true, START_TIMEOUT);
         }
         return new Deployment(uri(http[0]), uri(http[1]));
     }

@@ -69,6 +69,25 @@ final class Processes implements AutoCloseable {
                 + " s (last: " + last + "); " + tail(name));
     }
 
+    /**
+     * CPU time (user + system) the processes started so far have used, in milliseconds, from
+     * /proc/PID/stat; Linux counts it in clock ticks of 10 ms (USER_HZ 100).
+     */
+    long cpuMillis() {
+        long ticks = 0;
+        for (Process p : started) {
+            try {
+                String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
+                // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalStateException("cannot read the CPU time of process " + p.pid(), e);
+            }
+        }
+        return ticks * 10;
+    }
+
     String tail(String name) {
         try {
             List<String> lines = Files.readAllLines(logDir.resolve(name + ".log"));

@@ -37,7 +37,8 @@ final class Report {
 
     String tsv() {
         StringBuilder sb = new StringBuilder("configuration\treq_per_s\tp50_ms\tp99_ms\tmax_ms\trequests\terrors"
-                + "\tbad_responses\tusers\tchecked\tmissing\tstale\treq_per_s_vs_alone\tp99_vs_alone\n");
+                + "\tbad_responses\tusers\tchecked\tmissing\tstale\tagent_failed_or_skipped\tcpu_us_per_req\treq_per_s_vs_alone"
+                + "\tp99_vs_alone\n");
         for (Result r : results) {
             Wrk.Load l = r.load();
             sb.append(String.join("\t", r.config().id, f1(r.rps()), f2(r.p50Ms()), f2(r.p99Ms()),
@@ -46,6 +47,8 @@ final class Report {
                     r.replica() == null ? "" : Integer.toString(r.replica().checked()),
                     r.replica() == null ? "" : Integer.toString(r.replica().missing()),
                     r.replica() == null ? "" : Integer.toString(r.replica().stale()),
+                    r.filter() == null ? "" : Long.toString(r.filter().failedOrSkipped()),
+                    f1(r.cpuMicrosPerRequest()),
                     f3(ratio(r, Configuration.ALONE, false)), f3(ratio(r, Configuration.ALONE, true)))).append('\n');
         }
         return sb.toString();
@@ -62,7 +65,8 @@ final class Report {
                 .append(", \"warmup_s\": ").append(settings.warmup().toMillis() / 1000.0)
                 .append(", \"settle_s\": ").append(settings.settle().toMillis() / 1000.0)
                 .append(", \"connections\": ").append(settings.connections())
-                .append(", \"threads\": ").append(settings.threads()).append("},\n");
+                .append(", \"threads\": ").append(settings.threads())
+                .append(", \"agent_timeout\": ").append(q(settings.agentTimeout())).append("},\n");
         sb.append("  \"results\": [\n");
         for (int i = 0; i < results.size(); i++) {
             Result r = results.get(i);
@@ -70,11 +74,17 @@ final class Report {
             sb.append("    {\"configuration\": ").append(q(r.config().id)).append(", \"label\": ").append(q(r.config().label))
                     .append(", \"req_per_s\": ").append(f1(r.rps())).append(", \"p50_ms\": ").append(f2(r.p50Ms()))
                     .append(", \"p99_ms\": ").append(f2(r.p99Ms())).append(", \"max_ms\": ").append(f2(l.maxUs() / 1000.0))
+                    .append(", \"cpu_us_per_req\": ").append(f1(r.cpuMicrosPerRequest()))
                     .append(", \"requests\": ").append(l.requests()).append(", \"errors\": ").append(l.errors())
                     .append(", \"bad_responses\": ").append(l.badResponses()).append(", \"users\": ").append(l.users().size());
             if (r.replica() != null) {
                 sb.append(", \"checked\": ").append(r.replica().checked()).append(", \"missing\": ")
                         .append(r.replica().missing()).append(", \"stale\": ").append(r.replica().stale());
+            }
+            if (r.filter() != null) {
+                sb.append(", \"deltas_sent\": ").append(r.filter().deltasSent()).append(", \"agent_errors\": ")
+                        .append(r.filter().agentErrors()).append(", \"agent_calls_skipped\": ")
+                        .append(r.filter().callsSkipped());
             }
             sb.append(", \"req_per_s_vs_alone\": ").append(jsonNumber(ratio(r, Configuration.ALONE, false)))
                     .append(", \"p99_vs_alone\": ").append(jsonNumber(ratio(r, Configuration.ALONE, true)));
@@ -96,21 +106,26 @@ final class Report {
                 .append(secs(settings.warmup())).append(" s of warmup, then ").append(secs(settings.duration()))
                 .append(" s measured; wrk with ").append(settings.threads()).append(" threads and ")
                 .append(settings.connections()).append(" connections (one user each); replicas checked ")
-                .append(secs(settings.settle())).append(" s after the load stopped.\n\n");
+                .append(secs(settings.settle())).append(" s after the load stopped; the filter's agent-timeout ")
+                .append(settings.agentTimeout()).append(".\n\n");
         sb.append("Machine: ").append(machine.markdown()).append(".\n\n");
-        sb.append("| configuration | req/s | p50 ms | p99 ms | req/s ÷ alone | p99 ÷ alone | errors | users | missing on node 2 | stale on node 2 |\n");
-        sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        sb.append("| configuration | req/s | p50 ms | p99 ms | server CPU µs/req | req/s ÷ alone | p99 ÷ alone | HTTP errors | agent calls failed or skipped | users | missing on node 2 | stale on node 2 |\n");
+        sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Result r : results) {
             Wrk.Load l = r.load();
             sb.append("| ").append(r.config().label).append(" | ").append(String.format(Locale.ROOT, "%,.0f", r.rps()))
                     .append(" | ").append(f2(r.p50Ms())).append(" | ").append(f2(r.p99Ms())).append(" | ")
+                    .append(String.format(Locale.ROOT, "%.0f", r.cpuMicrosPerRequest())).append(" | ")
                     .append(times(ratio(r, Configuration.ALONE, false))).append(" | ")
                     .append(times(ratio(r, Configuration.ALONE, true))).append(" | ")
-                    .append(l.errors() + l.badResponses()).append(" | ").append(l.users().size()).append(" | ")
+                    .append(l.errors() + l.badResponses()).append(" | ")
+                    .append(r.filter() == null ? "–" : Long.toString(r.filter().failedOrSkipped())).append(" | ")
+                    .append(l.users().size()).append(" | ")
                     .append(r.replica() == null ? "–" : Integer.toString(r.replica().missing())).append(" | ")
                     .append(r.replica() == null ? "–" : Integer.toString(r.replica().stale())).append(" |\n");
         }
-        sb.append("\n| ours ÷ DeltaManager | req/s | p99 | target (req/s) | met |\n| --- | ---: | ---: | --- | --- |\n");
+        sb.append("\n| ours ÷ DeltaManager | req/s | p99 | server CPU per request | target (req/s) | met |\n")
+                .append("| --- | ---: | ---: | ---: | --- | --- |\n");
         for (Result r : results) {
             Configuration peer = r.config().deltaPeer();
             if (peer == null || find(peer).isEmpty()) {
@@ -118,7 +133,8 @@ final class Report {
             }
             double rps = ratio(r, peer, false);
             sb.append("| ").append(r.config().label).append(" ÷ ").append(peer.label).append(" | ").append(times(rps))
-                    .append(" | ").append(times(ratio(r, peer, true))).append(" | ≥ 2× | ")
+                    .append(" | ").append(times(ratio(r, peer, true))).append(" | ")
+                    .append(times(r.cpuMicrosPerRequest() / find(peer).get().cpuMicrosPerRequest())).append(" | ≥ 2× | ")
                     .append(rps >= 2 ? "yes" : "no").append(" |\n");
         }
         sb.append("\n![req/s and p99 per configuration](").append(chartFile).append(")\n");

@@ -1,5 +1,6 @@
 package io.sessionagent.bench.http.node;
 
+import io.sessionagent.filter.core.FilterCounters;
 import io.sessionagent.filter.jakarta.SessionReplicationFilter;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -15,7 +16,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * One embedded Tomcat serving {@link CounterServlet} at {@code /bench/*}, in one of three ways:
@@ -27,7 +28,7 @@ import java.util.function.IntSupplier;
  * java -cp ... io.sessionagent.bench.http.node.BenchNode --mode=delta --port=8081 --base-dir=DIR \
  *      --send-options=8 --tribes-port=4001 --peer-tribes-port=4002 --index=1
  * java -cp ... io.sessionagent.bench.http.node.BenchNode --mode=filter --port=8081 --base-dir=DIR \
- *      --agent=127.0.0.1:7400 --route=node1 --replication-mode=sync
+ *      --agent=127.0.0.1:7400 --route=node1 --replication-mode=sync --agent-timeout=5s
  * </pre>
  */
 public final class BenchNode {
@@ -49,7 +50,7 @@ public final class BenchNode {
         Tomcat.addServlet(context, "counter", new CounterServlet());
         context.addServletMappingDecoded("/bench/*", "counter");
 
-        IntSupplier members = () -> 0;
+        Supplier<String> status = () -> "members=0";
         String mode = required(a, "mode");
         switch (mode) {
             case "alone" -> { }
@@ -59,26 +60,31 @@ public final class BenchNode {
                         Integer.parseInt(required(a, "index")));
                 tomcat.getEngine().setCluster(cluster);
                 context.setDistributable(true);
-                members = () -> cluster.getMembers().length;
+                status = () -> "members=" + cluster.getMembers().length;
             }
-            case "filter" -> addFilter(context, required(a, "agent"), required(a, "route"),
-                    required(a, "replication-mode"));
+            case "filter" -> {
+                addFilter(context, required(a, "agent"), required(a, "route"), required(a, "replication-mode"),
+                        required(a, "agent-timeout"));
+                status = () -> "members=0 " + filterCounters(context);
+            }
             default -> throw new IllegalArgumentException("--mode must be alone, delta or filter, was " + mode);
         }
-        Tomcat.addServlet(context, "status", new StatusServlet(members));
+        Tomcat.addServlet(context, "status", new StatusServlet(status));
         context.addServletMappingDecoded("/status", "status");
 
         tomcat.start();
         tomcat.getServer().await();
     }
 
-    private static void addFilter(Context context, String agent, String route, String replicationMode) {
+    private static void addFilter(Context context, String agent, String route, String replicationMode,
+            String agentTimeout) {
         FilterDef def = new FilterDef();
         def.setFilterName("replication");
         def.setFilterClass(SessionReplicationFilter.class.getName());
         def.addInitParameter("agent-address", agent);
         def.addInitParameter("route", route);
         def.addInitParameter("replication-mode", replicationMode);
+        def.addInitParameter("agent-timeout", agentTimeout);
         context.addFilterDef(def);
         FilterMap map = new FilterMap();
         map.setFilterName("replication");
@@ -86,18 +92,32 @@ public final class BenchNode {
         context.addFilterMap(map);
     }
 
-    /** Answers whether the node is up and how many other cluster members it sees. */
-    private static final class StatusServlet extends HttpServlet {
-        private final transient IntSupplier members;
+    /** The filter's counters as {@code name=value} pairs, e.g. {@code agent.errors=0}. */
+    private static String filterCounters(Context context) {
+        Object c = context.getServletContext().getAttribute(SessionReplicationFilter.COUNTERS_ATTRIBUTE);
+        if (!(c instanceof FilterCounters counters)) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder();
+        counters.snapshot().forEach((k, v) -> sb.append(sb.length() == 0 ? "" : " ").append(k).append('=').append(v));
+        return sb.toString();
+    }
 
-        StatusServlet(IntSupplier members) {
-            this.members = members;
+    /**
+     * Answers that the node is up, how many other cluster members it sees and, with the filter,
+     * the filter's counters (so that a run can tell whether a write was skipped or failed).
+     */
+    private static final class StatusServlet extends HttpServlet {
+        private final transient Supplier<String> status;
+
+        StatusServlet(Supplier<String> status) {
+            this.status = status;
         }
 
         @Override
         protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
             resp.setContentType("text/plain");
-            resp.getOutputStream().write(("members=" + members.getAsInt() + "\n").getBytes(StandardCharsets.US_ASCII));
+            resp.getOutputStream().write((status.get() + "\n").getBytes(StandardCharsets.US_ASCII));
         }
     }
 

@@ -66,7 +66,10 @@ public final class CounterServlet extends HttpServlet {
     private static void send(HttpServletResponse resp, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.US_ASCII);
         resp.setContentType("text/plain");
-        resp.setContentLength(bytes.length);
+        // No Content-Length: writing the declared length closes the response at once (Servlet 5.7),
+        // and Tomcat's ReplicationValve would then replicate after the client has the answer, even
+        // with channelSendOptions 6. Left unset, Tomcat sends the response after its valves, and
+        // both DeltaManager and the filter replicate before the client sees the counter.
         resp.getOutputStream().write(bytes);
     }
 }
