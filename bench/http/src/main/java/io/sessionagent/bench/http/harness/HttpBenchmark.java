@@ -4,7 +4,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -56,11 +58,12 @@ public final class HttpBenchmark {
             Deployment d = Deployment.start(config, processes, settings, jfr);
             wrk.run(d.node1, settings.warmup(), settings.connections(), settings.threads(),
                     dir.resolve("warmup.tsv"), dir.resolve("warmup.log"));
-            long cpuBefore = processes.cpuMillis();
+            Map<String, Long> cpuBefore = processes.cpuMillis();
             FilterStatus before = config.kind == Configuration.Kind.FILTER ? FilterStatus.fetch(d.node1) : null;
             Wrk.Load load = wrk.run(d.node1, settings.duration(), settings.connections(), settings.threads(),
                     dir.resolve("load.tsv"), dir.resolve("load.log"));
-            long cpu = processes.cpuMillis() - cpuBefore;
+            Map<String, Long> cpu = new LinkedHashMap<>();
+            processes.cpuMillis().forEach((name, ms) -> cpu.put(name, ms - cpuBefore.getOrDefault(name, 0L)));
             ReplicaCheck.Outcome replica = null;
             if (config.replicated()) {
                 Thread.sleep(settings.settle().toMillis());
@@ -69,9 +72,9 @@ public final class HttpBenchmark {
             FilterStatus filter = before == null ? null : FilterStatus.fetch(d.node1).minus(before);
             Result r = new Result(config, load, replica, filter, cpu);
             System.out.println(String.format(Locale.ROOT,
-                    "HTTP-BENCH %-11s %8.0f req/s  p99 %7.2f ms  CPU %4.0f µs/req  errors %d  users %d  agent calls failed/skipped %s"
+                    "HTTP-BENCH %-11s %8.0f req/s  p99 %7.2f ms  CPU %4.0f µs/req (%s)  errors %d  users %d  agent calls failed/skipped %s"
                             + "  missing %s  stale %s  (%d s)%s",
-                    config.id, r.rps(), r.p99Ms(), r.cpuMicrosPerRequest(), load.errors() + load.badResponses(), load.users().size(),
+                    config.id, r.rps(), r.p99Ms(), r.cpuMicrosPerRequest(), r.cpuBreakdown(), load.errors() + load.badResponses(), load.users().size(),
                     filter == null ? "-" : filter.failedOrSkipped(),
                     replica == null ? "-" : replica.missing(), replica == null ? "-" : replica.stale(),
                     (System.nanoTime() - t0) / 1_000_000_000L,

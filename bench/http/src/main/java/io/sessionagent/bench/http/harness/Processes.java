@@ -10,8 +10,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -21,7 +22,7 @@ import java.util.function.Predicate;
  */
 final class Processes implements AutoCloseable {
     private final Path logDir;
-    private final List<Process> started = new ArrayList<>();
+    private final Map<String, Process> started = new LinkedHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     Processes(Path logDir) throws IOException {
@@ -41,7 +42,7 @@ final class Processes implements AutoCloseable {
     Process start(String name, List<String> command) throws IOException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(logDir.resolve(name + ".log").toFile()).start();
-        started.add(p);
+        started.put(name, p);
         return p;
     }
 
@@ -70,22 +71,23 @@ final class Processes implements AutoCloseable {
     }
 
     /**
-     * CPU time (user + system) the processes started so far have used, in milliseconds, from
+     * CPU time (user + system) each process started so far has used, in milliseconds, from
      * /proc/PID/stat; Linux counts it in clock ticks of 10 ms (USER_HZ 100).
      */
-    long cpuMillis() {
-        long ticks = 0;
-        for (Process p : started) {
+    Map<String, Long> cpuMillis() {
+        Map<String, Long> millis = new LinkedHashMap<>();
+        for (Map.Entry<String, Process> e : started.entrySet()) {
+            Process p = e.getValue();
             try {
                 String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
                 // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
                 String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
-            } catch (IOException | RuntimeException e) {
-                throw new IllegalStateException("cannot read the CPU time of process " + p.pid(), e);
+                millis.put(e.getKey(), (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10);
+            } catch (IOException | RuntimeException ex) {
+                throw new IllegalStateException("cannot read the CPU time of process " + p.pid(), ex);
             }
         }
-        return ticks * 10;
+        return millis;
     }
 
     String tail(String name) {
@@ -99,10 +101,10 @@ final class Processes implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        for (Process p : started) {
+        for (Process p : started.values()) {
             p.destroy();
         }
-        for (Process p : started) {
+        for (Process p : started.values()) {
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }

@@ -75,6 +75,7 @@ final class Report {
                     .append(", \"req_per_s\": ").append(f1(r.rps())).append(", \"p50_ms\": ").append(f2(r.p50Ms()))
                     .append(", \"p99_ms\": ").append(f2(r.p99Ms())).append(", \"max_ms\": ").append(f2(l.maxUs() / 1000.0))
                     .append(", \"cpu_us_per_req\": ").append(f1(r.cpuMicrosPerRequest()))
+                    .append(", \"cpu_us_per_req_by_process\": ").append(q(r.cpuBreakdown()))
                     .append(", \"requests\": ").append(l.requests()).append(", \"errors\": ").append(l.errors())
                     .append(", \"bad_responses\": ").append(l.badResponses()).append(", \"users\": ").append(l.users().size());
             if (r.replica() != null) {
@@ -124,6 +125,12 @@ final class Report {
                     .append(r.replica() == null ? "–" : Integer.toString(r.replica().missing())).append(" | ")
                     .append(r.replica() == null ? "–" : Integer.toString(r.replica().stale())).append(" |\n");
         }
+        sb.append("\nServer CPU per request by JVM, µs: ");
+        for (int i = 0; i < results.size(); i++) {
+            sb.append(i == 0 ? "" : "; ").append(results.get(i).config().label).append(": ")
+                    .append(results.get(i).cpuBreakdown());
+        }
+        sb.append(".\n");
         sb.append("\n| ours ÷ DeltaManager | req/s | p99 | server CPU per request | target (req/s) | met |\n")
                 .append("| --- | ---: | ---: | ---: | --- | --- |\n");
         for (Result r : results) {
