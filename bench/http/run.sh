@@ -23,6 +23,12 @@ fi
 
 ./mvnw -B -q -pl bench/http -am package -DskipTests
 
+# The command line as the README quotes it: the settings that differ from the defaults, then the script.
+command="bench/http/run.sh"
+for v in DURATION WARMUP SETTLE CONNECTIONS THREADS CONFIGS PROFILE; do
+  if [ -n "${!v:-}" ]; then command="$v=${!v} $command"; fi
+done
+
 args=(
   --agent-jar=agent/target/session-agent.jar
   --work-dir=bench/http/target/http-bench
@@ -33,7 +39,7 @@ args=(
   --settle="${SETTLE:-2}"
   --connections="${CONNECTIONS:-64}"
   --threads="${THREADS:-2}"
-  --command="bench/http/run.sh"
+  --command="$command"
 )
 if [ -n "${CONFIGS:-}" ]; then args+=(--configs="$CONFIGS"); fi
 if [ -n "${PROFILE:-}" ]; then args+=(--profile="$PROFILE"); fi

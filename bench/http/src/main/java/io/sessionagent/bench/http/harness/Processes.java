@@ -25,8 +25,18 @@ final class Processes implements AutoCloseable {
     private final Map<String, Process> started = new LinkedHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
+    /** Stops the JVMs also when the benchmark itself is interrupted (Ctrl-C, SIGTERM): none may outlive it. */
+    private final Thread onExit = new Thread(this::destroyAll, "http-bench-stop-processes");
+
     Processes(Path logDir) throws IOException {
         this.logDir = Files.createDirectories(logDir);
+        Runtime.getRuntime().addShutdownHook(onExit);
+    }
+
+    private synchronized void destroyAll() {
+        for (Process p : started.values()) {
+            p.destroyForcibly();
+        }
     }
 
     static int freePort() throws IOException {
@@ -39,7 +49,7 @@ final class Processes implements AutoCloseable {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    Process start(String name, List<String> command) throws IOException {
+    synchronized Process start(String name, List<String> command) throws IOException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(logDir.resolve(name + ".log").toFile()).start();
         started.put(name, p);
@@ -100,7 +110,7 @@ final class Processes implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public synchronized void close() throws InterruptedException {
         for (Process p : started.values()) {
             p.destroy();
         }
@@ -110,5 +120,10 @@ final class Processes implements AutoCloseable {
             }
         }
         started.clear();
+        try {
+            Runtime.getRuntime().removeShutdownHook(onExit);
+        } catch (IllegalStateException e) {
+            // Already shutting down: the hook runs, and finds nothing left to stop.
+        }
     }
 }
