@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The HTTP benchmark in one command: builds what it needs, then runs wrk against embedded Tomcat 11
+# alone, against Tomcat's DeltaManager cluster (async and sync) and against the session-agent
+# filter with two agents (async and sync), checks every user's session on the second node, and
+# writes bench/http/results/ (results.tsv, results.json, http-bench.png) and the results section
+# of bench/http/README.md. Everything runs on 127.0.0.1; about 3 to 4 minutes.
+#
+#   bench/http/run.sh                       # the full run
+#   DURATION=5 WARMUP=2 bench/http/run.sh   # shorter
+#   PROFILE=ours-sync bench/http/run.sh     # also a JFR recording of that configuration's node 1 and agent 1
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "installing wrk"
+  if [ "$(id -u)" -eq 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends wrk
+  fi
+fi
+
+./mvnw -B -q -pl bench/http -am package -DskipTests
+
+# The command line as the README quotes it: the settings that differ from the defaults, then the script.
+command="bench/http/run.sh"
+for v in DURATION WARMUP SETTLE CONNECTIONS THREADS CONFIGS PROFILE; do
+  if [ -n "${!v:-}" ]; then command="$v=${!v} $command"; fi
+done
+
+args=(
+  --agent-jar=agent/target/session-agent.jar
+  --work-dir=bench/http/target/http-bench
+  --out-dir=bench/http/results
+  --readme=bench/http/README.md
+  --duration="${DURATION:-12}"
+  --warmup="${WARMUP:-3}"
+  --settle="${SETTLE:-2}"
+  --connections="${CONNECTIONS:-64}"
+  --threads="${THREADS:-2}"
+  --command="$command"
+)
+if [ -n "${CONFIGS:-}" ]; then args+=(--configs="$CONFIGS"); fi
+if [ -n "${PROFILE:-}" ]; then args+=(--profile="$PROFILE"); fi
+
+cp="$PWD/bench/http/target/classes:$(cat bench/http/target/classpath.txt)"
+exec java -Djava.awt.headless=true -cp "$cp" io.sessionagent.bench.http.harness.HttpBenchmark \
+  --class-path="$cp" "${args[@]}"

@@ -1,0 +1,193 @@
+package io.sessionagent.bench.http.harness;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/** results.tsv, results.json and the Markdown that goes into the README between two markers. */
+final class Report {
+    static final String BEGIN = "<!-- results:begin (written by bench/http/run.sh) -->";
+    static final String END = "<!-- results:end -->";
+
+    private final List<Result> results;
+    private final Settings settings;
+    private final Machine machine;
+    private final Instant when;
+
+    Report(List<Result> results, Settings settings, Machine machine, Instant when) {
+        this.results = results;
+        this.settings = settings;
+        this.machine = machine;
+        this.when = when.truncatedTo(ChronoUnit.SECONDS);
+    }
+
+    private Optional<Result> find(Configuration c) {
+        return results.stream().filter(r -> r.config() == c).findFirst();
+    }
+
+    /** A ratio of this configuration's value to another's; NaN when either is absent. */
+    private double ratio(Result r, Configuration base, boolean p99) {
+        return find(base).map(b -> p99 ? r.p99Ms() / b.p99Ms() : r.rps() / b.rps()).orElse(Double.NaN);
+    }
+
+    String tsv() {
+        StringBuilder sb = new StringBuilder("configuration\treq_per_s\tp50_ms\tp99_ms\tmax_ms\trequests\terrors"
+                + "\tbad_responses\tusers\tchecked\tmissing\tstale\tagent_failed_or_skipped\tcpu_us_per_req\treq_per_s_vs_alone"
+                + "\tp99_vs_alone\n");
+        for (Result r : results) {
+            Wrk.Load l = r.load();
+            sb.append(String.join("\t", r.config().id, f1(r.rps()), f2(r.p50Ms()), f2(r.p99Ms()),
+                    f2(l.maxUs() / 1000.0), Long.toString(l.requests()), Long.toString(l.errors()),
+                    Long.toString(l.badResponses()), Integer.toString(l.users().size()),
+                    r.replica() == null ? "" : Integer.toString(r.replica().checked()),
+                    r.replica() == null ? "" : Integer.toString(r.replica().missing()),
+                    r.replica() == null ? "" : Integer.toString(r.replica().stale()),
+                    r.filter() == null ? "" : Long.toString(r.filter().failedOrSkipped()),
+                    f1(r.cpuMicrosPerRequest()),
+                    f3(ratio(r, Configuration.ALONE, false)), f3(ratio(r, Configuration.ALONE, true)))).append('\n');
+        }
+        return sb.toString();
+    }
+
+    String json() {
+        StringBuilder sb = new StringBuilder("{\n");
+        sb.append("  \"measured\": \"").append(when).append("\",\n");
+        sb.append("  \"machine\": {\"cpus\": ").append(machine.cpus()).append(", \"cpu\": ").append(q(machine.cpuModel()))
+                .append(", \"java\": ").append(q(machine.java())).append(", \"os\": ").append(q(machine.os()))
+                .append(", \"load_at_start\": ").append(q(machine.loadAtStart())).append(", \"wrk\": ")
+                .append(q(machine.wrkVersion())).append("},\n");
+        sb.append("  \"settings\": {\"duration_s\": ").append(settings.duration().toMillis() / 1000.0)
+                .append(", \"warmup_s\": ").append(settings.warmup().toMillis() / 1000.0)
+                .append(", \"settle_s\": ").append(settings.settle().toMillis() / 1000.0)
+                .append(", \"connections\": ").append(settings.connections())
+                .append(", \"threads\": ").append(settings.threads())
+                .append(", \"agent_timeout\": ").append(q(settings.agentTimeout())).append("},\n");
+        sb.append("  \"results\": [\n");
+        for (int i = 0; i < results.size(); i++) {
+            Result r = results.get(i);
+            Wrk.Load l = r.load();
+            sb.append("    {\"configuration\": ").append(q(r.config().id)).append(", \"label\": ").append(q(r.config().label))
+                    .append(", \"req_per_s\": ").append(f1(r.rps())).append(", \"p50_ms\": ").append(f2(r.p50Ms()))
+                    .append(", \"p99_ms\": ").append(f2(r.p99Ms())).append(", \"max_ms\": ").append(f2(l.maxUs() / 1000.0))
+                    .append(", \"cpu_us_per_req\": ").append(f1(r.cpuMicrosPerRequest()))
+                    .append(", \"cpu_us_per_req_by_process\": ").append(q(r.cpuBreakdown()))
+                    .append(", \"requests\": ").append(l.requests()).append(", \"errors\": ").append(l.errors())
+                    .append(", \"bad_responses\": ").append(l.badResponses()).append(", \"users\": ").append(l.users().size());
+            if (r.replica() != null) {
+                sb.append(", \"checked\": ").append(r.replica().checked()).append(", \"missing\": ")
+                        .append(r.replica().missing()).append(", \"stale\": ").append(r.replica().stale());
+            }
+            if (r.filter() != null) {
+                sb.append(", \"deltas_sent\": ").append(r.filter().deltasSent()).append(", \"agent_errors\": ")
+                        .append(r.filter().agentErrors()).append(", \"agent_calls_skipped\": ")
+                        .append(r.filter().callsSkipped());
+            }
+            sb.append(", \"req_per_s_vs_alone\": ").append(jsonNumber(ratio(r, Configuration.ALONE, false)))
+                    .append(", \"p99_vs_alone\": ").append(jsonNumber(ratio(r, Configuration.ALONE, true)));
+            Configuration peer = r.config().deltaPeer();
+            if (peer != null) {
+                sb.append(", \"req_per_s_vs_").append(peer.id.replace('-', '_')).append("\": ")
+                        .append(jsonNumber(ratio(r, peer, false)));
+                sb.append(", \"p99_vs_").append(peer.id.replace('-', '_')).append("\": ")
+                        .append(jsonNumber(ratio(r, peer, true)));
+            }
+            sb.append(i + 1 < results.size() ? "},\n" : "}\n");
+        }
+        return sb.append("  ]\n}\n").toString();
+    }
+
+    String markdown(String chartFile) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("Measured ").append(when).append(" with `").append(settings.command()).append("`: per configuration ")
+                .append(secs(settings.warmup())).append(" s of warmup, then ").append(secs(settings.duration()))
+                .append(" s measured; wrk with ").append(settings.threads()).append(" threads and ")
+                .append(settings.connections()).append(" connections (one user each); replicas checked ")
+                .append(secs(settings.settle())).append(" s after the load stopped; the filter's agent-timeout ")
+                .append(settings.agentTimeout()).append(".\n\n");
+        sb.append("Machine: ").append(machine.markdown()).append(".\n\n");
+        sb.append("| configuration | req/s | p50 ms | p99 ms | server CPU µs/req | req/s ÷ alone | p99 ÷ alone | HTTP errors | agent calls failed or skipped | users | missing on node 2 | stale on node 2 |\n");
+        sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Result r : results) {
+            Wrk.Load l = r.load();
+            sb.append("| ").append(r.config().label).append(" | ").append(String.format(Locale.ROOT, "%,.0f", r.rps()))
+                    .append(" | ").append(f2(r.p50Ms())).append(" | ").append(f2(r.p99Ms())).append(" | ")
+                    .append(String.format(Locale.ROOT, "%.0f", r.cpuMicrosPerRequest())).append(" | ")
+                    .append(times(ratio(r, Configuration.ALONE, false))).append(" | ")
+                    .append(times(ratio(r, Configuration.ALONE, true))).append(" | ")
+                    .append(l.errors() + l.badResponses()).append(" | ")
+                    .append(r.filter() == null ? "–" : Long.toString(r.filter().failedOrSkipped())).append(" | ")
+                    .append(l.users().size()).append(" | ")
+                    .append(r.replica() == null ? "–" : Integer.toString(r.replica().missing())).append(" | ")
+                    .append(r.replica() == null ? "–" : Integer.toString(r.replica().stale())).append(" |\n");
+        }
+        sb.append("\nServer CPU per request by JVM, µs: ");
+        for (int i = 0; i < results.size(); i++) {
+            sb.append(i == 0 ? "" : "; ").append(results.get(i).config().label).append(": ")
+                    .append(results.get(i).cpuBreakdown());
+        }
+        sb.append(".\n");
+        sb.append("\n| ours ÷ DeltaManager | req/s | p99 | server CPU per request | target (req/s) | met |\n")
+                .append("| --- | ---: | ---: | ---: | --- | --- |\n");
+        for (Result r : results) {
+            Configuration peer = r.config().deltaPeer();
+            if (peer == null || find(peer).isEmpty()) {
+                continue;
+            }
+            double rps = ratio(r, peer, false);
+            sb.append("| ").append(r.config().label).append(" ÷ ").append(peer.label).append(" | ").append(times(rps))
+                    .append(" | ").append(times(ratio(r, peer, true))).append(" | ")
+                    .append(times(r.cpuMicrosPerRequest() / find(peer).get().cpuMicrosPerRequest())).append(" | ≥ 2× | ")
+                    .append(rps >= 2 ? "yes" : "no").append(" |\n");
+        }
+        sb.append("\n![req/s and p99 per configuration](").append(chartFile).append(")\n");
+        return sb.toString();
+    }
+
+    /** Replaces what lies between the markers in the README, or appends the markers and the section. */
+    static void intoReadme(Path readme, String section) throws IOException {
+        String text = Files.isRegularFile(readme) ? Files.readString(readme) : "";
+        String block = BEGIN + "\n" + section + END;
+        int b = text.indexOf(BEGIN);
+        int e = text.indexOf(END);
+        if (b >= 0 && e > b) {
+            text = text.substring(0, b) + block + text.substring(e + END.length());
+        } else {
+            text = text + (text.isEmpty() || text.endsWith("\n") ? "" : "\n") + block + "\n";
+        }
+        Files.writeString(readme, text);
+    }
+
+    private static String secs(java.time.Duration d) {
+        double s = d.toMillis() / 1000.0;
+        return s == Math.rint(s) ? Long.toString((long) s) : Double.toString(s);
+    }
+
+    private static String times(double v) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.2f×", v);
+    }
+
+    private static String f1(double v) {
+        return String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String f2(double v) {
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    private static String f3(double v) {
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    private static String jsonNumber(double v) {
+        return Double.isNaN(v) || Double.isInfinite(v) ? "null" : String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    private static String q(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+}

@@ -1,0 +1,78 @@
+package io.sessionagent.bench.http.harness;
+
+import org.junit.jupiter.api.Test;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The whole harness, briefly: every configuration for a second of load, the replica check, the
+ * files and the README section. It checks that each configuration produces its row and that the
+ * replicated ones were checked user by user; it asserts nothing about speed (that is what
+ * bench/http/run.sh is for, on a quiet machine).
+ */
+class HttpBenchmarkIT {
+
+    @Test
+    void everyConfigurationProducesItsRow() throws Exception {
+        String wrk = wrkBinary();
+        Path target = Path.of(System.getProperty("bench.target", "target")).toAbsolutePath();
+        Path work = target.resolve("http-bench-smoke");
+        Path readme = Files.createDirectories(work).resolve("README.md");
+        Files.writeString(readme, "# kept\n\n" + Report.BEGIN + "\nold\n" + Report.END + "\n\nalso kept\n");
+        String classPath = target.resolve("classes") + File.pathSeparator
+                + Files.readString(target.resolve("classpath.txt")).strip();
+
+        List<Result> results = new HttpBenchmark(Settings.parse(new String[] {
+                "--agent-jar=" + System.getProperty("sessionagent.jar"), "--class-path=" + classPath, "--wrk=" + wrk,
+                "--work-dir=" + work, "--readme=" + readme, "--duration=1", "--warmup=1", "--settle=1",
+                "--connections=8", "--threads=2", "--command=HttpBenchmarkIT"})).run();
+
+        assertThat(results).extracting(Result::config).containsExactly(Configuration.values());
+        for (Result r : results) {
+            assertThat(r.load().requests()).as("%s requests", r.config()).isPositive();
+            assertThat(r.load().users()).as("%s users", r.config()).isNotEmpty()
+                    .allSatisfy(u -> assertThat(u.cookie()).as("%s cookie", r.config()).contains("SESSIONID="));
+            assertThat(r.cpuMillis()).as("%s CPU time", r.config()).isPositive();
+            if (r.config().kind == Configuration.Kind.FILTER) {
+                assertThat(r.filter().deltasSent()).as("%s deltas sent", r.config()).isPositive();
+            } else {
+                assertThat(r.filter()).isNull();
+            }
+            if (r.config().replicated()) {
+                assertThat(r.replica().checked()).as("%s checked", r.config()).isEqualTo(r.load().users().size());
+            } else {
+                assertThat(r.replica()).isNull();
+            }
+        }
+        Path out = work.resolve("results");
+        assertThat(Files.readAllLines(out.resolve("results.tsv"))).hasSize(1 + Configuration.values().length);
+        assertThat(Files.readString(out.resolve("results.json"))).contains("\"ours-sync\"", "\"req_per_s_vs_delta_sync\"");
+        BufferedImage chart = ImageIO.read(out.resolve("http-bench.png").toFile());
+        assertThat(chart.getWidth()).isEqualTo(1000);
+        String section = Files.readString(readme);
+        assertThat(section).startsWith("# kept\n").endsWith("also kept\n").doesNotContain("\nold\n")
+                .contains("| filter + agents sync ÷ DeltaManager sync (6) |", "](results/http-bench.png)");
+    }
+
+    /** wrk, or a skipped test (a failed one under CI, where .ci/run installs it). */
+    private static String wrkBinary() {
+        for (String dir : List.of("/usr/bin", "/usr/local/bin")) {
+            if (Files.isExecutable(Path.of(dir, "wrk"))) {
+                return Path.of(dir, "wrk").toString();
+            }
+        }
+        if (System.getenv("CI") != null) {
+            throw new AssertionError("wrk is not installed (apt-get install -y wrk); .ci/run installs it");
+        }
+        assumeTrue(false, "wrk is not installed: HTTP benchmark smoke test skipped (apt-get install -y wrk)");
+        return null;
+    }
+}
