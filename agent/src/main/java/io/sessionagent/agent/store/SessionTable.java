@@ -44,6 +44,12 @@ public final class SessionTable {
     private final LongSupplier clockMs;
     private final long expiryGraceMs;
     private final long tombstoneTtlMs;
+    /**
+     * Told of every replicated delta this table applied, on the applying thread, after the id's
+     * critical section: lets a benchmark time origin commit to replica apply precisely. Must be quick.
+     */
+    private volatile Consumer<ReplicatedDelta> appliedObserver = d -> {
+    };
 
     /**
      * @param expiryGraceMs  added to every session's timeout, so that a replica whose last
@@ -197,7 +203,15 @@ public final class SessionTable {
                     : ApplyOutcome.CONFLICT_REMOTE_WINS;
             return cur;
         });
+        if (outcome[0] == ApplyOutcome.APPLIED) {
+            appliedObserver.accept(d);
+        }
         return outcome[0];
+    }
+
+    /** Replaces the observer of applied replicated deltas (see {@link #appliedObserver}). */
+    public void observeReplicatedApplies(Consumer<ReplicatedDelta> observer) {
+        this.appliedObserver = observer;
     }
 
     /**
