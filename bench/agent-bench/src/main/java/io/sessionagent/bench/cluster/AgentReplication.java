@@ -5,6 +5,7 @@ import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.ReplicatedDelta;
 
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,8 +30,8 @@ final class AgentReplication implements AutoCloseable {
     private volatile boolean recording;
     private int lagCount;
 
-    AgentReplication(Random random, int sessions) throws Exception {
-        agents = new LocalAgents("bench-" + Long.toHexString(random.nextLong()), random);
+    AgentReplication(Random random, int sessions, Map<String, String> overrides) throws Exception {
+        agents = new LocalAgents("bench-" + Long.toHexString(random.nextLong()), random, overrides);
         origin = agents.start("origin");
         LocalAgents.awaitReady(origin, 30_000);
         replica = agents.start("replica");
@@ -53,15 +54,12 @@ final class AgentReplication implements AutoCloseable {
         applied.incrementAndGet();
     }
 
-    /** Writes as fast as the window lets for {@code ms}; returns deltas applied on B per second. */
-    double maxRate(long warmupMs, long ms) throws InterruptedException {
+    /** Writes as fast as the window lets for {@code ms}; deltas applied on B per second. */
+    Throughput maxRate(long warmupMs, long ms) throws InterruptedException {
         blast(warmupMs);
-        long before = applied.get();
-        long t0 = System.nanoTime();
+        Throughput.Window w = Throughput.start(applied.get());
         blast(ms);
-        long after = applied.get();
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        return (after - before) / seconds;
+        return w.end(applied.get());
     }
 
     private void blast(long ms) throws InterruptedException {

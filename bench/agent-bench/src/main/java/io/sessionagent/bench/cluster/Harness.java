@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -16,6 +17,7 @@ import java.util.Random;
  *
  * <pre>java -Djava.net.preferIPv4Stack=true -Xmx2g -cp benchmarks.jar io.sessionagent.bench.cluster.Harness
  *      [--quick] [--out DIR] [--readme FILE] [--command "how it was started"]</pre>
+ * or, to profile the agent-to-agent path alone: {@code ... Harness --profile-agent SECONDS}.
  */
 public final class Harness {
     /** How long each phase runs; quick mode is the smoke test's, proving the harness works. */
@@ -30,6 +32,8 @@ public final class Harness {
     }
 
     static final double[] LOAD_POINTS = {0.25, 0.50, 0.75};
+    /** The largest datagram the agent allows: loopback's MTU carries it unfragmented. */
+    static final int BUNDLED_DATAGRAM_BYTES = 65_000;
 
     private Harness() {
     }
@@ -45,12 +49,24 @@ public final class Harness {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--readme" -> readme = Path.of(args[++i]);
                 case "--command" -> command = args[++i];
+                case "--profile-agent" -> {
+                    profileAgent(Long.parseLong(args[++i]) * 1000);
+                    return;
+                }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + "; usage: [--quick] [--out DIR] [--readme FILE] [--command TEXT]");
+                        + "; usage: [--quick] [--out DIR] [--readme FILE] [--command TEXT] | --profile-agent SECONDS");
             }
         }
         Results r = run(plan, command, System.out::println);
         write(r, out, readme);
+    }
+
+    /** Only the agent-to-agent phase, for as long as a profiler needs; prints the rate. */
+    private static void profileAgent(long ms) throws Exception {
+        try (AgentReplication rep = new AgentReplication(new Random(), Plan.full().writeSessions(), Map.of())) {
+            System.out.printf(Locale.ROOT, "agent to agent, 1 KB deltas over %d ms: %s%n", ms,
+                    rep.maxRate(1_000, ms));
+        }
     }
 
     /** Writes results.json, results.tsv, results.png into {@code out}; the README table when given one. */
@@ -75,21 +91,35 @@ public final class Harness {
         log.line("cluster harness (" + plan.mode() + "): " + r.context());
 
         byte[] payload = new byte[1024];
-        double jgroups;
+        Throughput jgroups;
         try (JGroupsThroughput jg = new JGroupsThroughput(random)) {
             jgroups = jg.rate(plan.warmupMs(), plan.measureMs(), payload);
         }
-        log.line(String.format(Locale.ROOT, "JGroups udp.xml, 1 KB: %.0f msgs/s", jgroups));
+        log.line(String.format(Locale.ROOT, "JGroups udp.xml, 1 KB: %.0f msgs/s, %.1f us CPU each",
+                jgroups.perSecond(), jgroups.cpuMicrosPerMessage()));
 
         RawMulticast.Result raw = RawMulticast.run(random, plan.measureMs());
-        log.line(String.format(Locale.ROOT, "raw multicast, 1 KB: %.0f datagrams/s received (%.0f/s sent)",
-                raw.receivedPerSecond(), raw.sentPerSecond()));
+        log.line(String.format(Locale.ROOT, "raw multicast, 1 KB: %.0f datagrams/s received (%.0f/s sent),"
+                + " %.1f us CPU each", raw.received().perSecond(), raw.sentPerSecond(),
+                raw.received().cpuMicrosPerMessage()));
 
-        double agent;
+        // The same path with datagrams as large as loopback carries, the way JGroups bundles up to
+        // 64 KB: how much of the difference is per-datagram cost.
+        Throughput bundled;
+        try (AgentReplication rep = new AgentReplication(random, plan.writeSessions(),
+                Map.of("max-datagram-bytes", Integer.toString(BUNDLED_DATAGRAM_BYTES)))) {
+            bundled = rep.maxRate(plan.warmupMs(), plan.measureMs());
+        }
+        log.line(String.format(Locale.ROOT, "agent to agent, 1 KB deltas, max-datagram-bytes %d: %.0f deltas/s,"
+                + " %.1f us CPU each", BUNDLED_DATAGRAM_BYTES, bundled.perSecond(), bundled.cpuMicrosPerMessage()));
+
+        Throughput agentRun;
         Percentiles[] lags = new Percentiles[LOAD_POINTS.length];
-        try (AgentReplication rep = new AgentReplication(random, plan.writeSessions())) {
-            agent = rep.maxRate(plan.warmupMs(), plan.measureMs());
-            log.line(String.format(Locale.ROOT, "agent to agent, 1 KB deltas: %.0f deltas/s applied", agent));
+        try (AgentReplication rep = new AgentReplication(random, plan.writeSessions(), Map.of())) {
+            agentRun = rep.maxRate(plan.warmupMs(), plan.measureMs());
+            log.line(String.format(Locale.ROOT, "agent to agent, 1 KB deltas: %.0f deltas/s applied, %.1f us CPU each",
+                    agentRun.perSecond(), agentRun.cpuMicrosPerMessage()));
+            double agent = agentRun.perSecond();
             for (int i = 0; i < LOAD_POINTS.length; i++) {
                 lags[i] = rep.lagAt(agent * LOAD_POINTS[i], plan.lagMs());
                 log.line(String.format(Locale.ROOT, "lag at %.0f%% (%.0f/s): %s", LOAD_POINTS[i] * 100,
@@ -97,15 +127,29 @@ public final class Harness {
             }
         }
 
+        double agent = agentRun.perSecond();
         r.add("agent_deltas_per_s", "agent to agent, 1 KB deltas applied on the second agent", agent, "1/s");
+        r.add("agent_cpu_us_per_delta", "agent to agent: process CPU per delta", agentRun.cpuMicrosPerMessage(),
+                "us");
+        r.add("agent_bundled_deltas_per_s", "agent to agent, 1 KB deltas, max-datagram-bytes "
+                + BUNDLED_DATAGRAM_BYTES, bundled.perSecond(), "1/s");
+        r.add("agent_bundled_cpu_us_per_delta", "agent to agent, max-datagram-bytes " + BUNDLED_DATAGRAM_BYTES
+                + ": process CPU per delta", bundled.cpuMicrosPerMessage(), "us");
+        r.add("ratio_agent_bundled_jgroups", "agent (max-datagram-bytes " + BUNDLED_DATAGRAM_BYTES + ") / JGroups",
+                bundled.perSecond() / jgroups.perSecond(), "x");
         r.add("jgroups_msgs_per_s", "JGroups 5.4.8 udp.xml, 1 KB messages received by the second member",
-                jgroups, "1/s");
-        r.add("raw_multicast_per_s", "raw UDP multicast on lo, 1 KB datagrams received", raw.receivedPerSecond(),
-                "1/s");
+                jgroups.perSecond(), "1/s");
+        r.add("jgroups_cpu_us_per_msg", "JGroups: process CPU per message", jgroups.cpuMicrosPerMessage(), "us");
+        r.add("raw_multicast_per_s", "raw UDP multicast on lo, 1 KB datagrams received",
+                raw.received().perSecond(), "1/s");
+        r.add("raw_multicast_cpu_us_per_datagram", "raw multicast: process CPU per datagram received",
+                raw.received().cpuMicrosPerMessage(), "us");
         r.add("raw_multicast_sent_per_s", "raw UDP multicast on lo, 1 KB datagrams sent", raw.sentPerSecond(),
                 "1/s");
-        r.add("ratio_agent_jgroups", "agent / JGroups", agent / jgroups, "x");
-        r.add("ratio_agent_raw", "agent / raw multicast", agent / raw.receivedPerSecond(), "x");
+        r.add("ratio_agent_jgroups", "agent / JGroups", agent / jgroups.perSecond(), "x");
+        r.add("ratio_agent_raw", "agent / raw multicast", agent / raw.received().perSecond(), "x");
+        r.add("ratio_cpu_agent_jgroups", "agent CPU per delta / JGroups CPU per message",
+                agentRun.cpuMicrosPerMessage() / jgroups.cpuMicrosPerMessage(), "x");
         for (int i = 0; i < LOAD_POINTS.length; i++) {
             String at = Integer.toString((int) Math.round(LOAD_POINTS[i] * 100));
             String label = "replication lag at " + at + "% of max";

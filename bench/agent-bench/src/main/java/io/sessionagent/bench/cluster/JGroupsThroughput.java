@@ -70,18 +70,21 @@ final class JGroupsThroughput implements AutoCloseable {
     }
 
     /** Messages per second received by the other member while one sends for {@code ms}. */
-    double rate(long warmupMs, long ms, byte[] payload) throws Exception {
-        send(warmupMs, payload);
-        long before = received.get();
-        long t0 = System.nanoTime();
-        long sent = send(ms, payload);
-        // What was sent is received once the receiver catches up; count it within the window.
-        long target = before + sent;
+    Throughput rate(long warmupMs, long ms, byte[] payload) throws Exception {
+        long warm = received.get() + send(warmupMs, payload);
+        awaitReceived(warm);
+        Throughput.Window w = Throughput.start(received.get());
+        long target = received.get() + send(ms, payload);
+        // What was sent counts once the receiver has it: the window ends when it caught up.
+        awaitReceived(target);
+        return w.end(received.get());
+    }
+
+    private void awaitReceived(long target) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (received.get() < target && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
-        return (received.get() - before) / ((System.nanoTime() - t0) / 1e9);
     }
 
     private long send(long ms, byte[] payload) throws Exception {

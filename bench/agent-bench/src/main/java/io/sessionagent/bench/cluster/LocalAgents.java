@@ -20,6 +20,11 @@ final class LocalAgents implements AutoCloseable {
     private final List<Agent> agents = new ArrayList<>();
 
     LocalAgents(String clusterName, Random random) {
+        this(clusterName, random, Map.of());
+    }
+
+    /** @param overrides settings that differ from the defaults besides the loopback ones */
+    LocalAgents(String clusterName, Random random, Map<String, String> overrides) {
         settings.put("cluster-name", clusterName);
         settings.put("multicast-group", "239.255." + (1 + random.nextInt(254)) + "." + (1 + random.nextInt(254)));
         settings.put("multicast-port", Integer.toString(20_000 + random.nextInt(40_000)));
@@ -30,6 +35,7 @@ final class LocalAgents implements AutoCloseable {
         settings.put("metrics-port", "0");
         settings.put("peer-address", "127.0.0.1");
         settings.put("join-wait", "800ms");
+        settings.putAll(overrides);
     }
 
     Agent start(String nodeName) throws Exception {

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * on {@code lo} (TTL 0, loop on), another receives and counts. No reliability, no ordering.
  */
 final class RawMulticast {
-    record Result(double receivedPerSecond, double sentPerSecond) {
+    record Result(Throughput received, double sentPerSecond) {
     }
 
     private RawMulticast() {
@@ -58,16 +58,16 @@ final class RawMulticast {
             long sent = 0;
             long t0 = System.nanoTime();
             long end = t0 + TimeUnit.MILLISECONDS.toNanos(ms);
-            long before = received.get();
+            Throughput.Window w = Throughput.start(received.get());
             while (System.nanoTime() < end) {
                 payload.clear();
                 out.send(payload, target);
                 sent++;
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            // Datagrams still in the socket buffer arrived within the window.
-            Thread.sleep(50);
-            return new Result((received.get() - before) / seconds, sent / seconds);
+            // What is still in the socket buffer arrived within the window: let the receiver count it.
+            Thread.sleep(20);
+            return new Result(w.end(received.get()), sent / seconds);
         }
     }
 }

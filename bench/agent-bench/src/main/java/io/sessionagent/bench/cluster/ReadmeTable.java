@@ -37,13 +37,20 @@ final class ReadmeTable {
         s.append("| --- | --- | --- | --- | --- |\n");
         double agent = r.get("agent_deltas_per_s");
         double ratioJg = r.get("ratio_agent_jgroups");
-        row(s, "Replication, agent → agent, 1 KB deltas applied on the 2nd agent", count(agent) + " deltas/s",
-                fmt(ratioJg) + "× JGroups, " + fmt(r.get("ratio_agent_raw")) + "× raw multicast",
+        row(s, "Replication, agent → agent, 1 KB deltas applied on the 2nd agent", count(agent) + " deltas/s"
+                        + cpu(r, "agent_cpu_us_per_delta"),
+                fmt(ratioJg) + "× JGroups, " + fmt(r.get("ratio_agent_raw")) + "× raw multicast; CPU per message "
+                        + fmt(r.get("ratio_cpu_agent_jgroups")) + "× JGroups'",
                 "≥ 1.0× JGroups", ratioJg >= 1.0);
+        row(s, "Replication, agent → agent, 1 KB deltas, max-datagram-bytes " + Harness.BUNDLED_DATAGRAM_BYTES
+                        + " (bundled, as JGroups does)", count(r.get("agent_bundled_deltas_per_s")) + " deltas/s"
+                        + cpu(r, "agent_bundled_cpu_us_per_delta"),
+                fmt(r.get("ratio_agent_bundled_jgroups")) + "× JGroups", "", null);
         row(s, "JGroups 5.4.8.Final `udp.xml`, 1 KB messages, 2 members", count(r.get("jgroups_msgs_per_s"))
-                + " msgs/s", "", "", null);
+                + " msgs/s" + cpu(r, "jgroups_cpu_us_per_msg"), "", "", null);
         row(s, "Raw UDP multicast on lo, 1 KB datagrams (physical limit)", count(r.get("raw_multicast_per_s"))
-                + " received/s (" + count(r.get("raw_multicast_sent_per_s")) + " sent/s)", "", "", null);
+                + " received/s" + cpu(r, "raw_multicast_cpu_us_per_datagram") + "; "
+                + count(r.get("raw_multicast_sent_per_s")) + " sent/s", "", "", null);
         for (double p : Harness.LOAD_POINTS) {
             String at = Integer.toString((int) Math.round(p * 100));
             String lag = fmt(r.get("lag_" + at + "_p50_ms")) + " / " + fmt(r.get("lag_" + at + "_p99_ms")) + " / "
@@ -69,6 +76,10 @@ final class ReadmeTable {
                             Boolean met) {
         s.append("| ").append(what).append(" | ").append(result).append(" | ").append(ratio).append(" | ")
                 .append(target).append(" | ").append(met == null ? "" : met ? "met" : "missed").append(" |\n");
+    }
+
+    private static String cpu(Results r, String key) {
+        return " (" + fmt(r.get(key)) + " µs CPU each)";
     }
 
     private static String count(double v) {
