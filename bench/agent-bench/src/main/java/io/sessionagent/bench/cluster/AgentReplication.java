@@ -62,6 +62,11 @@ final class AgentReplication implements AutoCloseable {
         return w.end(applied.get());
     }
 
+    /** Deltas applied on B so far. */
+    long applied() {
+        return applied.get();
+    }
+
     private void blast(long ms) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
         long written = applied.get();

@@ -61,11 +61,34 @@ public final class Harness {
         write(r, out, readme);
     }
 
-    /** Only the agent-to-agent phase, for as long as a profiler needs; prints the rate. */
+    /**
+     * Only the agent-to-agent phase, for as long as a profiler needs; prints the rate and the CPU
+     * each thread spent per delta (which side and which stage costs what).
+     */
     private static void profileAgent(long ms) throws Exception {
+        java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         try (AgentReplication rep = new AgentReplication(new Random(), Plan.full().writeSessions(), Map.of())) {
-            System.out.printf(Locale.ROOT, "agent to agent, 1 KB deltas over %d ms: %s%n", ms,
-                    rep.maxRate(1_000, ms));
+            rep.maxRate(1_000, 1_000);
+            Map<Long, Long> before = new java.util.HashMap<>();
+            for (long id : threads.getAllThreadIds()) {
+                before.put(id, threads.getThreadCpuTime(id));
+            }
+            long applied = rep.applied();
+            Throughput t = rep.maxRate(0, ms);
+            long deltas = rep.applied() - applied;
+            System.out.printf(Locale.ROOT, "agent to agent, 1 KB deltas over %d ms: %s%n", ms, t);
+            Map<String, Long> byName = new java.util.TreeMap<>();
+            for (long id : threads.getAllThreadIds()) {
+                java.lang.management.ThreadInfo info = threads.getThreadInfo(id);
+                long cpu = threads.getThreadCpuTime(id);
+                if (info != null && cpu > 0) {
+                    byName.merge(info.getThreadName(), cpu - before.getOrDefault(id, 0L), Long::sum);
+                }
+            }
+            byName.entrySet().stream().filter(e -> e.getValue() > 0)
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                    .forEach(e -> System.out.printf(Locale.ROOT, "  %-40s %6.2f us CPU per delta%n", e.getKey(),
+                            e.getValue() / 1e3 / deltas));
         }
     }
 
