@@ -15,7 +15,9 @@ import java.util.Locale;
 final class Chart {
     private static final int W = 1000;
     private static final int H = 440;
-    private static final Color[] SERIES = {new Color(0x2b6cb0), new Color(0xdd6b20), new Color(0x718096)};
+    private static final Color[] SERIES = {new Color(0x2b6cb0), new Color(0x63b3ed), new Color(0xdd6b20),
+        new Color(0x718096)};
+    private static final Color[] LAG = {new Color(0x2b6cb0), new Color(0xdd6b20), new Color(0x718096)};
 
     private Chart() {
     }
@@ -33,9 +35,10 @@ final class Chart {
         g.drawString(r.context().get("nproc") + " × " + r.context().get("cpu") + ", " + r.context().get("java")
                 + ", " + r.context().get("mode") + " mode, " + r.context().get("date"), 20, H - 12);
 
-        String[] names = {"agent → agent", "JGroups udp.xml", "raw multicast"};
-        double[] rates = {r.get("agent_deltas_per_s"), r.get("jgroups_msgs_per_s"), r.get("raw_multicast_per_s")};
-        bars(g, 20, 20, 440, 360, "1 KB messages per second, 2 members on loopback", names, rates);
+        String[] names = {"agent", "agent, 65 KB", "JGroups", "raw UDP"};
+        double[] rates = {r.get("agent_deltas_per_s"), r.get("agent_bundled_deltas_per_s"), r.get("jgroups_msgs_per_s"),
+                r.get("raw_multicast_per_s")};
+        bars(g, 20, 20, 500, 360, "1 KB messages per second, 2 members on loopback (agent, 65 KB: max-datagram-bytes 65000)", names, rates);
 
         String[] loads = new String[Harness.LOAD_POINTS.length];
         double[][] lag = new double[3][loads.length];
@@ -46,7 +49,7 @@ final class Chart {
             lag[1][i] = r.get("lag_" + at + "_p99_ms");
             lag[2][i] = r.get("lag_" + at + "_p999_ms");
         }
-        grouped(g, 500, 20, 480, 360, "replication lag, commit → apply (ms): p50, p99, p99.9", loads, lag);
+        grouped(g, 540, 20, 440, 360, "replication lag, commit → apply (ms): p50, p99, p99.9", loads, lag);
         g.dispose();
         ImageIO.write(img, "png", file.toFile());
     }
@@ -58,8 +61,8 @@ final class Chart {
             max = Math.max(max, v);
         }
         frame(g, x, y, w, h, title);
-        int plotTop = y + 40;
-        int plotH = h - 80;
+        int plotTop = y + 62;
+        int plotH = h - 100;
         int slot = (w - 40) / values.length;
         for (int i = 0; i < values.length; i++) {
             int bh = (int) Math.round(plotH * values[i] / max);
@@ -81,8 +84,8 @@ final class Chart {
             }
         }
         frame(g, x, y, w, h, title);
-        int plotTop = y + 40;
-        int plotH = h - 80;
+        int plotTop = y + 62;
+        int plotH = h - 100;
         int slot = (w - 40) / groups.length;
         int bw = slot * 2 / 3 / series.length;
         String[] legend = {"p50", "p99", "p99.9"};
@@ -90,7 +93,7 @@ final class Chart {
             int gx = x + 20 + gi * slot + slot / 6;
             for (int si = 0; si < series.length; si++) {
                 int bh = (int) Math.round(plotH * series[si][gi] / max);
-                g.setColor(SERIES[si]);
+                g.setColor(LAG[si]);
                 g.fillRect(gx + si * bw, plotTop + plotH - bh, bw - 2, bh);
                 g.setColor(Color.BLACK);
                 g.drawString(String.format(Locale.ROOT, "%.2f", series[si][gi]), gx + si * bw,
@@ -99,10 +102,10 @@ final class Chart {
             g.drawString(groups[gi], gx, plotTop + plotH + 16);
         }
         for (int si = 0; si < legend.length; si++) {
-            g.setColor(SERIES[si]);
-            g.fillRect(x + w - 70, y + 30 + si * 16, 10, 10);
+            g.setColor(LAG[si]);
+            g.fillRect(x + 10 + si * 70, y + 30, 10, 10);
             g.setColor(Color.BLACK);
-            g.drawString(legend[si], x + w - 55, y + 40 + si * 16);
+            g.drawString(legend[si], x + 24 + si * 70, y + 40);
         }
     }
 

@@ -113,6 +113,13 @@ public final class Harness {
         describeMachine(r, plan, command);
         log.line("cluster harness (" + plan.mode() + "): " + r.context());
 
+        // First, while the heap holds nothing else: agents closed by a later phase can stay reachable
+        // for a while (threads winding down) and would blur a before/after heap difference.
+        StateTransfer.Result st = StateTransfer.run(random, plan.stateSessions());
+        log.line(String.format(Locale.ROOT, "state transfer of %d x 1 KB: %.0f ms join to ready, %.0f ms transfer;"
+                        + " heap %.2fx payload (replica), %.2fx (origin)", st.sessions(), st.joinToReadyMs(),
+                st.transferMs(), st.replicaHeapRatio(), st.originHeapRatio()));
+
         byte[] payload = new byte[1024];
         Throughput jgroups;
         try (JGroupsThroughput jg = new JGroupsThroughput(random)) {
@@ -184,10 +191,6 @@ public final class Harness {
             r.add("lag_" + at + "_max_ms", label + ": max", lags[i].maxMs(), "ms");
         }
 
-        StateTransfer.Result st = StateTransfer.run(random, plan.stateSessions());
-        log.line(String.format(Locale.ROOT, "state transfer of %d x 1 KB: %.0f ms join to ready, %.0f ms transfer;"
-                        + " heap %.2fx payload (replica), %.2fx (origin)", st.sessions(), st.joinToReadyMs(),
-                st.transferMs(), st.replicaHeapRatio(), st.originHeapRatio()));
         r.add("state_sessions", "state transfer: sessions of 1 KB", st.sessions(), "count");
         r.add("state_join_to_ready_ms", "state transfer: joining agent started to ready", st.joinToReadyMs(), "ms");
         r.add("state_transfer_ms", "state transfer: snapshot pulled and applied (agent's own timer)",

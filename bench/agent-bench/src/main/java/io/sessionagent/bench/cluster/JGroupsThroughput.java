@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * JGroups' own {@code udp.xml} stack (reliable multicast: NAKACK2, flow control MFC/UFC, bundling)
  * with two members in this JVM; one sends 1 KB messages as fast as its flow control lets it, the
  * other counts. The only changes to the stack keep it on loopback: bind_addr 127.0.0.1 (the
- * multicast socket's interface follows it), a random group, ip_ttl 0, diagnostics off.
+ * multicast socket's interface follows it), a random group, ip_ttl 0, diagnostics off, and FD_SOCK2's
+ * server on 127.0.0.1.
  */
 final class JGroupsThroughput implements AutoCloseable {
     private final JChannel sender;
@@ -63,10 +64,11 @@ final class JGroupsThroughput implements AutoCloseable {
         int port = 20_000 + random.nextInt(40_000);
         String loopback = "<UDP bind_addr=\"127.0.0.1\" mcast_addr=\"" + group + "\" ip_ttl=\"0\""
                 + " diag.enabled=\"false\"";
-        if (!xml.contains("<UDP")) {
-            throw new IOException("udp.xml has no UDP transport");
+        if (!xml.contains("<UDP") || !xml.contains("<FD_SOCK2")) {
+            throw new IOException("udp.xml has no UDP transport or no FD_SOCK2");
         }
-        return xml.replace("<UDP", loopback).replace("${jgroups.udp.mcast_port:45588}", Integer.toString(port));
+        // FD_SOCK2's failure-detection server would otherwise listen on every interface.
+        return xml.replace("<UDP", loopback).replace("<FD_SOCK2", "<FD_SOCK2 bind_addr=\"127.0.0.1\"").replace("${jgroups.udp.mcast_port:45588}", Integer.toString(port));
     }
 
     /** Messages per second received by the other member while one sends for {@code ms}. */
