@@ -38,7 +38,7 @@ final class Chart {
         String[] names = {"agent", "agent, 65 KB", "JGroups", "raw UDP"};
         double[] rates = {r.get("agent_deltas_per_s"), r.get("agent_bundled_deltas_per_s"), r.get("jgroups_msgs_per_s"),
                 r.get("raw_multicast_per_s")};
-        bars(g, 20, 20, 500, 360, "1 KB messages per second, 2 members on loopback (agent, 65 KB: max-datagram-bytes 65000)", names, rates);
+        bars(g, 20, 20, 500, 360, "1 KB messages per second, 2 members on loopback", names, rates);
 
         String[] loads = new String[Harness.LOAD_POINTS.length];
         double[][] lag = new double[3][loads.length];

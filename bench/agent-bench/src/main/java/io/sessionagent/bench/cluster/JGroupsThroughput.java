@@ -68,7 +68,9 @@ final class JGroupsThroughput implements AutoCloseable {
             throw new IOException("udp.xml has no UDP transport or no FD_SOCK2");
         }
         // FD_SOCK2's failure-detection server would otherwise listen on every interface.
-        return xml.replace("<UDP", loopback).replace("<FD_SOCK2", "<FD_SOCK2 bind_addr=\"127.0.0.1\"").replace("${jgroups.udp.mcast_port:45588}", Integer.toString(port));
+        return xml.replace("<UDP", loopback)
+                .replace("<FD_SOCK2", "<FD_SOCK2 bind_addr=\"127.0.0.1\"")
+                .replace("${jgroups.udp.mcast_port:45588}", Integer.toString(port));
     }
 
     /** Messages per second received by the other member while one sends for {@code ms}. */
