@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /** Writes the harness's results table into the README, between two marker comments. */
@@ -21,11 +23,42 @@ final class ReadmeTable {
         if (b < 0 || e < b) {
             throw new IOException(readme + " lacks the markers " + BEGIN + " and " + END);
         }
-        String updated = text.substring(0, b + BEGIN.length()) + "\n" + table(r) + text.substring(e);
+        List<String> kept = foreignLines(text.substring(b + BEGIN.length(), e));
+        String updated = text.substring(0, b + BEGIN.length()) + "\n" + table(r, kept) + text.substring(e);
         Files.writeString(readme, updated, StandardCharsets.UTF_8);
     }
 
+    /** The first cell of every row this table writes starts with one of these. */
+    private static final List<String> OWN_ROWS = List.of("| Replication", "| JGroups", "| Raw UDP",
+            "| State transfer", "| Agent heap");
+    private static final String OWN_CHART = "![results](results/results.png)";
+
+    /**
+     * Rows and charts other benchmarks added to the table (the HTTP benchmark's, say): kept, so that
+     * a run of this harness rewrites only its own rows.
+     */
+    static List<String> foreignLines(String block) {
+        List<String> kept = new ArrayList<>();
+        boolean header = true;
+        for (String line : block.split("\n")) {
+            if (line.startsWith("| ---") || line.startsWith("| benchmark |")) {
+                header = false;
+                continue;
+            }
+            boolean row = line.startsWith("| ") && !header;
+            boolean chart = line.startsWith("![") && !line.equals(OWN_CHART);
+            if ((row && OWN_ROWS.stream().noneMatch(line::startsWith)) || chart) {
+                kept.add(line);
+            }
+        }
+        return kept;
+    }
+
     static String table(Results r) {
+        return table(r, List.of());
+    }
+
+    static String table(Results r, List<String> foreign) {
         StringBuilder s = new StringBuilder();
         s.append("Run ").append(r.context().get("date")).append(" (").append(r.context().get("mode"))
                 .append(" mode) with `").append(r.context().get("command")).append("` on ")
@@ -68,7 +101,18 @@ final class ReadmeTable {
                 count(r.get("heap_per_100k_sessions_mib")) + " MiB",
                 fmt(r.get("heap_replica_ratio")) + "× payload (replica), " + fmt(r.get("heap_origin_ratio"))
                         + "× (origin)", "≤ 1.3× payload", r.get("heap_replica_ratio") <= 1.3);
-        s.append("\n![results](results/results.png)\n\n");
+        for (String line : foreign) {
+            if (line.startsWith("| ")) {
+                s.append(line).append('\n');
+            }
+        }
+        s.append('\n').append(OWN_CHART).append('\n');
+        for (String line : foreign) {
+            if (line.startsWith("![")) {
+                s.append(line).append('\n');
+            }
+        }
+        s.append('\n');
         return s.toString();
     }
 
