@@ -168,6 +168,11 @@ public final class Replicator implements AutoCloseable {
             }
             return;
         }
+        if (f.memberId() == s.selfId() && f.incarnation() == s.incarnation()) {
+            // Multicast loops every datagram back to its sender: one handoff to the protocol thread
+            // per datagram sent, for a frame that thread would drop unread.
+            return;
+        }
         if (inbound.incrementAndGet() > MAX_INBOUND_QUEUE) {
             // The protocol thread is behind by more than any burst the windows could absorb; what is
             // dropped here is repaired like any loss, and the memory stays bounded under a flood.

@@ -40,10 +40,17 @@ public final class SessionTable {
      * once created and a zero tally is simply not reported.
      */
     private final ConcurrentHashMap<Long, WriterTally> byWriter = new ConcurrentHashMap<>();
+    private final AttributeNames names = new AttributeNames();
     private final Limits limits;
     private final LongSupplier clockMs;
     private final long expiryGraceMs;
     private final long tombstoneTtlMs;
+    /**
+     * Told of every replicated delta this table applied, on the applying thread, after the id's
+     * critical section: lets a benchmark time origin commit to replica apply precisely. Must be quick.
+     */
+    private volatile Consumer<ReplicatedDelta> appliedObserver = d -> {
+    };
 
     /**
      * @param expiryGraceMs  added to every session's timeout, so that a replica whose last
@@ -197,7 +204,15 @@ public final class SessionTable {
                     : ApplyOutcome.CONFLICT_REMOTE_WINS;
             return cur;
         });
+        if (outcome[0] == ApplyOutcome.APPLIED) {
+            appliedObserver.accept(d);
+        }
         return outcome[0];
+    }
+
+    /** Replaces the observer of applied replicated deltas (see {@link #appliedObserver}). */
+    public void observeReplicatedApplies(Consumer<ReplicatedDelta> observer) {
+        this.appliedObserver = observer;
     }
 
     /**
@@ -222,7 +237,8 @@ public final class SessionTable {
                 }
                 return cur;
             }
-            StoredSession next = StoredSession.fromRecord(record, cur == null ? Hashing.hash64(k) : cur.idHash);
+            StoredSession next = StoredSession.fromRecord(record, cur == null ? Hashing.hash64(k) : cur.idHash,
+                    names::canonical);
             if (cur != null && !cur.invalidated && !next.invalidated) {
                 next = next.lastAccessMs >= cur.lastAccessMs ? next : next.withAccess(cur.lastAccessMs);
             }
@@ -405,7 +421,7 @@ public final class SessionTable {
         return tableHash.get();
     }
 
-    private static StoredSession applyTo(StoredSession cur, ReplicatedDelta d) {
+    private StoredSession applyTo(StoredSession cur, ReplicatedDelta d) {
         long idHash = cur == null ? Hashing.hash64(d.getId()) : cur.idHash;
         if (d.getInvalidate()) {
             return new StoredSession(d.getId(), idHash, d.getNewVersion(), d.getWriter(), d.getCreationTimeMs(),
@@ -419,7 +435,7 @@ public final class SessionTable {
                 false);
     }
 
-    private static Map<String, ByteString> merged(Map<String, ByteString> base, List<Attribute> set,
+    private Map<String, ByteString> merged(Map<String, ByteString> base, List<Attribute> set,
                                                   List<String> removed) {
         if (set.isEmpty() && removed.isEmpty()) {
             return base;
@@ -429,7 +445,7 @@ public final class SessionTable {
             m.remove(name);
         }
         for (Attribute a : set) {
-            m.put(a.getName(), a.getValue());
+            m.put(names.canonical(a.getName()), a.getValue());
         }
         return Map.copyOf(m);
     }

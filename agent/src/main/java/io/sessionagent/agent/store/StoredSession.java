@@ -5,6 +5,7 @@ import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.SessionRecord;
 
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * One session (or tombstone) as the table holds it. Immutable: every change replaces the
@@ -84,10 +85,11 @@ final class StoredSession {
         return b.build();
     }
 
-    static StoredSession fromRecord(SessionRecord r, long idHash) {
+    /** @param names gives the one instance of each attribute name the table keeps */
+    static StoredSession fromRecord(SessionRecord r, long idHash, UnaryOperator<String> names) {
         Map<String, ByteString> attrs = new java.util.HashMap<>(r.getAttributesCount() * 2);
         for (Attribute a : r.getAttributesList()) {
-            attrs.put(a.getName(), a.getValue());
+            attrs.put(names.apply(a.getName()), a.getValue());
         }
         return new StoredSession(r.getId(), idHash, r.getVersion(), r.getWriter(), r.getCreationTimeMs(),
                 r.getLastAccessTimeMs(), r.getMaxInactiveSeconds(), Map.copyOf(attrs), r.getInvalidated());

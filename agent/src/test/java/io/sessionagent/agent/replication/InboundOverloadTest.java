@@ -67,4 +67,57 @@ class InboundOverloadTest {
         assertThat(counters.get(Counter.FRAMES_RECEIVED)).isEqualTo(50_000);
         peerIo.shutdownNow();
     }
+
+    @Test
+    void ownDatagramsLoopedBackNeverReachTheQueue() throws Exception {
+        ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor();
+        ExecutorService peerIo = Executors.newSingleThreadExecutor();
+        Counters counters = new Counters();
+        FrameCodec codec = new FrameCodec(1, 1400);
+        Transport silent = new Transport() {
+            @Override
+            public void start(Consumer<byte[]> receiver) {
+            }
+
+            @Override
+            public void send(byte[] datagram) {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        // Member id 1, incarnation 1: this agent.
+        ReplicationSettings settings = new ReplicationSettings("c", "n", 1, 1, "127.0.0.1:1", 500, 3000, 100, 1000,
+                50, 64, 1 << 20, 64, 0, 5000, 1000, 1000, true);
+        Replicator r = new Replicator(settings, codec, silent, new SessionTable(Limits.unlimited(),
+                System::currentTimeMillis, 0, 1000), new PeerClients("c", 1, 1 << 20, null), counters,
+                new Histograms(new SimpleMeterRegistry()), System::currentTimeMillis, loop, peerIo);
+        CountDownLatch release = new CountDownLatch(1);
+        loop.execute(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        byte[] own = codec.encode(FrameType.HEARTBEAT, 1, 1, Heartbeat.newBuilder().setNodeName("n").build()
+                .toByteArray());
+        byte[] restartedTwin = codec.encode(FrameType.HEARTBEAT, 1, 2, Heartbeat.newBuilder().setNodeName("n")
+                .build().toByteArray());
+        for (int i = 0; i < 60_000; i++) {
+            r.onDatagram(own);
+        }
+        r.onDatagram(restartedTwin);
+
+        // None queued, so none overflowed; the same id with another incarnation still reaches the
+        // protocol thread, which reports the duplicate node name.
+        assertThat(counters.get(Counter.FRAMES_DROPPED_OVERLOAD)).isZero();
+        release.countDown();
+        loop.shutdown();
+        assertThat(loop.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(counters.get(Counter.FRAMES_DROPPED_DUPLICATE_MEMBER)).isEqualTo(1);
+        assertThat(counters.get(Counter.FRAMES_RECEIVED)).isZero();
+        peerIo.shutdownNow();
+    }
 }

@@ -340,6 +340,35 @@ class SessionTableTest {
     }
 
     @Test
+    void sessionsShareOneInstanceOfEachAttributeName() {
+        SessionTable t = table();
+
+        // Each parsed delta or record brings its own copy of the name.
+        t.applyReplicated(delta("s1", 0, 0, 1, B).addSet(attr(new String("cart"), "1")).build());
+        t.applyReplicated(delta("s2", 0, 0, 1, B).addSet(attr(new String("cart"), "2")).build());
+        t.merge(record("s3", 1, B, T0, new String("cart"), "3").build());
+
+        String name = t.get("s1").orElseThrow().getAttributes(0).getName();
+        assertThat(t.get("s2").orElseThrow().getAttributes(0).getName()).isSameAs(name);
+        assertThat(t.get("s3").orElseThrow().getAttributes(0).getName()).isSameAs(name);
+    }
+
+    @Test
+    void theApplyObserverSeesAppliedDeltasOnlyInApplyOrder() {
+        SessionTable t = table();
+        List<String> seen = new ArrayList<>();
+        t.observeReplicatedApplies(d -> seen.add(d.getId() + "@" + d.getNewVersion()));
+
+        t.applyReplicated(delta("s1", 0, 0, 1, B).addSet(attr("a", "1")).build());
+        t.applyReplicated(delta("s1", 0, 0, 1, B).addSet(attr("a", "1")).build());
+        t.applyReplicated(delta("s2", 3, B, 4, B).addSet(attr("a", "1")).build());
+        t.applyReplicated(delta("s1", 1, B, 2, B).addSet(attr("a", "2")).build());
+
+        // The duplicate and the gap change nothing, so the observer does not hear of them.
+        assertThat(seen).containsExactly("s1@1", "s1@2");
+    }
+
+    @Test
     void deltaOfTheHeldVersionIsADuplicate() throws Exception {
         SessionTable t = table();
         write(t, change("s1", 0, "a", "1"), A);
