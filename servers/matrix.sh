@@ -217,11 +217,10 @@ prepare_glassfish() { # node port war
     --checkports=false "$1" >"$work/$1-setup.log" 2>&1
   xml=$work/domains/$1/config/domain.xml
   sed -i -e 's/address="0\.0\.0\.0"/address="127.0.0.1"/g' \
-         -e 's/<network-listener \([^>]*\)port=/<network-listener address="127.0.0.1" \1port=/g' \
+         -e '/<network-listener /{/address=/!s/<network-listener /<network-listener address="127.0.0.1" /}' \
          -e "s#<jvm-options>-Xmx512m</jvm-options>#<jvm-options>-Xmx384m</jvm-options><jvm-options>-DjvmRoute=$1</jvm-options>#" "$xml"
   grep -q -- "-DjvmRoute=$1" "$xml" || { echo "could not set jvmRoute in $xml" >&2; return 1; }
   [ "$2" = $((base + 80)) ] || { echo "http port $2 is not port base + 80" >&2; return 1; }
-  cp "$3" "$work/$1.war"
 }
 start_glassfish() { # node
   local asadmin=$work/glassfish7/bin/asadmin base
@@ -237,7 +236,6 @@ prepare_payara() { # node port war
   # --nocluster: no Hazelcast, no distributed sessions; the preboot command binds HTTP to 127.0.0.1.
   echo "set configs.config.server-config.network-config.network-listeners.network-listener.http-listener.address=127.0.0.1" \
     >"$work/$1-preboot.txt"
-  cp "$3" "$work/$1.war"
   echo "$2" >"$work/$1.port"
 }
 start_payara() { # node
@@ -255,7 +253,6 @@ prepare_tomee() { # node port war
   local shutdown
   free_port shutdown
   mkdir -p "$work/$1-tomee"
-  cp "$3" "$work/$1.war"
   echo "$2" >"$work/$1.port"
   echo "$shutdown" >"$work/$1.shutdown"
 }
@@ -320,11 +317,7 @@ run_server() { # server work-dir
   group=239.255.$((1 + RANDOM % 254)).$((1 + RANDOM % 254)); mport=$((20000 + RANDOM % 40000))
 
   echo "== $server ${version[$server]} ($fl WAR) in $work" >&2
-  make_war "$fl" node1 "$grpc1" "$work/node1.war"
-  make_war "$fl" node2 "$grpc2" "$work/node2.war"
-  "prepare_$kind" node1 "$port1" "$work/node1.war"
-  "prepare_$kind" node2 "$port2" "$work/node2.war"
-
+  # The agents start first: they come up while the server is unpacked and configured.
   local agent1 agent2
   start_agent() { # node grpc peer metrics
     java -Xmx192m -jar "$agent_jar" --cluster-name="$cluster" --node-name="$1" \
@@ -335,9 +328,13 @@ run_server() { # server work-dir
   }
   agent1=$(start_agent node1 "$grpc1" "$peer1" "$m1"); pids+=("$agent1")
   agent2=$(start_agent node2 "$grpc2" "$peer2" "$m2"); pids+=("$agent2")
+  make_war "$fl" node1 "$grpc1" "$work/node1.war"
+  make_war "$fl" node2 "$grpc2" "$work/node2.war"
+  "prepare_$kind" node1 "$port1" "$work/node1.war"
+  "prepare_$kind" node2 "$port2" "$work/node2.war"
+
   await_http "http://127.0.0.1:$m1/ready" 30 "$agent1" "agent node1"
   await_http "http://127.0.0.1:$m2/ready" 30 "$agent2" "agent node2"
-
   local wait_s=90 l1 l2
   case "$kind" in glassfish|payara|tomee) wait_s=240 ;; esac
   l1=$("start_$kind" node1); pids+=("$l1")
