@@ -45,7 +45,7 @@ while [ $# -gt 0 ]; do
     --keep) keep=true; shift ;;
     all) servers+=(tomcat7 tomcat9 tomcat10 tomcat11 jetty9 jetty12 glassfish7 payara-micro tomee8); shift ;;
     ci) servers+=(tomcat9 tomcat11 jetty12 glassfish7); shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) servers+=("$1"); shift ;;
   esac
@@ -248,7 +248,8 @@ start_payara() { # node
 prepare_tomee() { # node port war
   local lib=$root/target/matrix/tomee-${version[$server]}/lib
   if [ ! -d "$lib" ]; then
-    ./mvnw -B -q -f servers/tomee/pom.xml dependency:copy-dependencies -DoutputDirectory="$lib" >&2
+    ./mvnw -B -q -f servers/tomee/pom.xml -Dtomee.version="${version[$server]}" dependency:copy-dependencies \
+      -DoutputDirectory="$lib" >&2
   fi
   local shutdown
   free_port shutdown
