@@ -346,6 +346,10 @@ run_server() { # server work-dir
   jvm1=$(pid_listening "$port1"); jvm2=$(pid_listening "$port2")
   [ -n "$jvm1" ] && [ -n "$jvm2" ] || { echo "no process listens on $port1 or $port2" >&2; return 1; }
   pids+=("$jvm1" "$jvm2")
+  # Every TCP port the two server JVMs listen on, other than on 127.0.0.1 (reported, not hidden).
+  local exposed
+  exposed=$(ss -Htlnp | grep -E "pid=($jvm1|$jvm2)," | awk '{print $4}' \
+              | grep -Ev '^(127\.0\.0\.1|\[::ffff:127\.0\.0\.1\]):' | sort -u | paste -sd, || true)
   local ready
   ready=$(now_ms)
 
@@ -363,7 +367,7 @@ run_server() { # server work-dir
            --before "$before" --after "$after" --kill "$jvm1,$agent1" --killed node1 2>"$work/users.err") || rc=$?
   ended=$(now_ms)
   [ -n "$line" ] || line="result=FAIL users=$users requests=0 sessions_lost=?"
-  line="MATRIX server=$server version=${version[$server]} war=$fl $line startup_s=$(seconds $((ready - started))) duration_s=$(seconds $((ended - started)))"
+  line="MATRIX server=$server version=${version[$server]} war=$fl $line non_loopback_listeners=${exposed:-none} startup_s=$(seconds $((ready - started))) duration_s=$(seconds $((ended - started)))"
   echo "$line"
   echo "$line" >>"$results"
   if [ "$rc" -ne 0 ]; then
