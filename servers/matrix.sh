@@ -233,13 +233,13 @@ start_glassfish() { # node
 
 prepare_payara() { # node port war
   mkdir -p "$work/$1-root"
-  # --nocluster: no Hazelcast, no distributed sessions; the preboot command binds HTTP to 127.0.0.1.
+  # --nocluster --nohazelcast: no data grid, no distributed sessions; the preboot command binds HTTP to 127.0.0.1.
   echo "set configs.config.server-config.network-config.network-listeners.network-listener.http-listener.address=127.0.0.1" \
     >"$work/$1-preboot.txt"
   echo "$2" >"$work/$1.port"
 }
 start_payara() { # node
-  java -Xmx384m -DjvmRoute="$1" -jar "$dist" --nocluster --port "$(cat "$work/$1.port")" \
+  java -Xmx384m -DjvmRoute="$1" -jar "$dist" --nocluster --nohazelcast --port "$(cat "$work/$1.port")" \
     --rootdir "$work/$1-root" --prebootcommandfile "$work/$1-preboot.txt" \
     --deploy "$work/$1.war" --contextroot / >"$work/$1.log" 2>&1 &
   echo $!
@@ -260,7 +260,9 @@ prepare_tomee() { # node port war
 start_tomee() { # node
   local lib=$root/target/matrix/tomee-${version[$server]}/lib port
   port=$(cat "$work/$1.port")
+  # --host only names the host; the connector binds 127.0.0.1 through its "address" attribute.
   java -Xmx384m -DjvmRoute="$1" -cp "$lib/*" org.apache.tomee.embedded.Main --host 127.0.0.1 --port "$port" \
+    --property connector.attributes.address=127.0.0.1 \
     --shutdown "$(cat "$work/$1.shutdown")" --directory "$work/$1-tomee" --path "$work/$1.war" --context / \
     >"$work/$1.log" 2>&1 &
   echo $!
