@@ -233,13 +233,13 @@ start_glassfish() { # node
 
 prepare_payara() { # node port war
   mkdir -p "$work/$1-root"
-  # --nocluster --nohazelcast: no data grid, no distributed sessions; the preboot command binds HTTP to 127.0.0.1.
+  # --nocluster: clustering off (clustering-enabled=false), no distributed sessions; the preboot command binds HTTP to 127.0.0.1.
   echo "set configs.config.server-config.network-config.network-listeners.network-listener.http-listener.address=127.0.0.1" \
     >"$work/$1-preboot.txt"
   echo "$2" >"$work/$1.port"
 }
 start_payara() { # node
-  java -Xmx384m -DjvmRoute="$1" -jar "$dist" --nocluster --nohazelcast --port "$(cat "$work/$1.port")" \
+  java -Xmx384m -DjvmRoute="$1" -jar "$dist" --nocluster --port "$(cat "$work/$1.port")" \
     --rootdir "$work/$1-root" --prebootcommandfile "$work/$1-preboot.txt" \
     --deploy "$work/$1.war" --contextroot / >"$work/$1.log" 2>&1 &
   echo $!
