@@ -100,12 +100,15 @@ free_port() { # VAR: a TCP port nobody uses and not handed out before in this ru
 }
 
 free_port_base() { # VAR: a multiple of 100 whose ports base+0..base+99 are all free (GlassFish's port base)
-  local b
+  local b i taken
   while true; do
     b=$(( (200 + RANDOM % 390) * 100 ))
-    [ -z "${used_ports[$b]:-}" ] || continue
+    taken=false
+    for i in $(seq "$b" $((b + 99))); do [ -z "${used_ports[$i]:-}" ] || { taken=true; break; }; done
+    $taken && continue
     [ -z "$(ss -Htan "( sport >= :$b and sport <= :$((b + 99)) )")" ] || continue
-    used_ports[$b]=1
+    # The whole range is the domain's: no later free_port hands out one of its ports.
+    for i in $(seq "$b" $((b + 99))); do used_ports[$i]=1; done
     printf -v "$1" '%s' "$b"
     return
   done
