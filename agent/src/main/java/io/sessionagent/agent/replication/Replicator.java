@@ -198,16 +198,14 @@ public final class Replicator implements AutoCloseable {
             // data now would only confuse them.
             return;
         }
-        long now = clockMs.getAsLong();
         if (f.memberId() == s.selfId()) {
             if (f.incarnation() != s.incarnation()) {
                 counters.increment(Counter.FRAMES_DROPPED_DUPLICATE_MEMBER);
                 log.warn("another agent announces this node's name ({}); node names must be unique", s.nodeName());
-            } else if (local.isJoining()) {
-                join.onOwnFrame(now);
             }
             return;
         }
+        long now = clockMs.getAsLong();
         if (membership.onFrame(f.memberId(), f.incarnation(), now) == MembershipChange.STALE) {
             return;
         }
