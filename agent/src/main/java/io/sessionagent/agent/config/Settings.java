@@ -80,7 +80,8 @@ public final class Settings {
             "Silence after which a member is dropped from the view; more than twice heartbeat-interval.");
 
     public static final Setting<Duration> JOIN_WAIT = duration("join-wait", "1500ms",
-            "How long a starting agent listens for a ready member before it decides it is the first.");
+            "How long a starting agent listens for a ready member before it decides it is the first;"
+                    + " counted on the clock and in protocol ticks run.");
 
     public static final Setting<Duration> STATE_TRANSFER_TIMEOUT = duration("state-transfer-timeout", "30s",
             "Longest a joining agent waits for the table from another member.");

@@ -42,6 +42,8 @@ final class Join {
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final Set<Long> transferTried = new HashSet<>();
     private long startedMs;
+    /** Ticks run since the join started: the time the agent was actually at work, see {@link #advance}. */
+    private long ticks;
     private boolean transferRunning;
     /** The member of the last successful transfer; 0 while none succeeded. */
     private long transferSource;
@@ -77,6 +79,7 @@ final class Join {
 
     /** Called at every tick while JOINING. */
     void advance(long now) {
+        ticks++;
         if (now - startedMs >= s.stateTransferTimeoutMs()) {
             counters.increment(Counter.STATE_TRANSFER_TIMEOUTS);
             log.warn("no complete state transfer within {} ms; reporting ready with what arrived",
@@ -97,7 +100,12 @@ final class Join {
         }
         if (source != null) {
             startTransfer(source);
-        } else if (now - startedMs >= s.joinWaitMs()) {
+        } else if (now - startedMs >= s.joinWaitMs() && ticks * s.tickMs() >= s.joinWaitMs()) {
+            // Silence proves there is no ready member only if the agent was listening. After a stall
+            // (a starved JVM right after a restart) the overdue tick runs before the heartbeats that
+            // queued up behind it; the clock alone would make this agent start an empty table while
+            // the cluster holds sessions. Ticks run only while the agent is at work, and the frames
+            // that arrive meanwhile are handled between them.
             if (!transferTried.isEmpty()) {
                 counters.increment(Counter.STATE_TRANSFER_TIMEOUTS);
                 log.warn("every state transfer source failed; reporting ready with what arrived");

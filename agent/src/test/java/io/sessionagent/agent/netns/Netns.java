@@ -142,6 +142,23 @@ final class Netns implements AutoCloseable {
         }
     }
 
+    /**
+     * SIGKILL, as {@code kill -9}: {@link Process#destroyForcibly} sends exactly that on Linux, and
+     * the process is the agent itself since {@code ip netns exec} replaces itself with it.
+     * Returns once the process is gone, so a restart cannot find its ports still taken.
+     */
+    void kill9(Process p) {
+        p.destroyForcibly();
+        try {
+            if (!p.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("process " + p.pid() + " survived SIGKILL");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     /** Cuts node {@code i} off the segment (down) or reconnects it (up), at the bridge. */
     void setLink(int i, boolean up) {
         ip("-n", switchNs, "link", "set", bridgePort(i), up ? "up" : "down");
@@ -153,15 +170,32 @@ final class Netns implements AutoCloseable {
      * the datagram. Two counters record what arrived and what was dropped.
      */
     void dropIncomingUdp(int i, int port, int percent) {
+        dropIncoming(i, percent, "udp", "dport", Integer.toString(port));
+    }
+
+    /**
+     * Drops {@code percent} % of every IP packet arriving at node {@code i} from the segment:
+     * multicast, the peer channel's TCP and everything else (ARP is not IP and passes). Counted
+     * like {@link #dropIncomingUdp}.
+     */
+    void dropIncomingAll(int i, int percent) {
+        dropIncoming(i, percent, "iifname", nodeInterface(i));
+    }
+
+    private void dropIncoming(int i, int percent, String... match) {
         String ns = node(i);
         nft(ns, "add", "table", "inet", LOSS_TABLE);
         nft(ns, "add", "chain", "inet", LOSS_TABLE, "in", "{ type filter hook input priority 0; }");
-        nft(ns, "add", "rule", "inet", LOSS_TABLE, "in", "udp", "dport", Integer.toString(port), "counter");
-        nft(ns, "add", "rule", "inet", LOSS_TABLE, "in", "udp", "dport", Integer.toString(port),
-                "numgen", "random", "mod", "100", "<", Integer.toString(percent), "counter", "drop");
+        List<String> count = new ArrayList<>(List.of("add", "rule", "inet", LOSS_TABLE, "in"));
+        count.addAll(List.of(match));
+        List<String> drop = new ArrayList<>(count);
+        count.add("counter");
+        drop.addAll(List.of("numgen", "random", "mod", "100", "<", Integer.toString(percent), "counter", "drop"));
+        nft(ns, count.toArray(String[]::new));
+        nft(ns, drop.toArray(String[]::new));
     }
 
-    /** {arrived, dropped} datagrams counted by the rules of {@link #dropIncomingUdp}. */
+    /** {arrived, dropped} packets counted by the rules of {@link #dropIncomingUdp} or {@link #dropIncomingAll}. */
     long[] udpLossCounters(int i) {
         String listing = nft(node(i), "list", "chain", "inet", LOSS_TABLE, "in");
         Matcher m = NFT_COUNTER.matcher(listing);

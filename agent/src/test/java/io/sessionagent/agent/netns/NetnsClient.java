@@ -2,18 +2,30 @@ package io.sessionagent.agent.netns;
 
 import io.grpc.StatusRuntimeException;
 import io.sessionagent.agent.testing.SessionClient;
+import com.google.protobuf.ByteString;
+import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.ClusterView;
 import io.sessionagent.proto.v1.ClusterViewRequest;
 import io.sessionagent.proto.v1.Durability;
 import io.sessionagent.proto.v1.GetSessionResponse;
 import io.sessionagent.proto.v1.Member;
+import io.sessionagent.proto.v1.ListSessionsRequest;
+import io.sessionagent.proto.v1.ListSessionsResponse;
+import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SessionRecord;
+import io.sessionagent.proto.v1.SessionSummary;
+import io.sessionagent.proto.v1.WriteRequest;
+import io.sessionagent.proto.v1.WriteResponse;
 
 import java.io.BufferedReader;
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -29,13 +41,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * JVM (in the root namespace) cannot reach 127.0.0.1 there. One process serves the whole test,
  * so each probe costs a gRPC call rather than a JVM start.
  *
- * <p>Each line on stdin is one command; the answer is exactly one line on stdout, {@code ok ...}
- * with space-separated {@code key=value} pairs, or {@code error <message>}:
+ * <p>Each line on stdin is {@code TAG COMMAND ARGS...}; commands run concurrently, and each is
+ * answered by exactly one line on stdout, {@code TAG ok ...} with space-separated
+ * {@code key=value} pairs, or {@code TAG error <message>}, in the order they finish:
  * <pre>
  *   view                          count hash self node state members c.&lt;counter&gt;...
  *   get ID                        found version writer value
  *   put ID BASE VALUE             version            (attribute "v" = VALUE)
  *   write PREFIX COUNT THREADS    writes failed last_ack_ms elapsed_ms   (1 KiB each, async)
+ *   update ID BASE DURABILITY VALUE PAD
+ *                                 status (a gRPC code) outcome version acks ack_ms
+ *                                 (attribute "v" = VALUE, "pad" = PAD bytes; DURABILITY is
+ *                                 ASYNC, SYNC_ONE or SYNC_ALL; a refused write is an ok answer
+ *                                 with its status, so that the caller sees ABORTED apart from UNAVAILABLE)
+ *   dump                          sessions=id:version:value,...   (every session held, "v" only)
+ *   ready PORT                    status         (HTTP status of 127.0.0.1:PORT/ready, 0 if unreachable)
  * </pre>
  */
 public final class NetnsClient {
@@ -51,14 +71,19 @@ public final class NetnsClient {
     public static void main(String[] args) throws Exception {
         String target = args.length > 0 ? args[0] : "127.0.0.1:7400";
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        // Sync writes wait up to the sync timeout each, so callers keep many in flight at once.
+        ExecutorService pool = Executors.newFixedThreadPool(64);
         try (SessionClient client = new SessionClient(target)) {
             NetnsClient self = new NetnsClient(client);
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             for (String line = in.readLine(); line != null; line = in.readLine()) {
-                if (!line.isBlank()) {
-                    out.println(self.answer(line.trim().split("\\s+")));
+                String[] words = line.trim().split("\\s+");
+                if (words.length >= 2) {
+                    pool.execute(() -> out.println(words[0] + " " + self.answer(Arrays.copyOfRange(words, 1, words.length))));
                 }
             }
+        } finally {
+            pool.shutdownNow();
         }
     }
 
@@ -70,11 +95,80 @@ public final class NetnsClient {
                 case "put" -> "version=" + client.put(cmd[1], Long.parseLong(cmd[2]), ATTRIBUTE,
                         cmd[3].getBytes(StandardCharsets.UTF_8));
                 case "write" -> write(cmd[1], Integer.parseInt(cmd[2]), Integer.parseInt(cmd[3]));
+                case "update" -> update(cmd[1], Long.parseLong(cmd[2]), Durability.valueOf("DURABILITY_" + cmd[3]),
+                        cmd[4], Integer.parseInt(cmd[5]));
+                case "dump" -> dump();
+                case "ready" -> ready(Integer.parseInt(cmd[1]));
                 default -> throw new IllegalArgumentException("unknown command " + cmd[0]);
             };
         } catch (Exception e) {
             return "error " + String.valueOf(e).replace('\n', ' ');
         }
+    }
+
+    private String update(String id, long base, Durability durability, String value, int padBytes) {
+        long now = System.currentTimeMillis();
+        byte[] pad = new byte[padBytes];
+        ThreadLocalRandom.current().nextBytes(pad);
+        try {
+            WriteResponse r = client.stub().writeDelta(WriteRequest.newBuilder()
+                    .setDurability(durability)
+                    .setChange(SessionChange.newBuilder().setId(id).setBaseVersion(base)
+                            .setCreationTimeMs(now).setAccessTimeMs(now).setMaxInactiveSeconds(3600)
+                            .addSet(Attribute.newBuilder().setName(ATTRIBUTE).setValue(ByteString.copyFromUtf8(value)))
+                            .addSet(Attribute.newBuilder().setName("pad").setValue(ByteString.copyFrom(pad))))
+                    .build());
+            return "status=OK outcome=" + r.getOutcome().name().substring("WRITE_OUTCOME_".length())
+                    + " version=" + Long.toUnsignedString(r.getVersion()) + " acks=" + r.getAcks()
+                    + " ack_ms=" + System.currentTimeMillis();
+        } catch (StatusRuntimeException e) {
+            return "status=" + e.getStatus().getCode().name() + " ack_ms=" + System.currentTimeMillis();
+        }
+    }
+
+    /** Every session held, paged through ListSessions, each read with GetSession for its value. */
+    private String dump() {
+        StringBuilder sb = new StringBuilder("sessions=");
+        String token = "";
+        boolean first = true;
+        do {
+            ListSessionsResponse page = client.stub().listSessions(
+                    ListSessionsRequest.newBuilder().setPageSize(1000).setPageToken(token).build());
+            for (SessionSummary summary : page.getSessionsList()) {
+                GetSessionResponse r = client.get(summary.getId());
+                if (!r.getFound()) {
+                    continue; // expired or invalidated between the list and the read
+                }
+                SessionRecord s = r.getSession();
+                String value = s.getAttributesList().stream().filter(a -> a.getName().equals(ATTRIBUTE))
+                        .map(a -> a.getValue().toStringUtf8()).findFirst().orElse("");
+                sb.append(first ? "" : ",").append(s.getId()).append(':')
+                        .append(Long.toUnsignedString(s.getVersion())).append(':').append(value);
+                first = false;
+            }
+            token = page.getNextPageToken();
+        } while (!token.isEmpty());
+        return sb.toString();
+    }
+
+    /** The agent's readiness over HTTP; a ready agent also gets the gRPC channel's reconnect backoff reset. */
+    private String ready(int port) {
+        int status;
+        try {
+            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/ready").toURL()
+                    .openConnection();
+            c.setConnectTimeout(2000);
+            c.setReadTimeout(5000);
+            status = c.getResponseCode();
+            c.disconnect();
+        } catch (IOException e) {
+            status = 0;
+        }
+        if (status == 200) {
+            // After the agent was down, the channel may be sleeping in its backoff; callers write at once.
+            client.channel().resetConnectBackoff();
+        }
+        return "status=" + status;
     }
 
     private String view() {

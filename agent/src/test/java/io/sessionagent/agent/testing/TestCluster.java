@@ -34,7 +34,8 @@ public final class TestCluster implements AutoCloseable {
         this.baseTransport = baseTransport;
     }
 
-    private static Transport multicast(AgentConfig c) {
+    /** The real loopback multicast transport the default constructors use, for factories that wrap it. */
+    public static Transport multicast(AgentConfig c) {
         try {
             return new MulticastTransport(c.multicastGroup(), c.multicastPort(), c.multicastInterface(),
                     c.multicastTtl(), 4 << 20, () -> {
