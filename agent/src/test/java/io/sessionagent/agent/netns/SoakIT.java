@@ -1,5 +1,6 @@
 package io.sessionagent.agent.netns;
 
+import io.sessionagent.agent.auth.Keys;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -193,7 +194,13 @@ class SoakIT {
         for (int i = 1; i <= NODES; i++) {
             cluster.net().dropIncomingAll(i, LOSS_PERCENT);
         }
-        cluster.start(SETTINGS);
+        // With a cluster key, as a production cluster runs: every datagram and peer message sealed.
+        Path keys = Files.createTempFile("soak-", ".keys");
+        Files.writeString(keys, Keys.fileText(Keys.key(1, testStart)));
+        keys.toFile().deleteOnExit();
+        List<String> settings = new ArrayList<>(List.of(SETTINGS));
+        settings.add("--cluster-key-file=" + keys);
+        cluster.start(settings.toArray(String[]::new));
         for (int i = 1; i <= NODES; i++) {
             up[i] = true;
             for (Mode mode : Mode.values()) {
@@ -263,7 +270,7 @@ class SoakIT {
         List<Map<String, String>> views = cluster.views();
         long totalMs = System.currentTimeMillis() - testStart;
         String summary = String.format("SOAK minutes=%.1f writes sync=%d async=%d kills=%d restarts=%d partitions=%d"
-                        + " loss=%d%% sync_lost=%d async_lost=%d/%d window_ms=%s"
+                        + " loss=%d%% key=sealed sync_lost=%d async_lost=%d/%d window_ms=%s"
                         + " kills_right_after_ack=%s | sync_degraded=%d degraded_lost=%d failed=%s stale_reads=%d retired=%d sessions=%d"
                         + " missing_at_ready=%s observed_loss=%.2f%% (%d of %d packets) longest_cut_ms=%d converge_ms=%d"
                         + " setup_s=%d total_s=%d%s",
