@@ -13,6 +13,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +22,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
+import java.net.StandardSocketOptions;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -67,7 +69,10 @@ public final class MulticastTransport implements Transport {
                 .option(ChannelOption.SO_RCVBUF, receiveBufferBytes)
                 .option(ChannelOption.IP_MULTICAST_IF, networkInterface)
                 .option(ChannelOption.IP_MULTICAST_TTL, ttl)
-                .option(ChannelOption.IP_MULTICAST_LOOP_DISABLED, false)
+                // Loopback on, so that agents of one host hear each other on any interface. Set on
+                // the JDK socket directly: Netty's NIO config writes IP_MULTICAST_LOOP_DISABLED
+                // unchanged into IP_MULTICAST_LOOP, so "disabled = false" switched the loop off.
+                .option(NioChannelOption.of(StandardSocketOptions.IP_MULTICAST_LOOP), true)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_PAYLOAD))
                 .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
                     @Override
