@@ -115,7 +115,8 @@ public final class AgentClient implements AutoCloseable {
 
     /** What becomes of a write handed to the stream; called once, on gRPC's network thread: must not block. */
     public interface WriteListener {
-        void written(long version);
+        /** @param awaited whether the thread that handed the write over waits for this answer */
+        void written(long version, boolean awaited);
 
         /** @param awaited whether the thread that handed the write over waits for this answer */
         void failed(AgentException e, boolean awaited);
@@ -123,7 +124,7 @@ public final class AgentClient implements AutoCloseable {
 
     private static final WriteListener IGNORE = new WriteListener() {
         @Override
-        public void written(long version) {
+        public void written(long version, boolean awaited) {
         }
 
         @Override
@@ -158,7 +159,7 @@ public final class AgentClient implements AutoCloseable {
         }
 
         void succeed(long v) {
-            listener.written(v);
+            listener.written(v, awaited);
             synchronized (this) {
                 version = v;
                 done = true;

@@ -354,11 +354,25 @@ public final class SessionData {
         replicated.clear();
     }
 
-    static byte[] digest(byte[] bytes) {
+    /**
+     * Cloned per digest: a provider lookup per value costs more than the digest of a small value,
+     * and a ThreadLocal would outlive the web application in the container's threads.
+     */
+    private static final MessageDigest MD5_PROTOTYPE;
+
+    static {
         try {
-            return MessageDigest.getInstance("MD5").digest(bytes);
+            MD5_PROTOTYPE = MessageDigest.getInstance("MD5");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JRE has MD5", e);
+        }
+    }
+
+    static byte[] digest(byte[] bytes) {
+        try {
+            return ((MessageDigest) MD5_PROTOTYPE.clone()).digest(bytes);
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException("the JRE's MD5 is cloneable", e);
         }
     }
 

@@ -343,6 +343,10 @@ public final class SessionManager implements AutoCloseable {
         }
         if (w.mustWait()) {
             agent.await(w);
+            if (retired != null) {
+                // Before the response: once the client has the new id, the old one is gone everywhere.
+                invalidateRetired(retired);
+            }
         }
     }
 
@@ -359,11 +363,11 @@ public final class SessionManager implements AutoCloseable {
         }
 
         @Override
-        public void written(long version) {
+        public void written(long version, boolean awaited) {
             s.acknowledged(d, version);
             counters.deltasSent.increment();
             counters.deltaBytes.add(d.bytes());
-            if (retired != null) {
+            if (retired != null && !awaited) {
                 background(() -> invalidateRetired(retired));
             }
         }

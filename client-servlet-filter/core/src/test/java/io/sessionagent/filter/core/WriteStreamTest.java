@@ -225,7 +225,7 @@ class WriteStreamTest {
 
     private static final class Ignore implements AgentClient.WriteListener {
         @Override
-        public void written(long version) {
+        public void written(long version, boolean awaited) {
         }
 
         @Override
