@@ -79,6 +79,8 @@ public final class AgentClient implements AutoCloseable {
                 .maxInboundMessageSize(64 << 20)
                 // Callbacks only hand answers over (see WriteListener); a hop to another thread per answer costs more.
                 .directExecutor()
+                // The stream lives as long as the filter: a retry buffer would only copy every write.
+                .disableRetry()
                 .build();
         this.stub = SessionServiceGrpc.newBlockingStub(channel);
         this.asyncStub = SessionServiceGrpc.newStub(channel);
@@ -211,7 +213,8 @@ public final class AgentClient implements AutoCloseable {
         } else {
             req.setDurability(Durability.DURABILITY_ASYNC);
         }
-        checkStalled();
+        // A hung agent is noticed by the filter's timer (checkStalled), by a writer that finds no
+        // room, and by one that waits for its answer: not by a check on every write.
         beforeCall();
         boolean room;
         try {
