@@ -33,9 +33,11 @@ import java.util.logging.Logger;
 
 /**
  * The local agent, over gRPC. Writes travel over one long-lived WriteStream, in the order they
- * were handed over; the other calls are unary. Every call and every write has a deadline. After a transport failure the client
- * stops calling for a backoff period that doubles up to {@link #MAX_BACKOFF_MS}, so that a dead
- * agent costs each request nothing; the first call after the period probes the agent again.
+ * were handed over (one HTTP/2 stream: no call setup, headers or timer per write); the other calls
+ * are unary. Every call and every write has a deadline. After a transport failure the client stops
+ * calling for a backoff period that doubles up to {@link #MAX_BACKOFF_MS}, so that a dead agent
+ * costs each request nothing; the first call after the period probes the agent again (for writes:
+ * the first write on a new stream, which its caller waits for).
  */
 public final class AgentClient implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AgentClient.class.getName());
