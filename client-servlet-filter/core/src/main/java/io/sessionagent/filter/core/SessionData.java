@@ -29,7 +29,10 @@ public final class SessionData {
     private final ConcurrentHashMap<String, Object> attributes = new ConcurrentHashMap<>();
 
     // Guarded by this.
+    /** The version the next delta is based on: the agent's, or what it will be once the writes in flight are applied. */
     private long version;
+    /** Writes handed to the agent and not answered yet. */
+    private int inFlight;
     private boolean everWritten;
     private boolean fullSyncNeeded;
     private boolean metaChanged;
@@ -256,24 +259,76 @@ public final class SessionData {
 
     /** The agent holds everything this copy holds: dropping it loses nothing. */
     synchronized boolean isInSyncWithAgent() {
-        return valid && everWritten && !fullSyncNeeded && !metaChanged && setNames.isEmpty() && removedNames.isEmpty();
+        return valid && inFlight == 0 && everWritten && !fullSyncNeeded && !metaChanged && setNames.isEmpty() && removedNames.isEmpty();
     }
 
     synchronized boolean needsFullSync() {
         return fullSyncNeeded;
     }
 
-    synchronized void committed(Delta d, long newVersion) {
-        version = newVersion;
+    /**
+     * The delta is on its way to the agent. The agent makes base + 1 of a write it applies, so the
+     * next delta is based on that; if the agent refuses this one, it refuses the next as well
+     * (its base is then stale too), and {@link #writeFailed} asks for a whole-session write.
+     */
+    synchronized void handedOff(Delta d) {
+        version = d.baseVersion + 1;
         everWritten = true;
-        fullSyncNeeded = false;
+        inFlight++;
         if (d.full) {
+            fullSyncNeeded = false;
             replicated.clear();
         }
         for (String name : d.removed) {
             replicated.remove(name);
         }
         replicated.putAll(d.digests);
+    }
+
+    /** The agent applied a delta handed off before. */
+    synchronized void acknowledged(Delta d, long newVersion) {
+        inFlight--;
+        if (newVersion != d.baseVersion + 1) {
+            // Not the version the later deltas were based on: they are refused; write the whole session.
+            fullSyncNeeded = true;
+        }
+        notifyAll();
+    }
+
+    /** The agent did not apply a delta handed off before: the next write resends the whole session. */
+    synchronized void writeFailed() {
+        inFlight--;
+        fullSyncNeeded = true;
+        notifyAll();
+    }
+
+    /**
+     * Waits until the agent answered every write of this session handed off so far, so that the
+     * version it then reports is final.
+     *
+     * @return false when that took longer than {@code timeoutMs}
+     */
+    synchronized boolean awaitAnswers(long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+        while (inFlight > 0) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return true;
+    }
+
+    synchronized int writesInFlight() {
+        return inFlight;
+    }
+
+    /** Gives back an id taken by {@link #takeRetiredId} whose successor's write failed. */
+    synchronized void retireAgain(String oldId) {
+        if (retiredId == null) {
+            retiredId = oldId;
+        }
     }
 
     synchronized String takeRetiredId() {
@@ -299,11 +354,25 @@ public final class SessionData {
         replicated.clear();
     }
 
-    static byte[] digest(byte[] bytes) {
+    /**
+     * Cloned per digest: a provider lookup per value costs more than the digest of a small value,
+     * and a ThreadLocal would outlive the web application in the container's threads.
+     */
+    private static final MessageDigest MD5_PROTOTYPE;
+
+    static {
         try {
-            return MessageDigest.getInstance("MD5").digest(bytes);
+            MD5_PROTOTYPE = MessageDigest.getInstance("MD5");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JRE has MD5", e);
+        }
+    }
+
+    static byte[] digest(byte[] bytes) {
+        try {
+            return ((MessageDigest) MD5_PROTOTYPE.clone()).digest(bytes);
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException("the JRE's MD5 is cloneable", e);
         }
     }
 

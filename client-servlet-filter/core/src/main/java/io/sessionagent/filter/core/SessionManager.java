@@ -1,6 +1,6 @@
 package io.sessionagent.filter.core;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SessionRecord;
@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -70,6 +71,8 @@ public final class SessionManager implements AutoCloseable {
             return t;
         });
         scheduler.scheduleWithFixedDelay(this::flushTouches, TOUCH_FLUSH_MS, TOUCH_FLUSH_MS, TimeUnit.MILLISECONDS);
+        // A hung agent fails the writes in flight even when no request comes to notice it.
+        scheduler.scheduleWithFixedDelay(agent::checkStalled, TOUCH_FLUSH_MS, TOUCH_FLUSH_MS, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::expire, EXPIRY_SCAN_MS, EXPIRY_SCAN_MS, TimeUnit.MILLISECONDS);
     }
 
@@ -230,9 +233,10 @@ public final class SessionManager implements AutoCloseable {
     }
 
     /**
-     * Sends what the request changed to the agent (a pure access is queued and coalesced). Never
-     * throws and never waits longer than the agent timeout (plus the sync timeout in sync mode)
-     * per call: a failing agent costs the request at most that.
+     * Hands what the request changed to the agent (a pure access is queued and coalesced). Never
+     * throws. In sync mode waits for the agent's answer, at most the agent timeout plus the sync
+     * timeout; in async mode waits only when the agent has {@link AgentClient#MAX_IN_FLIGHT}
+     * writes unanswered (at most the agent timeout), or when the write probes a new connection.
      */
     public void commit(SessionData s) {
         commit(s, true);
@@ -270,17 +274,28 @@ public final class SessionManager implements AutoCloseable {
                 send(s, d);
             } catch (AgentClient.AgentException e) {
                 if (e.isConflict()) {
-                    counters.writeConflicts.increment();
+                    // Waited for, so this thread writes the whole session now rather than the repair task.
                     writeWhole(s);
-                } else {
-                    s.failed();
                 }
             }
         }
     }
 
-    /** Writes the whole session on top of whatever version the agent holds. */
+    /**
+     * Writes the whole session on top of whatever version the agent holds, once the agent has
+     * answered this session's writes in flight (the version it reports is then final).
+     */
     private void writeWhole(SessionData s) {
+        try {
+            if (!s.awaitAnswers(settings.agentTimeoutMs())) {
+                s.failed();
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            s.failed();
+            return;
+        }
         try {
             SessionRecord r = agent.get(s.id());
             Set<String> agentNames = new HashSet<>();
@@ -292,13 +307,15 @@ public final class SessionManager implements AutoCloseable {
             send(s, s.takeDelta(settings.saveMode(), codec, agentNames, r == null ? 0 : r.getVersion(),
                     settings.localAttributes()));
         } catch (AgentClient.AgentException e) {
-            if (e.isConflict()) {
-                counters.writeConflicts.increment();
-            }
             s.failed();
         }
     }
 
+    /**
+     * Hands the delta over; in sync mode (or when the write probes the connection) waits for the
+     * answer and throws on failure. Whatever the outcome, the session learns it: a write the agent
+     * did not apply makes its next write a whole one.
+     */
     private void send(SessionData s, SessionData.Delta d) throws AgentClient.AgentException {
         SessionChange.Builder c = SessionChange.newBuilder()
                 .setId(s.id())
@@ -308,25 +325,98 @@ public final class SessionManager implements AutoCloseable {
                 .setMaxInactiveSeconds(s.maxInactiveSeconds())
                 .addAllRemoved(d.removed);
         for (Map.Entry<String, byte[]> e : d.set.entrySet()) {
-            c.addSet(Attribute.newBuilder().setName(e.getKey()).setValue(ByteString.copyFrom(e.getValue())));
+            // The codec made the array for this delta alone and nothing writes to it again.
+            c.addSet(Attribute.newBuilder().setName(e.getKey()).setValue(UnsafeByteOperations.unsafeWrap(e.getValue())));
         }
-        long version;
+        String retired = s.takeRetiredId();
+        s.handedOff(d);
+        AgentClient.Write w;
         try {
-            version = agent.write(c.build(), settings.replicationMode(), settings.syncTimeoutMs());
+            w = agent.write(c.build(), settings.replicationMode(), settings.syncTimeoutMs(),
+                    new Answer(s, d, retired));
         } catch (AgentClient.AgentException e) {
-            s.failed();
+            s.writeFailed();
+            if (retired != null) {
+                s.retireAgain(retired);
+            }
             throw e;
         }
-        s.committed(d, version);
-        counters.deltasSent.increment();
-        counters.deltaBytes.add(d.bytes());
-        String retired = s.takeRetiredId();
-        if (retired != null) {
-            try {
-                agent.invalidate(retired);
-            } catch (AgentClient.AgentException e) {
-                // The old id expires at the agent by inactivity.
+        if (w.mustWait()) {
+            agent.await(w);
+            if (retired != null) {
+                // Before the response: once the client has the new id, the old one is gone everywhere.
+                invalidateRetired(retired);
             }
+        }
+    }
+
+    /** The agent's answer to one write, on gRPC's network thread: updates the session, never blocks. */
+    private final class Answer implements AgentClient.WriteListener {
+        private final SessionData s;
+        private final SessionData.Delta d;
+        private final String retired;
+
+        Answer(SessionData s, SessionData.Delta d, String retired) {
+            this.s = s;
+            this.d = d;
+            this.retired = retired;
+        }
+
+        @Override
+        public void written(long version, boolean awaited) {
+            s.acknowledged(d, version);
+            counters.deltasSent.increment();
+            counters.deltaBytes.add(d.bytes());
+            if (retired != null && !awaited) {
+                background(() -> invalidateRetired(retired));
+            }
+        }
+
+        @Override
+        public void failed(AgentClient.AgentException e, boolean awaited) {
+            s.writeFailed();
+            if (retired != null) {
+                s.retireAgain(retired);
+            }
+            if (e.isConflict()) {
+                counters.writeConflicts.increment();
+                if (!awaited) {
+                    // Nobody waits for this write; without a repair the agent would keep the other
+                    // writer's version until this session's next request.
+                    background(() -> repair(s));
+                }
+            }
+        }
+    }
+
+    /** Writes the whole session if a write of it failed and no request did so since. */
+    private void repair(SessionData s) {
+        synchronized (s.commitLock) {
+            if (s.isValid() && s.needsFullSync() && cache.get(s.id()) == s) {
+                writeWhole(s);
+            }
+        }
+    }
+
+    private void invalidateRetired(String retired) {
+        try {
+            agent.invalidate(retired);
+        } catch (AgentClient.AgentException e) {
+            // The old id expires at the agent by inactivity.
+        }
+    }
+
+    private void background(Runnable task) {
+        try {
+            scheduler.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "a background call to the session agent failed", e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // Closing: the session stays as the agent has it.
         }
     }
 

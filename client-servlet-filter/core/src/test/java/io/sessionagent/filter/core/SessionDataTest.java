@@ -20,7 +20,8 @@ class SessionDataTest {
         SessionData.Delta first = s.takeDelta(mode, codec, null, 0, LocalAttributes.NONE);
         assertThat(first.setNames()).containsExactlyInAnyOrder("cart", "user");
         assertThat(first.meta).isTrue();
-        s.committed(first, 1);
+        s.handedOff(first);
+        s.acknowledged(first, 1);
         return s;
     }
 
@@ -38,7 +39,8 @@ class SessionDataTest {
         assertThat(d.setNames()).containsExactly("cart");
         assertThat(d.baseVersion).isEqualTo(1);
         assertThat(codec.deserialize(d.set.get("cart"))).isEqualTo(List.of("apple", "pear"));
-        s.committed(d, 2);
+        s.handedOff(d);
+        s.acknowledged(d, 2);
 
         // Read again without change: nothing to send, a pure access.
         s.getAttribute("cart");
@@ -96,7 +98,8 @@ class SessionDataTest {
         assertThat(d.setNames()).containsExactlyInAnyOrder("cart", "user");
         assertThat(d.removedNames()).containsExactly("gone");
         assertThat(d.baseVersion).isEqualTo(7);
-        s.committed(d, 8);
+        s.handedOff(d);
+        s.acknowledged(d, 8);
         assertThat(s.needsFullSync()).isFalse();
         assertThat(s.version()).isEqualTo(8);
     }
@@ -124,7 +127,8 @@ class SessionDataTest {
         assertThat(d.removedNames()).isEmpty();
         assertThat(counters.skippedAttributes()).isZero();
         assertThat(counters.serializations()).isEqualTo(1);
-        s.committed(d, 1);
+        s.handedOff(d);
+        s.acknowledged(d, 1);
 
         // Read and mutated in place: still nothing to send in any save mode.
         ((LocalCache) s.getAttribute("anyName")).entries.add("b");
@@ -146,7 +150,8 @@ class SessionDataTest {
         SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE);
         assertThat(d.setNames()).isEmpty();
         assertThat(d.removedNames()).containsExactly("user");
-        s.committed(d, 2);
+        s.handedOff(d);
+        s.acknowledged(d, 2);
         // Back to an ordinary value: replicated again.
         s.setAttribute("user", "ann");
         assertThat(s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE).setNames())

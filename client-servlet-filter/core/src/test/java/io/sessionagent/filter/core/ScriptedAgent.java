@@ -1,0 +1,171 @@
+package io.sessionagent.filter.core;
+
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.sessionagent.proto.v1.Attribute;
+import io.sessionagent.proto.v1.GetSessionRequest;
+import io.sessionagent.proto.v1.GetSessionResponse;
+import io.sessionagent.proto.v1.InvalidateRequest;
+import io.sessionagent.proto.v1.InvalidateResponse;
+import io.sessionagent.proto.v1.SessionChange;
+import io.sessionagent.proto.v1.SessionRecord;
+import io.sessionagent.proto.v1.SessionServiceGrpc;
+import io.sessionagent.proto.v1.TouchRequest;
+import io.sessionagent.proto.v1.TouchResponse;
+import io.sessionagent.proto.v1.WriteOutcome;
+import io.sessionagent.proto.v1.WriteRequest;
+import io.sessionagent.proto.v1.WriteResponse;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A gRPC SessionService on 127.0.0.1 that keeps sessions by the agent's version rule (a write
+ * applies only on the version it was based on and makes base + 1) and whose answers a test can
+ * hold back and release, so that writes in flight and a stale base can be set up exactly. Only
+ * {@code WriteStream} writes: a client that still used the unary call would fail against it.
+ */
+final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase implements AutoCloseable {
+    private final Server server;
+    // Guarded by this.
+    private final Map<String, SessionRecord> sessions = new HashMap<>();
+    private final List<WriteRequest> received = new ArrayList<>();
+    private final List<Runnable> held = new ArrayList<>();
+    private boolean holding;
+
+    ScriptedAgent(int port) throws IOException {
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).addService(this).build().start();
+    }
+
+    int port() {
+        return server.getPort();
+    }
+
+    /** Answers are kept back from now on, until {@link #release}. */
+    synchronized void hold() {
+        holding = true;
+    }
+
+    /** Sends the answers kept back, in order, and answers at once again. */
+    synchronized void release() {
+        holding = false;
+        for (Runnable r : held) {
+            r.run();
+        }
+        held.clear();
+    }
+
+    synchronized int heldAnswers() {
+        return held.size();
+    }
+
+    synchronized List<WriteRequest> received() {
+        return new ArrayList<>(received);
+    }
+
+    synchronized SessionRecord session(String id) {
+        return sessions.get(id);
+    }
+
+    /** Another node writes the session: its version moves on under the filter. */
+    synchronized void writeElsewhere(String id, String name, byte[] value) {
+        SessionRecord cur = sessions.get(id);
+        sessions.put(id, cur.toBuilder().setVersion(cur.getVersion() + 1)
+                .addAttributes(Attribute.newBuilder().setName(name).setValue(com.google.protobuf.ByteString.copyFrom(value)))
+                .build());
+    }
+
+    @Override
+    public StreamObserver<WriteRequest> writeStream(StreamObserver<WriteResponse> out) {
+        return new StreamObserver<WriteRequest>() {
+            @Override
+            public void onNext(WriteRequest request) {
+                synchronized (ScriptedAgent.this) {
+                    received.add(request);
+                    WriteResponse r = apply(request);
+                    Runnable answer = () -> out.onNext(r);
+                    if (holding) {
+                        held.add(answer);
+                    } else {
+                        answer.run();
+                    }
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+            }
+
+            @Override
+            public void onCompleted() {
+                synchronized (ScriptedAgent.this) {
+                    out.onCompleted();
+                }
+            }
+        };
+    }
+
+    // Under this.
+    private WriteResponse apply(WriteRequest request) {
+        SessionChange c = request.getChange();
+        SessionRecord cur = sessions.get(c.getId());
+        long version = cur == null ? 0 : cur.getVersion();
+        WriteResponse.Builder r = WriteResponse.newBuilder().setCorrelationId(request.getCorrelationId());
+        if (c.getBaseVersion() != version) {
+            return r.setOutcome(WriteOutcome.WRITE_OUTCOME_REFUSED).setErrorCode(Status.Code.ABORTED.value())
+                    .setErrorMessage("at version " + version + ", based on " + c.getBaseVersion()).build();
+        }
+        Map<String, Attribute> attributes = new LinkedHashMap<>();
+        if (cur != null) {
+            for (Attribute a : cur.getAttributesList()) {
+                attributes.put(a.getName(), a);
+            }
+        }
+        for (String name : c.getRemovedList()) {
+            attributes.remove(name);
+        }
+        for (Attribute a : c.getSetList()) {
+            attributes.put(a.getName(), a);
+        }
+        sessions.put(c.getId(), SessionRecord.newBuilder().setId(c.getId()).setVersion(version + 1)
+                .setCreationTimeMs(c.getCreationTimeMs()).setLastAccessTimeMs(c.getAccessTimeMs())
+                .setMaxInactiveSeconds(c.getMaxInactiveSeconds()).addAllAttributes(attributes.values()).build());
+        return r.setOutcome(WriteOutcome.WRITE_OUTCOME_APPLIED).setVersion(version + 1).build();
+    }
+
+    @Override
+    public synchronized void getSession(GetSessionRequest request, StreamObserver<GetSessionResponse> out) {
+        SessionRecord r = sessions.get(request.getId());
+        out.onNext(r == null ? GetSessionResponse.getDefaultInstance()
+                : GetSessionResponse.newBuilder().setFound(true).setSession(r).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void touch(TouchRequest request, StreamObserver<TouchResponse> out) {
+        out.onNext(TouchResponse.getDefaultInstance());
+        out.onCompleted();
+    }
+
+    @Override
+    public synchronized void invalidate(InvalidateRequest request, StreamObserver<InvalidateResponse> out) {
+        sessions.remove(request.getId());
+        out.onNext(InvalidateResponse.getDefaultInstance());
+        out.onCompleted();
+    }
+
+    /** Dies the way a killed agent does: the connection drops, answers kept back are lost. */
+    @Override
+    public void close() throws InterruptedException {
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+    }
+}
