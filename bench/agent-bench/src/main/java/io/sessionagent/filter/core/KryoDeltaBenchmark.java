@@ -81,7 +81,9 @@ public class KryoDeltaBenchmark {
         for (int i = 0; i < 9; i++) {
             session.setAttribute("attr" + i, "value of attribute number " + i);
         }
-        session.committed(session.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE), 1);
+        SessionData.Delta first = session.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE);
+        session.handedOff(first);
+        session.acknowledged(first, 1);
         serializedCart = codec.serialize("cart", cart);
         if (serializedCart == null || serializedCart.length < 600) {
             throw new IllegalStateException("cart serialized to " + (serializedCart == null ? "nothing"
@@ -108,7 +110,9 @@ public class KryoDeltaBenchmark {
         session.getAttribute("attr1");
         session.getAttribute("attr2");
         SessionData.Delta d = session.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE);
-        session.committed(d, session.version() + 1);
+        // As the filter does: handed to the agent, then its answer.
+        session.handedOff(d);
+        session.acknowledged(d, session.version());
         return d.bytes();
     }
 }
