@@ -2,7 +2,6 @@ package io.sessionagent.agent.api;
 
 import io.grpc.BindableService;
 import io.grpc.ForwardingServerCall;
-import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -57,52 +56,16 @@ public final class UnparsableRequests {
         ServerCallHandler<InputStream, R> handler = (call, headers) -> {
             ServerCall<Q, R> typedCall = new TypedCall<>(call, typed);
             ServerCall.Listener<Q> inner = m.getServerCallHandler().startCall(typedCall, headers);
-            return new ServerCall.Listener<>() {
-                private boolean refused;
-
-                @Override
-                public void onMessage(InputStream message) {
-                    if (refused) {
-                        return;
-                    }
-                    Q request;
-                    try {
-                        request = typed.parseRequest(message);
-                    } catch (RuntimeException e) {
-                        refused = true;
-                        onRefused.run();
-                        Throwable cause = e.getCause() != null ? e.getCause() : e;
-                        call.close(Status.INVALID_ARGUMENT.withDescription("request is not a valid "
-                                + typed.getBareMethodName() + " message: " + cause.getMessage()), new Metadata());
-                        return;
-                    }
-                    inner.onMessage(request);
+            return new ConvertingListener<>(call, inner, message -> {
+                try {
+                    return typed.parseRequest(message);
+                } catch (RuntimeException e) {
+                    onRefused.run();
+                    Throwable cause = e.getCause() != null ? e.getCause() : e;
+                    throw Status.INVALID_ARGUMENT.withDescription("request is not a valid "
+                            + typed.getBareMethodName() + " message: " + cause.getMessage()).asException();
                 }
-
-                @Override
-                public void onHalfClose() {
-                    if (!refused) {
-                        inner.onHalfClose();
-                    }
-                }
-
-                @Override
-                public void onCancel() {
-                    inner.onCancel();
-                }
-
-                @Override
-                public void onComplete() {
-                    inner.onComplete();
-                }
-
-                @Override
-                public void onReady() {
-                    if (!refused) {
-                        inner.onReady();
-                    }
-                }
-            };
+            });
         };
         return ServerMethodDefinition.create(raw, handler);
     }

@@ -8,6 +8,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
+import io.sessionagent.agent.api.ConvertingListener;
 
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
@@ -73,9 +74,22 @@ public final class PeerSealing {
         ServerCallHandler<byte[], byte[]> handler = (call, headers) -> {
             ServerCall.Listener<Q> inner = m.getServerCallHandler().startCall(
                     new OpenedCall<>(call, plain, responseAad), headers);
-            return new SealedListener<>(call, inner, plain.getRequestMarshaller(), requestAad);
+            MethodDescriptor.Marshaller<Q> requests = plain.getRequestMarshaller();
+            return new ConvertingListener<>(call, inner, message -> {
+                try {
+                    return requests.parse(new ByteArrayInputStream(open(message, requestAad)));
+                } catch (AuthFailure e) {
+                    onFailure.run();
+                    throw refusal(e).asException();
+                }
+            });
         };
         b.addMethod(wire, handler);
+    }
+
+    private static Status refusal(AuthFailure e) {
+        return Status.UNAUTHENTICATED.withDescription("peer message refused: " + e.getMessage()
+                + "; the agents of a cluster must share its key file");
     }
 
     private static byte[] aad(String method, byte direction) {
@@ -171,65 +185,6 @@ public final class PeerSealing {
         }
     }
 
-    /** Opens each sealed request for the service; the first one that fails ends the call. */
-    private final class SealedListener<Q> extends ServerCall.Listener<byte[]> {
-        private final ServerCall<byte[], byte[]> call;
-        private final ServerCall.Listener<Q> inner;
-        private final MethodDescriptor.Marshaller<Q> requests;
-        private final byte[] aad;
-        private boolean refused;
-
-        SealedListener(ServerCall<byte[], byte[]> call, ServerCall.Listener<Q> inner,
-                       MethodDescriptor.Marshaller<Q> requests, byte[] aad) {
-            this.call = call;
-            this.inner = inner;
-            this.requests = requests;
-            this.aad = aad;
-        }
-
-        @Override
-        public void onMessage(byte[] message) {
-            if (refused) {
-                return;
-            }
-            Q request;
-            try {
-                request = requests.parse(new ByteArrayInputStream(open(message, aad)));
-            } catch (AuthFailure e) {
-                refused = true;
-                onFailure.run();
-                call.close(Status.UNAUTHENTICATED.withDescription("peer message refused: " + e.getMessage()
-                        + "; the agents of a cluster must share its key file"), new Metadata());
-                return;
-            }
-            inner.onMessage(request);
-        }
-
-        @Override
-        public void onHalfClose() {
-            if (!refused) {
-                inner.onHalfClose();
-            }
-        }
-
-        @Override
-        public void onCancel() {
-            inner.onCancel();
-        }
-
-        @Override
-        public void onComplete() {
-            inner.onComplete();
-        }
-
-        @Override
-        public void onReady() {
-            if (!refused) {
-                inner.onReady();
-            }
-        }
-    }
-
     /** The method with its request and response sealed. */
     public <Q, R> MethodDescriptor<Q, R> seal(MethodDescriptor<Q, R> method) {
         String name = method.getFullMethodName();
@@ -268,8 +223,7 @@ public final class PeerSealing {
                 opened = open(sealed, aad);
             } catch (AuthFailure e) {
                 onFailure.run();
-                throw Status.UNAUTHENTICATED.withDescription("peer message refused: " + e.getMessage()
-                        + "; the agents of a cluster must share its key file").asRuntimeException();
+                throw refusal(e).asRuntimeException();
             }
             return plain.parse(new ByteArrayInputStream(opened));
         }
