@@ -13,6 +13,7 @@ import io.sessionagent.agent.store.LimitExceededException;
 import io.sessionagent.agent.store.SessionTable;
 import io.sessionagent.agent.store.StaleBaseException;
 import io.sessionagent.proto.v1.Access;
+import io.sessionagent.proto.v1.ChangeResult;
 import io.sessionagent.proto.v1.ClusterView;
 import io.sessionagent.proto.v1.ClusterViewRequest;
 import io.sessionagent.proto.v1.CountSessionsRequest;
@@ -26,10 +27,13 @@ import io.sessionagent.proto.v1.ListSessionsRequest;
 import io.sessionagent.proto.v1.ListSessionsResponse;
 import io.sessionagent.proto.v1.Member;
 import io.sessionagent.proto.v1.MemberState;
+import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SessionServiceGrpc;
 import io.sessionagent.proto.v1.SessionSummary;
 import io.sessionagent.proto.v1.TouchRequest;
 import io.sessionagent.proto.v1.TouchResponse;
+import io.sessionagent.proto.v1.WriteBatch;
+import io.sessionagent.proto.v1.WriteBatchResult;
 import io.sessionagent.proto.v1.WriteOutcome;
 import io.sessionagent.proto.v1.WriteRequest;
 import io.sessionagent.proto.v1.WriteResponse;
@@ -87,26 +91,15 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
     }
 
     @Override
-    public StreamObserver<WriteRequest> writeStream(StreamObserver<WriteResponse> out) {
-        // Responses go out in request order even when a later async write completes before an
-        // earlier sync one: each waits for its predecessor.
+    public StreamObserver<WriteBatch> writeBatches(StreamObserver<WriteBatchResult> out) {
+        // Results go out in the order the batches came, even when a later batch is answered before
+        // an earlier one that waits for replicas: each waits for its predecessor.
         return new StreamObserver<>() {
             private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
 
             @Override
-            public synchronized void onNext(WriteRequest request) {
-                CompletableFuture<WriteResponse> result;
-                try {
-                    result = write(request);
-                } catch (StatusRuntimeException e) {
-                    result = CompletableFuture.completedFuture(WriteResponse.newBuilder()
-                            .setCorrelationId(request.getCorrelationId())
-                            .setOutcome(WriteOutcome.WRITE_OUTCOME_REFUSED)
-                            .setErrorCode(e.getStatus().getCode().value())
-                            .setErrorMessage(String.valueOf(e.getStatus().getDescription()))
-                            .build());
-                }
-                CompletableFuture<WriteResponse> mine = result;
+            public synchronized void onNext(WriteBatch batch) {
+                CompletableFuture<WriteBatchResult> mine = write(batch);
                 tail = tail.thenCompose(v -> mine).thenAccept(r -> {
                     synchronized (out) {
                         out.onNext(r);
@@ -116,7 +109,7 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
 
             @Override
             public void onError(Throwable t) {
-                // The client went away; pending writes are applied already, nothing to undo.
+                // The client went away; the batches are applied already, nothing to undo.
             }
 
             @Override
@@ -130,27 +123,73 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
         };
     }
 
-    private CompletableFuture<WriteResponse> write(WriteRequest request) {
+    /**
+     * Applies every change of the batch in order, each queued for replication inside its
+     * session's critical section, and answers the batch once: at once when async, else when the
+     * replicas acknowledged everything queued up to the last change (one waiter for the batch).
+     */
+    private CompletableFuture<WriteBatchResult> write(WriteBatch batch) {
+        WriteBatchResult.Builder result = WriteBatchResult.newBuilder().setBatchId(batch.getBatchId());
+        Durability durability = batch.getDurability();
+        if (durability == Durability.UNRECOGNIZED) {
+            counters.increment(Counter.GRPC_INVALID_ARGUMENT);
+            ChangeResult refused = refusal(Status.Code.INVALID_ARGUMENT, "unknown durability "
+                    + batch.getDurabilityValue());
+            for (int i = 0; i < batch.getChangesCount(); i++) {
+                result.addResults(refused);
+            }
+            return CompletableFuture.completedFuture(result.setOutcome(WriteOutcome.WRITE_OUTCOME_APPLIED).build());
+        }
+        boolean applied = false;
+        for (SessionChange change : batch.getChangesList()) {
+            try {
+                long version = writeLocal(change, null);
+                result.addResults(ChangeResult.newBuilder().setVersion(version));
+                applied = true;
+            } catch (StatusRuntimeException e) {
+                result.addResults(refusal(e.getStatus().getCode(), e.getStatus().getDescription()));
+            }
+        }
+        if (durability == Durability.DURABILITY_ASYNC || !applied) {
+            return CompletableFuture.completedFuture(result.setOutcome(WriteOutcome.WRITE_OUTCOME_APPLIED).build());
+        }
+        SyncWaiter waiter = waiter(durability, batch.getSyncTimeoutMs());
+        counters.add(Counter.SYNC_WRITES, batch.getChangesCount());
+        replicator.awaitReplicas(waiter);
+        return waiter.future().thenApply(r -> result.setAcks(r.acks()).setOutcome(outcome(r)).build());
+    }
+
+    private static ChangeResult refusal(Status.Code code, String message) {
+        return ChangeResult.newBuilder().setErrorCode(code.value()).setErrorMessage(String.valueOf(message)).build();
+    }
+
+    private SyncWaiter waiter(Durability durability, int syncTimeoutMs) {
+        long timeout = syncTimeoutMs > 0 ? syncTimeoutMs : this.syncTimeoutMs;
+        return new SyncWaiter(durability == Durability.DURABILITY_SYNC_ALL, clockMs.getAsLong() + timeout);
+    }
+
+    private static WriteOutcome outcome(SyncWaiter.Result r) {
+        return r.noReplicas() ? WriteOutcome.WRITE_OUTCOME_NO_REPLICAS
+                : r.timedOut() ? WriteOutcome.WRITE_OUTCOME_SYNC_TIMEOUT
+                : WriteOutcome.WRITE_OUTCOME_REPLICATED;
+    }
+
+    /**
+     * Checks and applies one change, queueing its delta for replication.
+     *
+     * @param waiter completed when the replicas acknowledged the delta; null for none
+     * @return the session's new version
+     * @throws StatusRuntimeException INVALID_ARGUMENT, ABORTED (stale base) or RESOURCE_EXHAUSTED, counted
+     */
+    private long writeLocal(SessionChange change, SyncWaiter waiter) {
         try {
-            Requests.checkChange(request.getChange());
+            Requests.checkChange(change);
         } catch (StatusRuntimeException e) {
             counters.increment(Counter.GRPC_INVALID_ARGUMENT);
             throw e;
         }
-        Durability durability = request.getDurability();
-        if (durability == Durability.UNRECOGNIZED) {
-            throw Requests.invalid("unknown durability " + request.getDurabilityValue());
-        }
-        SyncWaiter waiter = null;
-        if (durability != Durability.DURABILITY_ASYNC) {
-            long timeout = request.getSyncTimeoutMs() > 0 ? request.getSyncTimeoutMs() : syncTimeoutMs;
-            waiter = new SyncWaiter(durability == Durability.DURABILITY_SYNC_ALL, clockMs.getAsLong() + timeout);
-            counters.increment(Counter.SYNC_WRITES);
-        }
-        SyncWaiter w = waiter;
-        long version;
         try {
-            version = table.writeLocal(request.getChange(), self.memberId(), d -> replicator.replicate(d, w));
+            return table.writeLocal(change, self.memberId(), d -> replicator.replicate(d, waiter));
         } catch (StaleBaseException e) {
             counters.increment(Counter.WRITE_CONFLICTS);
             throw Status.ABORTED.withDescription(e.getMessage()).asRuntimeException();
@@ -158,16 +197,27 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
             counters.increment(Counter.LIMIT_REJECTIONS);
             throw Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException();
         }
+    }
+
+    private CompletableFuture<WriteResponse> write(WriteRequest request) {
+        Durability durability = request.getDurability();
+        if (durability == Durability.UNRECOGNIZED) {
+            counters.increment(Counter.GRPC_INVALID_ARGUMENT);
+            throw Requests.invalid("unknown durability " + request.getDurabilityValue());
+        }
+        SyncWaiter waiter = null;
+        if (durability != Durability.DURABILITY_ASYNC) {
+            waiter = waiter(durability, request.getSyncTimeoutMs());
+            counters.increment(Counter.SYNC_WRITES);
+        }
+        long version = writeLocal(request.getChange(), waiter);
         WriteResponse.Builder response = WriteResponse.newBuilder()
                 .setCorrelationId(request.getCorrelationId())
                 .setVersion(version);
-        if (w == null) {
+        if (waiter == null) {
             return CompletableFuture.completedFuture(response.setOutcome(WriteOutcome.WRITE_OUTCOME_APPLIED).build());
         }
-        return w.future().thenApply(r -> response.setAcks(r.acks()).setOutcome(
-                r.noReplicas() ? WriteOutcome.WRITE_OUTCOME_NO_REPLICAS
-                        : r.timedOut() ? WriteOutcome.WRITE_OUTCOME_SYNC_TIMEOUT
-                        : WriteOutcome.WRITE_OUTCOME_REPLICATED).build());
+        return waiter.future().thenApply(r -> response.setAcks(r.acks()).setOutcome(outcome(r)).build());
     }
 
     @Override

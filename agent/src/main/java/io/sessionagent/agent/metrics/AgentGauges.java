@@ -50,6 +50,8 @@ public final class AgentGauges {
                 .register(registry);
         gauge(MeterCatalogue.RETRANSMIT_BYTES, () -> sample == null ? 0 : sample.retransmitBytes())
                 .register(registry);
+        gauge(MeterCatalogue.REPLICATION_UNACKED_AGE, () -> sample == null ? 0 : sample.unackedAgeMs() / 1000.0)
+                .register(registry);
         gauge(MeterCatalogue.REPLICATION_ENABLED, () -> replicator.replicationEnabled() ? 1 : 0)
                 .register(registry);
         sessionsHeld = multi(MeterCatalogue.SESSIONS_HELD).register(registry);

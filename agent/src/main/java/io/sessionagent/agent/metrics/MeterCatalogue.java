@@ -40,6 +40,9 @@ public final class MeterCatalogue {
             "Datagrams this agent keeps for retransmission");
     public static final MeterSpec RETRANSMIT_BYTES = gauge("retransmit_buffer.bytes", "bytes", List.of(),
             "Bytes this agent keeps for retransmission");
+    public static final MeterSpec REPLICATION_UNACKED_AGE = gauge("replication.unacked_age", "seconds", List.of(),
+            "How long the oldest change this agent sent has waited for a ready replica's acknowledgement;"
+                    + " 0 when every ready replica has all of them. Read at each scrape");
     public static final MeterSpec REPLICATION_ENABLED = gauge("replication.enabled", "boolean", List.of(),
             "1 while this agent replicates, 0 while replication is switched off");
     public static final MeterSpec STATE = gauge("state", "boolean", List.of("state"),
@@ -66,7 +69,7 @@ public final class MeterCatalogue {
         }
         List<MeterSpec> out = new ArrayList<>(specs.values());
         out.addAll(List.of(MEMBERS, VIEW_ID, SESSIONS_HELD, SESSIONS_BYTES, TOMBSTONES, RETRANSMIT_FRAMES,
-                RETRANSMIT_BYTES, REPLICATION_ENABLED, STATE, REPLICATION_LAG, SYNC_ACK_LATENCY,
+                RETRANSMIT_BYTES, REPLICATION_UNACKED_AGE, REPLICATION_ENABLED, STATE, REPLICATION_LAG, SYNC_ACK_LATENCY,
                 STATE_TRANSFER_DURATION, GRPC_CALLS));
         return out;
     }

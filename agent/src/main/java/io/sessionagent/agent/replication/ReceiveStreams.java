@@ -50,6 +50,8 @@ final class ReceiveStreams {
         final long incarnation;
         final ReceiveWindow window;
         final Fragments.Joiner joiner = new Fragments.Joiner();
+        /** Data was delivered since the last ACK. */
+        boolean ackDue;
 
         Stream(long incarnation, ReceiveWindow window) {
             this.incarnation = incarnation;
@@ -130,7 +132,9 @@ final class ReceiveStreams {
     }
 
     private void deliver(long sender, Stream st, List<Frame> frames) {
-        boolean ackWanted = false;
+        if (!frames.isEmpty()) {
+            st.ackDue = true;
+        }
         for (Frame d : frames) {
             byte[] payload = st.joiner.accept(d.fragmentIndex(), d.fragmentCount(), d.body());
             if (payload == null) {
@@ -143,17 +147,32 @@ final class ReceiveStreams {
                 counters.increment(Counter.FRAMES_DROPPED_MALFORMED);
                 continue;
             }
-            ackWanted |= batch.getAckRequested();
             if (local.isJoining()) {
                 joinBuffer.add(batch);
             } else if (local.replicationEnabled()) {
                 applier.apply(sender, batch);
             }
         }
-        if (ackWanted && local.isReady() && local.replicationEnabled()) {
-            control.send(FrameType.ACK, Ack.newBuilder().setTargetMember(sender).setTargetIncarnation(st.incarnation)
-                    .setDeliveredThrough(st.window.deliveredThrough()).build().toByteArray());
-            counters.increment(Counter.ACKS_SENT);
+    }
+
+    /**
+     * Acknowledges what was delivered (and so applied) since the last ACK, one ACK per sender. The
+     * replicator calls this once the queued frames are handled, so that a burst costs one ACK; a
+     * joining agent or one with replication off applies nothing and acknowledges nothing.
+     */
+    void sendAcks() {
+        for (Map.Entry<Long, Stream> e : streams.entrySet()) {
+            Stream st = e.getValue();
+            if (!st.ackDue) {
+                continue;
+            }
+            st.ackDue = false;
+            if (local.isReady() && local.replicationEnabled()) {
+                control.send(FrameType.ACK, Ack.newBuilder().setTargetMember(e.getKey())
+                        .setTargetIncarnation(st.incarnation).setDeliveredThrough(st.window.deliveredThrough())
+                        .build().toByteArray());
+                counters.increment(Counter.ACKS_SENT);
+            }
         }
     }
 

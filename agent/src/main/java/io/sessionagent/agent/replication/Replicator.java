@@ -55,6 +55,8 @@ public final class Replicator implements AutoCloseable {
     private static final int MAX_JOIN_BUFFER = 100_000;
     private static final int MAX_INBOUND_QUEUE = 50_000;
     private static final long PEER_CALL_TIMEOUT_MS = 30_000;
+    /** Data frames handled at most before the ACKs they earned go out, under a stream that never pauses. */
+    private static final int ACK_EVERY_FRAMES = 16;
 
     private final ReplicationSettings s;
     private final FrameCodec codec;
@@ -77,6 +79,8 @@ public final class Replicator implements AutoCloseable {
 
     /** Frames posted to the protocol thread and not yet handled. */
     private final AtomicInteger inbound = new AtomicInteger();
+    /** Data frames handled since the last ACKs were sent; protocol thread. */
+    private int dataSinceAck;
     private long lastTouchFlushMs;
     private long lastExpiryMs;
     private long lastAntiEntropyMs;
@@ -149,6 +153,14 @@ public final class Replicator implements AutoCloseable {
         send.replicate(delta, waiter);
     }
 
+    /**
+     * Completes the waiter once the replicas acknowledged every delta queued before this call (by
+     * {@link #replicate}, on any thread that returned from it): one waiter for a batch of writes.
+     */
+    public void awaitReplicas(SyncWaiter waiter) {
+        send.awaitReplicas(waiter);
+    }
+
     /** Notes a pure access; all accesses of a session within access-flush-interval travel as one. */
     public void touch(String id, long accessMs) {
         send.touch(id, accessMs);
@@ -181,8 +193,19 @@ public final class Replicator implements AutoCloseable {
             return;
         }
         loop.execute(() -> {
-            inbound.decrementAndGet();
-            onFrame(f);
+            boolean last = inbound.decrementAndGet() == 0;
+            try {
+                onFrame(f);
+                if (f.type() == FrameType.DATA && (++dataSinceAck >= ACK_EVERY_FRAMES || last)) {
+                    // Once per burst: what the burst delivered is acknowledged in one ACK per sender.
+                    dataSinceAck = 0;
+                    receive.sendAcks();
+                }
+            } catch (RuntimeException e) {
+                // The executor would keep it in a Future nobody reads: say it, and count it.
+                counters.increment(Counter.PROTOCOL_ERRORS);
+                log.error("handling {} from {} failed", f.type(), Long.toHexString(f.memberId()), e);
+            }
         });
     }
 
@@ -280,6 +303,7 @@ public final class Replicator implements AutoCloseable {
                         membership.viewId());
                 forget(m);
             }
+            receive.sendAcks();
             receive.sendNaks(now);
             send.completeWaiters(now);
             if (local.isJoining()) {
@@ -300,6 +324,7 @@ public final class Replicator implements AutoCloseable {
             antiEntropy.retryDue(now);
             repairs.start();
         } catch (RuntimeException e) {
+            counters.increment(Counter.PROTOCOL_ERRORS);
             log.error("protocol tick failed", e);
         }
     }
@@ -322,14 +347,22 @@ public final class Replicator implements AutoCloseable {
         return call(() -> membership.snapshot(clockMs.getAsLong()));
     }
 
-    /** What the metrics read of the protocol state, taken in one visit to the protocol thread. */
-    public record Sample(View view, int retransmitFrames, long retransmitBytes) {
+    /**
+     * What the metrics read of the protocol state, taken in one visit to the protocol thread.
+     *
+     * @param unackedAgeMs how long the oldest change this agent sent has waited for a ready replica's
+     *                     acknowledgement (0 when none waits)
+     */
+    public record Sample(View view, int retransmitFrames, long retransmitBytes, long unackedAgeMs) {
     }
 
-    /** The view and the retransmit buffer's fill, computed on the protocol thread. */
+    /** The view, the retransmit buffer's fill and the unacknowledged age, computed on the protocol thread. */
     public Sample sample() {
-        return call(() -> new Sample(membership.snapshot(clockMs.getAsLong()), send.retransmitFrames(),
-                send.retransmitBytes()));
+        return call(() -> {
+            long now = clockMs.getAsLong();
+            return new Sample(membership.snapshot(now), send.retransmitFrames(), send.retransmitBytes(),
+                    send.unackedAgeMs(now));
+        });
     }
 
     /**

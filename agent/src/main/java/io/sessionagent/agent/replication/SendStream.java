@@ -69,8 +69,16 @@ final class SendStream {
     private final Map<Long, Long> ackedThrough = new HashMap<>();
     private final ArrayDeque<SyncWaiter> waiters = new ArrayDeque<>();
     private final List<SyncWaiter> unsentWaiters = new ArrayList<>();
+    /**
+     * Batches sent and not yet acknowledged by every ready replica, oldest first, as {last sequence,
+     * commit time of its oldest delta}: what the unacknowledged age is read from. Bounded like the
+     * retransmit buffer's frames.
+     */
+    private final ArrayDeque<long[]> unacked = new ArrayDeque<>();
+    private final int maxUnacked;
 
-    private record Outgoing(DataEntry entry, SyncWaiter waiter) {
+    /** A delta to send, a waiter to place behind the deltas queued before it, or both. */
+    private record Outgoing(DataEntry entry, long committedAtMs, SyncWaiter waiter) {
     }
 
     SendStream(ReplicationSettings settings, FrameCodec codec, Transport transport, ControlSender control,
@@ -88,13 +96,20 @@ final class SendStream {
         this.clockMs = clockMs;
         this.loop = loop;
         this.sent = new RetransmitBuffer(settings.retransmitBufferFrames(), settings.retransmitBufferBytes());
+        this.maxUnacked = settings.retransmitBufferFrames();
     }
 
     // ---------------------------------------------------------------- any thread
 
     /** See {@link Replicator#replicate}. */
     void replicate(ReplicatedDelta delta, SyncWaiter waiter) {
-        outgoing.add(new Outgoing(DataEntry.newBuilder().setDelta(delta).build(), waiter));
+        outgoing.add(new Outgoing(DataEntry.newBuilder().setDelta(delta).build(), delta.getWrittenAtMs(), waiter));
+        scheduleFlush();
+    }
+
+    /** See {@link Replicator#awaitReplicas}. */
+    void awaitReplicas(SyncWaiter waiter) {
+        outgoing.add(new Outgoing(null, 0, waiter));
         scheduleFlush();
     }
 
@@ -114,28 +129,36 @@ final class SendStream {
     /** Sends everything queued, as few batches as fit a datagram each (or fragment). */
     void flush() {
         flushScheduled.set(false);
-        // Two bytes stay free for the ack_requested flag.
-        int budget = codec.maxBodyBytes() - 2;
+        int budget = codec.maxBodyBytes();
         DataBatch.Builder batch = DataBatch.newBuilder();
         int size = 0;
+        long oldestCommit = Long.MAX_VALUE;
         Outgoing o;
         while ((o = outgoing.poll()) != null) {
-            int entrySize = o.entry.getSerializedSize();
-            int framed = 1 + CodedOutputStream.computeUInt32SizeNoTag(entrySize) + entrySize;
-            if (size > 0 && size + framed > budget) {
-                sendBatch(batch);
-                batch = DataBatch.newBuilder();
-                size = 0;
+            if (o.entry != null) {
+                int entrySize = o.entry.getSerializedSize();
+                int framed = 1 + CodedOutputStream.computeUInt32SizeNoTag(entrySize) + entrySize;
+                if (size > 0 && size + framed > budget) {
+                    sendBatch(batch, oldestCommit);
+                    batch = DataBatch.newBuilder();
+                    size = 0;
+                    oldestCommit = Long.MAX_VALUE;
+                }
+                batch.addEntries(o.entry);
+                size += framed;
+                if (o.committedAtMs > 0) {
+                    oldestCommit = Math.min(oldestCommit, o.committedAtMs);
+                }
             }
-            batch.addEntries(o.entry);
-            size += framed;
             if (o.waiter != null) {
-                batch.setAckRequested(true);
                 unsentWaiters.add(o.waiter);
             }
         }
         if (batch.getEntriesCount() > 0) {
-            sendBatch(batch);
+            sendBatch(batch, oldestCommit);
+        } else if (!unsentWaiters.isEmpty()) {
+            // Their deltas left in the batches sent before: each waits for the last of those.
+            placeWaiters(clockMs.getAsLong());
         }
     }
 
@@ -148,13 +171,14 @@ final class SendStream {
             Long at = pendingTouches.remove(id);
             if (at != null) {
                 outgoing.add(new Outgoing(DataEntry.newBuilder()
-                        .setTouch(Access.newBuilder().setId(id).setAccessTimeMs(at)).build(), null));
+                        .setTouch(Access.newBuilder().setId(id).setAccessTimeMs(at)).build(), 0, null));
             }
         }
         flush();
     }
 
-    private void sendBatch(DataBatch.Builder batch) {
+    /** @param oldestCommit commit time of the batch's oldest delta; {@code Long.MAX_VALUE} for none */
+    private void sendBatch(DataBatch.Builder batch, long oldestCommit) {
         long now = clockMs.getAsLong();
         if (!local.replicationEnabled()) {
             for (SyncWaiter w : unsentWaiters) {
@@ -192,6 +216,17 @@ final class SendStream {
         for (DataEntry e : batch.getEntriesList()) {
             counters.increment(e.hasDelta() ? Counter.DELTAS_SENT : Counter.TOUCHES_SENT);
         }
+        if (oldestCommit != Long.MAX_VALUE) {
+            if (unacked.size() >= maxUnacked) {
+                unacked.poll();
+            }
+            unacked.add(new long[] {sent.highestSent(), oldestCommit});
+        }
+        placeWaiters(now);
+    }
+
+    /** The waiters queued so far wait for everything sent until now. */
+    private void placeWaiters(long now) {
         for (SyncWaiter w : unsentWaiters) {
             w.sequence = sent.highestSent();
             w.sentAtMs = now;
@@ -240,6 +275,7 @@ final class SendStream {
         }
         ackedThrough.merge(f.memberId(), ack.getDeliveredThrough(), Math::max);
         completeWaiters(clockMs.getAsLong());
+        releaseStable();
     }
 
     /** A heartbeat's digests: what its sender has delivered of this incarnation's stream. */
@@ -258,6 +294,31 @@ final class SendStream {
             stable = Math.min(stable, ackedThrough.getOrDefault(m.id(), 0L));
         }
         sent.releaseThrough(stable);
+        long replicated = replicatedThrough();
+        while (!unacked.isEmpty() && unacked.peek()[0] <= replicated) {
+            unacked.poll();
+        }
+    }
+
+    /**
+     * How long the oldest change sent has waited for a ready replica to acknowledge it, in ms;
+     * 0 when every ready replica has everything (or there is none).
+     */
+    long unackedAgeMs(long now) {
+        releaseStable();
+        long[] oldest = unacked.peek();
+        return oldest == null ? 0 : Math.max(0, now - oldest[1]);
+    }
+
+    /** The highest sequence every ready replica with replication on has acknowledged. */
+    private long replicatedThrough() {
+        long through = sent.highestSent();
+        for (Member m : membership.members()) {
+            if (m.isReady() && m.replicationEnabled()) {
+                through = Math.min(through, ackedThrough.getOrDefault(m.id(), 0L));
+            }
+        }
+        return through;
     }
 
     /** A member left the view: it no longer holds frames back, and sync writes stop waiting for it. */

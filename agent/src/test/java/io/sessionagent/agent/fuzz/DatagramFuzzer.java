@@ -218,7 +218,7 @@ public final class DatagramFuzzer {
     }
 
     private byte[] dataBatch() {
-        DataBatch.Builder b = DataBatch.newBuilder().setAckRequested(random.nextBoolean());
+        DataBatch.Builder b = DataBatch.newBuilder();
         int entries = 1 + random.nextInt(3);
         for (int i = 0; i < entries; i++) {
             String id = "fuzzSession" + random.nextInt(10_000);

@@ -24,6 +24,7 @@ import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SessionServiceGrpc;
 import io.sessionagent.proto.v1.SnapshotRequest;
 import io.sessionagent.proto.v1.TouchRequest;
+import io.sessionagent.proto.v1.WriteBatch;
 import io.sessionagent.proto.v1.WriteRequest;
 
 import java.io.ByteArrayInputStream;
@@ -236,13 +237,13 @@ public final class GrpcFuzzer implements AutoCloseable {
                     .setPageToken(sessionId()).build().toByteArray());
             case 6 -> call(ch, random.nextBoolean() ? SessionServiceGrpc.getCountSessionsMethod()
                     : SessionServiceGrpc.getGetClusterViewMethod(), junk(random.nextInt(64)));
-            default -> writeStream();
+            default -> writeBatches();
         }
     }
 
-    /** A WriteStream of a few (mutated) requests; every response or the call's status is tallied. */
-    private void writeStream() {
-        MethodDescriptor<?, ?> m = SessionServiceGrpc.getWriteStreamMethod();
+    /** A WriteBatches stream of a few (mutated) batches; every response or the call's status is tallied. */
+    private void writeBatches() {
+        MethodDescriptor<?, ?> m = SessionServiceGrpc.getWriteBatchesMethod();
         CountDownLatch done = new CountDownLatch(1);
         Status.Code[] code = {Status.Code.OK};
         StreamObserver<byte[]> responses = new StreamObserver<>() {
@@ -265,10 +266,16 @@ public final class GrpcFuzzer implements AutoCloseable {
                 CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS)), responses);
         try {
             for (int i = 1 + random.nextInt(20); i > 0; i--) {
-                byte[] bytes = writeRequest().toByteArray();
+                WriteBatch.Builder batch = WriteBatch.newBuilder().setBatchId(random.nextLong())
+                        .setDurabilityValue(random.nextInt(8) == 0 ? random.nextInt(100) : random.nextInt(3))
+                        .setSyncTimeoutMs(random.nextInt(5) == 0 ? random.nextInt() : random.nextInt(500));
+                for (int c = random.nextInt(random.nextInt(10) == 0 ? 200 : 8); c > 0; c--) {
+                    batch.addChanges(writeRequest().getChange());
+                }
+                byte[] bytes = batch.build().toByteArray();
                 bytes = random.nextInt(3) == 0 ? ByteMutator.mutate(random, bytes) : bytes;
                 try {
-                    namedIds.add(WriteRequest.parseFrom(bytes).getChange().getId());
+                    WriteBatch.parseFrom(bytes).getChangesList().forEach(c -> namedIds.add(c.getId()));
                 } catch (InvalidProtocolBufferException e) {
                     // Refused by the server as well.
                 }

@@ -14,9 +14,9 @@ import io.sessionagent.proto.v1.PeerCaller;
 import io.sessionagent.proto.v1.PeerServiceGrpc;
 import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SessionServiceGrpc;
-import io.sessionagent.proto.v1.WriteOutcome;
+import io.sessionagent.proto.v1.WriteBatch;
+import io.sessionagent.proto.v1.WriteBatchResult;
 import io.sessionagent.proto.v1.WriteRequest;
-import io.sessionagent.proto.v1.WriteResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -192,15 +192,15 @@ class LimitsUnderSmallHeapIT {
         }
         refusals.merge("sessions", 50L, Long::sum);
 
-        // An oversized stream: 300 writes of 300 KiB each on one WriteStream, each answered as
-        // refused in order; then a message over the gRPC limit ends the stream.
-        List<WriteResponse> answers = new ArrayList<>();
+        // An oversized stream: 300 batches of one 300 KiB write each on one WriteBatches stream,
+        // each answered as refused in order; then a message over the gRPC limit ends the stream.
+        List<WriteBatchResult> answers = new ArrayList<>();
         CompletableFuture<Status> streamEnd = new CompletableFuture<>();
         CountDownLatch responses = new CountDownLatch(300);
-        StreamObserver<WriteRequest> stream = SessionServiceGrpc.newStub(client.channel())
-                .withDeadlineAfter(120, TimeUnit.SECONDS).writeStream(new StreamObserver<>() {
+        StreamObserver<WriteBatch> stream = SessionServiceGrpc.newStub(client.channel())
+                .withDeadlineAfter(120, TimeUnit.SECONDS).writeBatches(new StreamObserver<>() {
                     @Override
-                    public void onNext(WriteResponse r) {
+                    public void onNext(WriteBatchResult r) {
                         synchronized (answers) {
                             answers.add(r);
                         }
@@ -217,23 +217,25 @@ class LimitsUnderSmallHeapIT {
                         streamEnd.complete(Status.OK);
                     }
                 });
-        WriteRequest oversized = write("streamed000000000000000", 0, c -> c.addSet(attribute("blob", 300 << 10)));
+        SessionChange oversized = write("streamed000000000000000", 0, c -> c.addSet(attribute("blob", 300 << 10)))
+                .getChange();
         for (int i = 0; i < 300; i++) {
-            stream.onNext(oversized.toBuilder().setCorrelationId(i).build());
+            stream.onNext(WriteBatch.newBuilder().setBatchId(i).addChanges(oversized).build());
         }
         assertThat(responses.await(60, TimeUnit.SECONDS)).as("every streamed write answered").isTrue();
-        stream.onNext(write("streamed000000000000000", 0, c -> c.addSet(attribute("blob", GRPC_LIMIT))));
+        stream.onNext(WriteBatch.newBuilder().addChanges(write("streamed000000000000000", 0,
+                c -> c.addSet(attribute("blob", GRPC_LIMIT))).getChange()).build());
         Status end = streamEnd.get(60, TimeUnit.SECONDS);
         // The server ends the stream with RESOURCE_EXHAUSTED and resets it while the client may still
         // be sending the rest of the message; the client then sometimes reports the reset instead.
         assertThat(end.getCode()).as(end.toString()).isIn(Status.Code.RESOURCE_EXHAUSTED, Status.Code.CANCELLED);
         synchronized (answers) {
             for (int i = 0; i < 300; i++) {
-                WriteResponse r = answers.get(i);
-                assertThat(r.getCorrelationId()).isEqualTo(i);
-                assertThat(r.getOutcome()).isEqualTo(WriteOutcome.WRITE_OUTCOME_REFUSED);
-                assertThat(r.getErrorCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED.value());
-                assertThat(r.getErrorMessage()).contains("max-session-bytes");
+                WriteBatchResult r = answers.get(i);
+                assertThat(r.getBatchId()).isEqualTo(i);
+                assertThat(r.getResultsCount()).isEqualTo(1);
+                assertThat(r.getResults(0).getErrorCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED.value());
+                assertThat(r.getResults(0).getErrorMessage()).contains("max-session-bytes");
             }
         }
         refusals.merge("streamed writes", 300L, Long::sum);

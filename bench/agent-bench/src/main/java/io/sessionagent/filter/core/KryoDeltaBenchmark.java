@@ -82,8 +82,8 @@ public class KryoDeltaBenchmark {
             session.setAttribute("attr" + i, "value of attribute number " + i);
         }
         SessionData.Delta first = session.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE);
-        session.handedOff(first);
-        session.acknowledged(first, 1);
+        session.handedOff(first, true);
+        session.acknowledged(first.baseVersion, 1);
         serializedCart = codec.serialize("cart", cart);
         if (serializedCart == null || serializedCart.length < 600) {
             throw new IllegalStateException("cart serialized to " + (serializedCart == null ? "nothing"
@@ -111,8 +111,8 @@ public class KryoDeltaBenchmark {
         session.getAttribute("attr2");
         SessionData.Delta d = session.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE);
         // As the filter does: handed to the agent, then its answer.
-        session.handedOff(d);
-        session.acknowledged(d, session.version());
+        session.handedOff(d, true);
+        session.acknowledged(d.baseVersion, session.version());
         return d.bytes();
     }
 }

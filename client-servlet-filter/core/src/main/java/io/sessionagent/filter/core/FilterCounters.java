@@ -22,6 +22,12 @@ public final class FilterCounters {
     final LongAdder writeConflicts = new LongAdder();
     final LongAdder cacheEvictions = new LongAdder();
     final LongAdder cacheMisses = new LongAdder();
+    final LongAdder writesCoalesced = new LongAdder();
+    final LongAdder writesNotReplicated = new LongAdder();
+    final LongAdder writesUnconfirmed = new LongAdder();
+    final LongAdder streamFailures = new LongAdder();
+    final LongAdder backpressureWaits = new LongAdder();
+    final LongAdder backpressureTimeouts = new LongAdder();
 
     /** Total time spent serializing attribute values, in nanoseconds. */
     public long serializeNanos() {
@@ -103,6 +109,39 @@ public final class FilterCounters {
         return cacheMisses.sum();
     }
 
+    /** Changes merged into their session's write that had not left for the agent yet. */
+    public long writesCoalesced() {
+        return writesCoalesced.sum();
+    }
+
+    /**
+     * Changes the agent never took: made while it was unreachable, or on their way when the write
+     * stream broke. Their sessions go whole to the agent once it answers again.
+     */
+    public long writesNotReplicated() {
+        return writesNotReplicated.sum();
+    }
+
+    /** Changes the agent applied but no replica acknowledged within sync-timeout. */
+    public long writesUnconfirmed() {
+        return writesUnconfirmed.sum();
+    }
+
+    /** Write streams to the agent that ended with an error (the agent was gone). */
+    public long streamFailures() {
+        return streamFailures.sum();
+    }
+
+    /** Async requests that waited because replication was behind max-replication-lag. */
+    public long backpressureWaits() {
+        return backpressureWaits.sum();
+    }
+
+    /** Requests whose wait for the agent reached agent-timeout; they went on, the write stayed in flight. */
+    public long backpressureTimeouts() {
+        return backpressureTimeouts.sum();
+    }
+
     /** All counters by name, for logging or a metrics bridge. */
     public Map<String, Long> snapshot() {
         Map<String, Long> m = new LinkedHashMap<>();
@@ -122,6 +161,12 @@ public final class FilterCounters {
         m.put("writes.conflicts", writeConflicts());
         m.put("cache.evictions", cacheEvictions());
         m.put("cache.misses", cacheMisses());
+        m.put("writes.coalesced", writesCoalesced());
+        m.put("writes.not_replicated", writesNotReplicated());
+        m.put("writes.unconfirmed", writesUnconfirmed());
+        m.put("agent.stream_failures", streamFailures());
+        m.put("backpressure.waits", backpressureWaits());
+        m.put("backpressure.timeouts", backpressureTimeouts());
         return m;
     }
 

@@ -6,7 +6,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.IntSupplier;
 import java.util.function.ToLongFunction;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -37,8 +36,37 @@ public final class FilterMetrics implements AutoCloseable {
 
     static final String SERIALIZE_METER = "session_filter.serialize";
     static final String SERIALIZE_DESCRIPTION = "Time spent serializing attribute values; count: values serialized";
-    static final String LOCAL_SESSIONS_METER = "session_filter.sessions.local";
-    static final String LOCAL_SESSIONS_DESCRIPTION = "Sessions in this node's local cache";
+
+    /** One reading of the filter's state: its meter, its JMX attribute and where it comes from. */
+    static final class Reading {
+        final String meter;
+        final String attribute;
+        final String baseUnit;
+        final String description;
+        final ToLongFunction<FilterState> read;
+
+        Reading(String meter, String attribute, String baseUnit, String description, ToLongFunction<FilterState> read) {
+            this.meter = meter;
+            this.attribute = attribute;
+            this.baseUnit = baseUnit;
+            this.description = description;
+            this.read = read;
+        }
+    }
+
+    /** The gauges; the JMX attributes carry the same descriptions. */
+    static final List<Reading> READINGS = Collections.unmodifiableList(Arrays.asList(
+            new Reading("session_filter.sessions.local", "LocalSessions", "sessions",
+                    "Sessions in this node's local cache", FilterState::localSessionCount),
+            new Reading("session_filter.agent.down", "AgentDown", "boolean",
+                    "1 while the agent is gone (connection refused or broken) and sessions are served locally"
+                            + " only; 0 while it answers, however slowly", s -> s.agentDown() ? 1 : 0),
+            new Reading("session_filter.writes.pending", "PendingWrites", "writes",
+                    "Writes handed to the agent and not answered yet (at most one waiting to leave per session)",
+                    FilterState::pendingWrites),
+            new Reading("session_filter.replication.lag", "ReplicationLagMillis", "milliseconds",
+                    "How long the oldest write the agent has not confirmed has waited; async requests wait while it"
+                            + " is above max-replication-lag", FilterState::replicationLagMs)));
 
     /** One monotonic count: its meter, its JMX attribute and where it comes from. */
     static final class Count {
@@ -93,7 +121,26 @@ public final class FilterMetrics implements AutoCloseable {
                     "Sessions dropped from the local cache by inactivity", FilterCounters::sessionsExpired),
             new Count("session_filter.writes.conflicts", "WriteConflicts", "writes",
                     "Writes the agent refused because its version differed (the session was resent whole)",
-                    FilterCounters::writeConflicts)));
+                    FilterCounters::writeConflicts),
+            new Count("session_filter.writes.coalesced", "WritesCoalesced", "writes",
+                    "Changes merged into their session's write that had not left for the agent yet",
+                    FilterCounters::writesCoalesced),
+            new Count("session_filter.writes.not_replicated", "WritesNotReplicated", "writes",
+                    "Changes the agent never took: made while it was unreachable, or on their way when the write"
+                            + " stream broke (their sessions go whole to it once it answers again)",
+                    FilterCounters::writesNotReplicated),
+            new Count("session_filter.writes.unconfirmed", "WritesUnconfirmed", "writes",
+                    "Changes the agent applied but no replica acknowledged within sync-timeout",
+                    FilterCounters::writesUnconfirmed),
+            new Count("session_filter.agent.stream_failures", "StreamFailures", "streams",
+                    "Write streams to the agent that ended with an error (the agent was gone)",
+                    FilterCounters::streamFailures),
+            new Count("session_filter.backpressure.waits", "BackpressureWaits", "requests",
+                    "Async requests that waited because replication was behind max-replication-lag",
+                    FilterCounters::backpressureWaits),
+            new Count("session_filter.backpressure.timeouts", "BackpressureTimeouts", "requests",
+                    "Requests whose wait for the agent reached agent-timeout; they went on and the write stayed"
+                            + " in flight", FilterCounters::backpressureTimeouts)));
 
     private final MBeanServer server;
     private final Bean bean;
@@ -114,7 +161,7 @@ public final class FilterMetrics implements AutoCloseable {
      * @param registry      the value of the ServletContext attribute named by meter-registry-attribute, or null
      * @param registryName  that attribute's name, for the log
      */
-    public static FilterMetrics start(FilterCounters counters, IntSupplier localSessions, String contextPath,
+    public static FilterMetrics start(FilterCounters counters, FilterState state, String contextPath,
                                       String filterName, ClassLoader appLoader, Object registry, String registryName) {
         String context = contextLabel(contextPath);
         String filter = filterName == null ? "" : filterName;
@@ -122,7 +169,7 @@ public final class FilterMetrics implements AutoCloseable {
         Bean bean = null;
         try {
             server = ManagementFactory.getPlatformMBeanServer();
-            bean = new Bean(counters, localSessions, objectName(contextPath, filter));
+            bean = new Bean(counters, state, objectName(contextPath, filter));
             bean.register(server);
         } catch (JMException | RuntimeException e) {
             LOG.log(Level.WARNING, "the session replication filter's MBean could not be registered", e);
@@ -131,7 +178,7 @@ public final class FilterMetrics implements AutoCloseable {
         AutoCloseable meters = null;
         if (micrometerUsable(appLoader)) {
             try {
-                meters = MicrometerMeters.bind(registry, registryName, counters, localSessions, context, filter);
+                meters = MicrometerMeters.bind(registry, registryName, counters, state, context, filter);
             } catch (RuntimeException | LinkageError e) {
                 LOG.log(Level.WARNING, "the session replication filter's meters could not be registered", e);
             }
@@ -220,20 +267,22 @@ public final class FilterMetrics implements AutoCloseable {
             }
             d.put("SerializeTimeNanos", "Total time spent serializing attribute values (nanoseconds)");
             d.put("Serializations", "Attribute values serialized");
-            d.put("LocalSessions", LOCAL_SESSIONS_DESCRIPTION);
+            for (Reading l : READINGS) {
+                d.put(l.attribute, l.description + " (" + l.baseUnit + ")");
+            }
             return Collections.unmodifiableMap(d);
         }
 
         private final FilterCounters counters;
-        private final IntSupplier localSessions;
+        private final FilterState state;
         final ObjectName name;
         /** False once the server dropped this instance, also when a later filter replaced it. */
         private volatile boolean registered;
 
-        Bean(FilterCounters counters, IntSupplier localSessions, ObjectName name) throws NotCompliantMBeanException {
+        Bean(FilterCounters counters, FilterState state, ObjectName name) throws NotCompliantMBeanException {
             super(FilterMetricsMBean.class);
             this.counters = counters;
-            this.localSessions = localSessions;
+            this.state = state;
             this.name = name;
         }
 
@@ -368,8 +417,53 @@ public final class FilterMetrics implements AutoCloseable {
         }
 
         @Override
+        public long getWritesCoalesced() {
+            return counters.writesCoalesced();
+        }
+
+        @Override
+        public long getWritesNotReplicated() {
+            return counters.writesNotReplicated();
+        }
+
+        @Override
+        public long getWritesUnconfirmed() {
+            return counters.writesUnconfirmed();
+        }
+
+        @Override
+        public long getStreamFailures() {
+            return counters.streamFailures();
+        }
+
+        @Override
+        public long getBackpressureWaits() {
+            return counters.backpressureWaits();
+        }
+
+        @Override
+        public long getBackpressureTimeouts() {
+            return counters.backpressureTimeouts();
+        }
+
+        @Override
         public int getLocalSessions() {
-            return localSessions.getAsInt();
+            return state.localSessionCount();
+        }
+
+        @Override
+        public int getAgentDown() {
+            return state.agentDown() ? 1 : 0;
+        }
+
+        @Override
+        public int getPendingWrites() {
+            return state.pendingWrites();
+        }
+
+        @Override
+        public long getReplicationLagMillis() {
+            return state.replicationLagMs();
         }
     }
 }

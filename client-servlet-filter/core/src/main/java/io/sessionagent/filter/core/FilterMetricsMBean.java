@@ -1,8 +1,8 @@
 package io.sessionagent.filter.core;
 
 /**
- * The JMX view of one filter instance: every counter of {@link FilterCounters} and the size of
- * the local cache, read when asked. Registered as
+ * The JMX view of one filter instance: every counter of {@link FilterCounters} and the gauges of
+ * {@link FilterState}, read when asked. Registered as
  * {@code io.sessionagent.filter:type=SessionReplicationFilter,context=<context path or ROOT>,name=<filter name>}.
  */
 public interface FilterMetricsMBean {
@@ -38,5 +38,23 @@ public interface FilterMetricsMBean {
 
     long getWriteConflicts();
 
+    long getWritesCoalesced();
+
+    long getWritesNotReplicated();
+
+    long getWritesUnconfirmed();
+
+    long getStreamFailures();
+
+    long getBackpressureWaits();
+
+    long getBackpressureTimeouts();
+
     int getLocalSessions();
+
+    int getAgentDown();
+
+    int getPendingWrites();
+
+    long getReplicationLagMillis();
 }

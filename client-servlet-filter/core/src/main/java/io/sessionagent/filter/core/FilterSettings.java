@@ -22,6 +22,7 @@ public final class FilterSettings {
     public static final String COOKIE_SAME_SITE = "cookie-same-site";
     public static final String REPLICATION_MODE = "replication-mode";
     public static final String SYNC_TIMEOUT = "sync-timeout";
+    public static final String MAX_REPLICATION_LAG = "max-replication-lag";
     public static final String SAVE_MODE = "save-mode";
     public static final String MAX_INACTIVE_INTERVAL = "max-inactive-interval";
     public static final String LISTENERS = "listeners";
@@ -49,6 +50,7 @@ public final class FilterSettings {
     private String cookieSameSite = "Lax";
     private ReplicationMode replicationMode = ReplicationMode.ASYNC;
     private long syncTimeoutMs = 1000;
+    private long maxReplicationLagMs = 50;
     private SaveMode saveMode = SaveMode.ON_READ_CHANGE;
     private int maxInactiveIntervalSeconds = 1800;
     private List<String> listenerClasses = Collections.emptyList();
@@ -84,6 +86,7 @@ public final class FilterSettings {
         }
         s.agentTimeoutMs = millis(params, AGENT_TIMEOUT, s.agentTimeoutMs, 1, problems);
         s.syncTimeoutMs = millis(params, SYNC_TIMEOUT, s.syncTimeoutMs, 1, problems);
+        s.maxReplicationLagMs = millis(params, MAX_REPLICATION_LAG, s.maxReplicationLagMs, 1, problems);
         s.route = value(params, ROUTE);
         if (s.route == null) {
             s.route = defaultRoute();
@@ -256,6 +259,11 @@ public final class FilterSettings {
         return agentTimeoutMs;
     }
 
+    /** Async mode: how old an unconfirmed write may get before requests wait for the agent. */
+    public long maxReplicationLagMs() {
+        return maxReplicationLagMs;
+    }
+
     public String route() {
         return route;
     }
@@ -345,6 +353,7 @@ public final class FilterSettings {
         c.cookieSameSite = cookieSameSite;
         c.replicationMode = replicationMode;
         c.syncTimeoutMs = syncTimeoutMs;
+        c.maxReplicationLagMs = maxReplicationLagMs;
         c.saveMode = saveMode;
         c.maxInactiveIntervalSeconds = maxInactiveIntervalSeconds;
         c.listenerClasses = listenerClasses;

@@ -11,7 +11,6 @@ import io.micrometer.core.instrument.Tags;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -27,7 +26,7 @@ final class MicrometerMeters {
     }
 
     static AutoCloseable bind(Object candidate, String attributeName, FilterCounters counters,
-                              IntSupplier localSessions, String context, String filter) {
+                              FilterState state, String context, String filter) {
         MeterRegistry registry;
         String where;
         if (candidate instanceof MeterRegistry) {
@@ -51,10 +50,11 @@ final class MicrometerMeters {
             meters.add(FunctionCounter.builder(c.meter, counters, x -> c.read.applyAsLong(x))
                     .baseUnit(c.baseUnit).description(c.description).tags(tags).register(registry));
         }
-        // Strong: nothing else holds the supplier; close() removes the gauge.
-        meters.add(Gauge.builder(FilterMetrics.LOCAL_SESSIONS_METER, localSessions, s -> s.getAsInt())
-                .strongReference(true).baseUnit("sessions").description(FilterMetrics.LOCAL_SESSIONS_DESCRIPTION)
-                .tags(tags).register(registry));
+        for (FilterMetrics.Reading l : FilterMetrics.READINGS) {
+            // Strong: the registry must not lose the state before close() removes the gauge.
+            meters.add(Gauge.builder(l.meter, state, x -> l.read.applyAsLong(x)).strongReference(true)
+                    .baseUnit(l.baseUnit).description(l.description).tags(tags).register(registry));
+        }
         LOG.info("session replication filter meters for context " + context + ", filter " + filter
                 + " registered in " + where + (replaced ? " (replacing meters left by an earlier instance)" : ""));
         return () -> {
@@ -71,7 +71,9 @@ final class MicrometerMeters {
     private static boolean removeExisting(MeterRegistry registry, Tags tags) {
         List<String> names = new ArrayList<>();
         names.add(FilterMetrics.SERIALIZE_METER);
-        names.add(FilterMetrics.LOCAL_SESSIONS_METER);
+        for (FilterMetrics.Reading l : FilterMetrics.READINGS) {
+            names.add(l.meter);
+        }
         for (FilterMetrics.Count c : FilterMetrics.COUNTS) {
             names.add(c.meter);
         }

@@ -31,7 +31,7 @@ public final class SessionData {
     // Guarded by this.
     /** The version the next delta is based on: the agent's, or what it will be once the writes in flight are applied. */
     private long version;
-    /** Writes handed to the agent and not answered yet. */
+    /** Writes handed to the agent and not answered yet (one per write, however many deltas merged into it). */
     private int inFlight;
     private boolean everWritten;
     private boolean fullSyncNeeded;
@@ -183,7 +183,8 @@ public final class SessionData {
 
     /**
      * What the agent must learn about this session since the last successful write. Drains the
-     * change tracking; {@link #committed} or {@link #failed} must follow.
+     * change tracking; {@link #handedOff} or {@link #failed} must follow. Values are serialized
+     * outside this object's lock, which the transport's thread takes to record answers.
      *
      * @param agentNames when not null, send the whole session and remove these names the agent
      *                   holds but this node does not
@@ -191,53 +192,83 @@ public final class SessionData {
      * @param local      attributes that stay on this node: never serialized, and removed at the
      *                   agent if an earlier value of the same name was replicated
      */
-    synchronized Delta takeDelta(SaveMode mode, AttributeCodec codec, Set<String> agentNames, long agentVersion,
-                                 LocalAttributes local) {
+    Delta takeDelta(SaveMode mode, AttributeCodec codec, Set<String> agentNames, long agentVersion,
+                    LocalAttributes local) {
         boolean full = agentNames != null;
         Delta d = new Delta();
-        Set<String> candidates = new HashSet<>();
-        if (full) {
-            candidates.addAll(attributes.keySet());
-        } else {
-            candidates.addAll(setNames);
-            if (mode != SaveMode.SET) {
-                candidates.addAll(readNames);
+        Map<String, Object> values = new LinkedHashMap<>();
+        Set<String> explicit = new HashSet<>();
+        synchronized (this) {
+            Set<String> candidates = new HashSet<>();
+            if (full) {
+                candidates.addAll(attributes.keySet());
+            } else {
+                candidates.addAll(setNames);
+                if (mode != SaveMode.SET) {
+                    candidates.addAll(readNames);
+                }
             }
-        }
-        for (String name : candidates) {
-            Object value = attributes.get(name);
-            if (value == null) {
-                continue;
+            for (String name : candidates) {
+                Object value = attributes.get(name);
+                if (value == null) {
+                    continue;
+                }
+                if (local.isLocal(name, value)) {
+                    // Checked before serializing: a node-local value is not "skipped", it is not meant
+                    // to travel. A copy the agent still holds (the name held a replicated value before)
+                    // would otherwise come back after a failover as if it were current. A whole-session
+                    // write removes it below, with every other name the agent holds and this write lacks.
+                    if (!full && replicated.containsKey(name)) {
+                        d.removed.add(name);
+                    }
+                    continue;
+                }
+                values.put(name, value);
+                if (full || setNames.contains(name)) {
+                    explicit.add(name);
+                }
             }
-            if (local.isLocal(name, value)) {
-                // Checked before serializing: a node-local value is not "skipped", it is not meant
-                // to travel. A copy the agent still holds (the name held a replicated value before)
-                // would otherwise come back after a failover as if it were current. A whole-session
-                // write removes it below, with every other name the agent holds and this write lacks.
-                if (!full && replicated.containsKey(name)) {
+            for (String name : removedNames) {
+                if (!attributes.containsKey(name)) {
                     d.removed.add(name);
                 }
-                continue;
             }
-            boolean explicit = full || setNames.contains(name);
-            byte[] bytes = codec.serialize(name, value);
+            d.full = full;
+            d.meta = metaChanged || !everWritten;
+            d.baseVersion = full ? agentVersion : version;
+            setNames.clear();
+            removedNames.clear();
+            readNames.clear();
+            metaChanged = false;
+        }
+        Map<String, byte[]> serialized = new LinkedHashMap<>();
+        Map<String, byte[]> digests = new HashMap<>();
+        List<String> unserializable = new ArrayList<>();
+        for (Map.Entry<String, Object> e : values.entrySet()) {
+            byte[] bytes = codec.serialize(e.getKey(), e.getValue());
             if (bytes == null) {
+                unserializable.add(e.getKey());
+            } else {
+                serialized.put(e.getKey(), bytes);
+                digests.put(e.getKey(), digest(bytes));
+            }
+        }
+        synchronized (this) {
+            for (Map.Entry<String, byte[]> e : serialized.entrySet()) {
+                String name = e.getKey();
+                byte[] digest = digests.get(name);
+                if (!explicit.contains(name) && mode == SaveMode.ON_READ_CHANGE
+                        && Arrays.equals(digest, replicated.get(name))) {
+                    continue;
+                }
+                d.set.put(name, e.getValue());
+                d.digests.put(name, digest);
+            }
+            for (String name : unserializable) {
                 // A stale copy at the agent would come back after a failover as if it were current.
                 if (replicated.containsKey(name) || full) {
                     d.removed.add(name);
                 }
-                continue;
-            }
-            byte[] digest = digest(bytes);
-            if (!explicit && mode == SaveMode.ON_READ_CHANGE && Arrays.equals(digest, replicated.get(name))) {
-                continue;
-            }
-            d.set.put(name, bytes);
-            d.digests.put(name, digest);
-        }
-        for (String name : removedNames) {
-            if (!attributes.containsKey(name)) {
-                d.removed.add(name);
             }
         }
         if (full) {
@@ -247,13 +278,6 @@ public final class SessionData {
                 }
             }
         }
-        d.full = full;
-        d.meta = metaChanged || !everWritten;
-        d.baseVersion = full ? agentVersion : version;
-        setNames.clear();
-        removedNames.clear();
-        readNames.clear();
-        metaChanged = false;
         return d;
     }
 
@@ -267,14 +291,20 @@ public final class SessionData {
     }
 
     /**
-     * The delta is on its way to the agent. The agent makes base + 1 of a write it applies, so the
-     * next delta is based on that; if the agent refuses this one, it refuses the next as well
-     * (its base is then stale too), and {@link #writeFailed} asks for a whole-session write.
+     * The delta is on its way to the agent. A new write makes the agent's version base + 1 when it
+     * applies, so the next delta is based on that; if the agent refuses this one, it refuses the
+     * next as well (its base is then stale too), and {@link #writeFailed} asks for a whole-session
+     * write. A delta merged into a write still waiting to leave changes no version.
+     *
+     * @param newWrite false when the delta merged into the session's waiting write
+     * @return the base version of a new write
      */
-    synchronized void handedOff(Delta d) {
-        version = d.baseVersion + 1;
+    synchronized long handedOff(Delta d, boolean newWrite) {
         everWritten = true;
-        inFlight++;
+        if (newWrite) {
+            version = d.baseVersion + 1;
+            inFlight++;
+        }
         if (d.full) {
             fullSyncNeeded = false;
             replicated.clear();
@@ -283,12 +313,13 @@ public final class SessionData {
             replicated.remove(name);
         }
         replicated.putAll(d.digests);
+        return d.baseVersion;
     }
 
-    /** The agent applied a delta handed off before. */
-    synchronized void acknowledged(Delta d, long newVersion) {
+    /** The agent applied a write based on {@code baseVersion}. */
+    synchronized void acknowledged(long baseVersion, long newVersion) {
         inFlight--;
-        if (newVersion != d.baseVersion + 1) {
+        if (newVersion != baseVersion + 1) {
             // Not the version the later deltas were based on: they are refused; write the whole session.
             fullSyncNeeded = true;
         }

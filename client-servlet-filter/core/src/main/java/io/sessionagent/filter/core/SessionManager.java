@@ -1,8 +1,6 @@
 package io.sessionagent.filter.core;
 
-import com.google.protobuf.UnsafeByteOperations;
 import io.sessionagent.proto.v1.Attribute;
-import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SessionRecord;
 
 import java.security.SecureRandom;
@@ -28,7 +26,7 @@ import java.util.logging.Logger;
  * deserializes), one delta per request to the agent, restore after a failover, expiry.
  * One instance per filter; it owns its threads and its channel and releases them in {@link #close}.
  */
-public final class SessionManager implements AutoCloseable {
+public final class SessionManager implements FilterState, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SessionManager.class.getName());
     /** Tries of GetSession while the agent answers that it is still joining. */
     static final int JOINING_RETRIES = 5;
@@ -41,7 +39,9 @@ public final class SessionManager implements AutoCloseable {
     private final LongSupplier clockMs;
     private final FilterCounters counters = new FilterCounters();
     private final AttributeCodec codec;
+    private final AgentHealth health;
     private final AgentClient agent;
+    private final WritePipeline writes;
     private final SessionIds ids = new SessionIds(new SecureRandom());
     private final ConcurrentHashMap<String, SessionData> cache = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> pendingTouches = new ConcurrentHashMap<>();
@@ -60,9 +60,13 @@ public final class SessionManager implements AutoCloseable {
         this.events = events;
         this.clockMs = clockMs;
         this.codec = new AttributeCodec(appClassLoader, settings.maxAttributeBytes(), counters);
+        this.health = new AgentHealth(settings.agentHost() + ":" + settings.agentPort(), counters, clockMs);
         this.agent = new AgentClient(settings.agentHost(), settings.agentPort(), settings.agentTimeoutMs(), counters,
-                clockMs);
+                health);
         agent.warmUp();
+        this.writes = new WritePipeline(new GrpcWriteTransport(agent.channel()), health, counters,
+                settings.replicationMode(), settings.syncTimeoutMs(), settings.maxReplicationLagMs(), new Answers(),
+                "session-replication-writer-" + settings.cookieName());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "session-replication-" + settings.cookieName());
             t.setDaemon(true);
@@ -71,8 +75,6 @@ public final class SessionManager implements AutoCloseable {
             return t;
         });
         scheduler.scheduleWithFixedDelay(this::flushTouches, TOUCH_FLUSH_MS, TOUCH_FLUSH_MS, TimeUnit.MILLISECONDS);
-        // A hung agent fails the writes in flight even when no request comes to notice it.
-        scheduler.scheduleWithFixedDelay(agent::checkStalled, TOUCH_FLUSH_MS, TOUCH_FLUSH_MS, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::expire, EXPIRY_SCAN_MS, EXPIRY_SCAN_MS, TimeUnit.MILLISECONDS);
     }
 
@@ -84,9 +86,24 @@ public final class SessionManager implements AutoCloseable {
         return counters;
     }
 
-    /** Sessions in the local cache. */
+    @Override
     public int localSessionCount() {
         return cache.size();
+    }
+
+    @Override
+    public boolean agentDown() {
+        return health.isDown();
+    }
+
+    @Override
+    public int pendingWrites() {
+        return writes.pendingWrites();
+    }
+
+    @Override
+    public long replicationLagMs() {
+        return writes.lagMs();
     }
 
     public SessionData create() {
@@ -234,9 +251,9 @@ public final class SessionManager implements AutoCloseable {
 
     /**
      * Hands what the request changed to the agent (a pure access is queued and coalesced). Never
-     * throws. In sync mode waits for the agent's answer, at most the agent timeout plus the sync
-     * timeout; in async mode waits only when the agent has {@link AgentClient#MAX_IN_FLIGHT}
-     * writes unanswered (at most the agent timeout), or when the write probes a new connection.
+     * throws. In sync mode waits for the agent's answer, which comes once a replica applied the
+     * change, at most agent-timeout plus sync-timeout; in async mode waits only for a new session's
+     * first write, or while replication is behind max-replication-lag, at most agent-timeout.
      */
     public void commit(SessionData s) {
         commit(s, true);
@@ -270,25 +287,22 @@ public final class SessionManager implements AutoCloseable {
                 }
                 return;
             }
-            try {
-                send(s, d);
-            } catch (AgentClient.AgentException e) {
-                if (e.isConflict()) {
-                    // Waited for, so this thread writes the whole session now rather than the repair task.
-                    writeWhole(s);
-                }
-            }
+            send(s, d);
         }
     }
 
     /**
      * Writes the whole session on top of whatever version the agent holds, once the agent has
-     * answered this session's writes in flight (the version it reports is then final).
+     * answered this session's writes in flight (the version it reports is then final). An agent
+     * too slow for that is tried again in the background; one that is gone counts the change as
+     * not replicated, and the session stays marked until it is back.
      */
     private void writeWhole(SessionData s) {
         try {
             if (!s.awaitAnswers(settings.agentTimeoutMs())) {
+                counters.backpressureTimeouts.increment();
                 s.failed();
+                background(() -> repair(s));
                 return;
             }
         } catch (InterruptedException e) {
@@ -296,95 +310,103 @@ public final class SessionManager implements AutoCloseable {
             s.failed();
             return;
         }
+        SessionRecord r;
         try {
-            SessionRecord r = agent.get(s.id());
-            Set<String> agentNames = new HashSet<>();
-            if (r != null) {
-                for (Attribute a : r.getAttributesList()) {
-                    agentNames.add(a.getName());
-                }
-            }
-            send(s, s.takeDelta(settings.saveMode(), codec, agentNames, r == null ? 0 : r.getVersion(),
-                    settings.localAttributes()));
+            r = agent.get(s.id());
         } catch (AgentClient.AgentException e) {
             s.failed();
+            if (health.isDown()) {
+                counters.writesNotReplicated.increment();
+            } else {
+                background(() -> repair(s));
+            }
+            return;
         }
+        Set<String> agentNames = new HashSet<>();
+        if (r != null) {
+            for (Attribute a : r.getAttributesList()) {
+                agentNames.add(a.getName());
+            }
+        }
+        send(s, s.takeDelta(settings.saveMode(), codec, agentNames, r == null ? 0 : r.getVersion(),
+                settings.localAttributes()));
     }
 
     /**
-     * Hands the delta over; in sync mode (or when the write probes the connection) waits for the
-     * answer and throws on failure. Whatever the outcome, the session learns it: a write the agent
-     * did not apply makes its next write a whole one.
+     * Hands the delta to the write pipeline and waits as the mode asks. Whatever the outcome, the
+     * session learns it (see {@link Answers}): a write the agent did not apply makes its next write
+     * a whole one.
      */
-    private void send(SessionData s, SessionData.Delta d) throws AgentClient.AgentException {
-        SessionChange.Builder c = SessionChange.newBuilder()
-                .setId(s.id())
-                .setBaseVersion(d.baseVersion)
-                .setCreationTimeMs(s.creationTime())
-                .setAccessTimeMs(s.thisAccessedTime())
-                .setMaxInactiveSeconds(s.maxInactiveSeconds())
-                .addAllRemoved(d.removed);
-        for (Map.Entry<String, byte[]> e : d.set.entrySet()) {
-            // The codec made the array for this delta alone and nothing writes to it again.
-            c.addSet(Attribute.newBuilder().setName(e.getKey()).setValue(UnsafeByteOperations.unsafeWrap(e.getValue())));
-        }
+    private void send(SessionData s, SessionData.Delta d) {
         String retired = s.takeRetiredId();
-        s.handedOff(d);
-        AgentClient.Write w;
+        PendingWrite w;
         try {
-            w = agent.write(c.build(), settings.replicationMode(), settings.syncTimeoutMs(),
-                    new Answer(s, d, retired));
+            w = writes.submit(s, d, retired);
         } catch (AgentClient.AgentException e) {
-            s.writeFailed();
+            // The agent is gone: the session stays here and goes whole to the agent once it is back.
+            s.failed();
             if (retired != null) {
                 s.retireAgain(retired);
             }
-            throw e;
+            return;
         }
-        if (w.mustWait()) {
-            agent.await(w);
-            if (retired != null) {
-                // Before the response: once the client has the new id, the old one is gone everywhere.
-                invalidateRetired(retired);
-            }
+        if (settings.replicationMode() == ReplicationMode.SYNC) {
+            writes.awaitAnswer(w, settings.agentTimeoutMs() + settings.syncTimeoutMs());
+        } else if (w.baseVersion == 0) {
+            // A session the agent does not hold yet: once the client has its cookie, a failover must find it.
+            writes.awaitAnswer(w, settings.agentTimeoutMs());
+        } else {
+            writes.awaitLag(settings.agentTimeoutMs());
+        }
+        if (retired != null && w.isDone() && w.failure() == null) {
+            // Before the response: once the client has the new id, the old one is gone everywhere.
+            w.retiredId = null;
+            invalidateRetired(retired);
         }
     }
 
-    /** The agent's answer to one write, on gRPC's network thread: updates the session, never blocks. */
-    private final class Answer implements AgentClient.WriteListener {
-        private final SessionData s;
-        private final SessionData.Delta d;
-        private final String retired;
-
-        Answer(SessionData s, SessionData.Delta d, String retired) {
-            this.s = s;
-            this.d = d;
-            this.retired = retired;
-        }
-
+    /** The agent's answers, on the transport's thread: update the session, never block. */
+    private final class Answers implements WritePipeline.Outcomes {
         @Override
-        public void written(long version, boolean awaited) {
-            s.acknowledged(d, version);
+        public void applied(PendingWrite w, long version) {
+            w.session.acknowledged(w.baseVersion, version);
             counters.deltasSent.increment();
-            counters.deltaBytes.add(d.bytes());
-            if (retired != null && !awaited) {
-                background(() -> invalidateRetired(retired));
+            counters.deltaBytes.add(w.bytes());
+            String retired = w.retiredId;
+            if (retired != null) {
+                // Invalidated here unless the request that handed it over waits and does it itself.
+                background(() -> {
+                    if (w.retiredId != null) {
+                        w.retiredId = null;
+                        invalidateRetired(retired);
+                    }
+                });
             }
         }
 
         @Override
-        public void failed(AgentClient.AgentException e, boolean awaited) {
-            s.writeFailed();
-            if (retired != null) {
-                s.retireAgain(retired);
-            }
+        public void refused(PendingWrite w, AgentClient.AgentException e) {
+            notApplied(w);
             if (e.isConflict()) {
                 counters.writeConflicts.increment();
-                if (!awaited) {
-                    // Nobody waits for this write; without a repair the agent would keep the other
-                    // writer's version until this session's next request.
-                    background(() -> repair(s));
-                }
+                // Without a repair the agent would keep the other writer's version until this
+                // session's next request.
+                background(() -> repair(w.session));
+            } else {
+                counters.agentErrors.increment();
+                LOG.log(Level.FINE, "session agent refused a write: " + e.getMessage());
+            }
+        }
+
+        @Override
+        public void lost(PendingWrite w) {
+            notApplied(w);
+        }
+
+        private void notApplied(PendingWrite w) {
+            w.session.writeFailed();
+            if (w.retiredId != null) {
+                w.session.retireAgain(w.retiredId);
             }
         }
     }
@@ -431,6 +453,16 @@ public final class SessionManager implements AutoCloseable {
             events.destroyed(s);
         } finally {
             s.invalidated();
+            synchronized (s.commitLock) {
+                // A write still on its way would reach the agent after the invalidation and bring
+                // the session back: the one not sent yet is dropped, those in flight are waited for.
+                writes.discard(s);
+                try {
+                    s.awaitAnswers(settings.agentTimeoutMs());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             try {
                 agent.invalidate(s.id());
             } catch (AgentClient.AgentException e) {
@@ -555,6 +587,8 @@ public final class SessionManager implements AutoCloseable {
     public void close() {
         scheduler.shutdownNow();
         flushTouches();
+        // Writes in flight are answered first: the agent applies them either way.
+        writes.close();
         agent.close();
     }
 }

@@ -28,16 +28,18 @@ class FilterMetricsTest {
         FilterCounters newCounters = new FilterCounters();
         newCounters.deltasSent.add(7);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        FilterMetrics old = FilterMetrics.start(oldCounters, () -> 0, "/app", "f", getClass().getClassLoader(),
-                registry, "r");
-        FilterMetrics current = FilterMetrics.start(newCounters, () -> 3, "/app", "f", getClass().getClassLoader(),
-                registry, "r");
+        FilterMetrics old = FilterMetrics.start(oldCounters, new State(0, false), "/app", "f",
+                getClass().getClassLoader(), registry, "r");
+        FilterMetrics current = FilterMetrics.start(newCounters, new State(3, true), "/app", "f",
+                getClass().getClassLoader(), registry, "r");
         ObjectName name = FilterMetrics.objectName("/app", "f");
         assertThat(current.objectName()).isEqualTo(name);
         assertThat(current.micrometerBound()).isTrue();
         assertThat(mbeans.getAttribute(name, "DeltasSent")).isEqualTo(7L);
         assertThat(mbeans.getAttribute(name, "LocalSessions")).isEqualTo(3);
+        assertThat(mbeans.getAttribute(name, "AgentDown")).isEqualTo(1);
         assertThat(registry.get("session_filter.deltas.sent").functionCounter().count()).isEqualTo(7);
+        assertThat(registry.get("session_filter.agent.down").gauge().value()).isEqualTo(1);
 
         old.close();
         assertThat(mbeans.getAttribute(name, "DeltasSent")).isEqualTo(7L);
@@ -47,5 +49,36 @@ class FilterMetricsTest {
         current.close();
         assertThat(mbeans.isRegistered(name)).isFalse();
         assertThat(registry.getMeters()).isEmpty();
+    }
+
+    /** Fixed readings. */
+    private static final class State implements FilterState {
+        private final int local;
+        private final boolean down;
+
+        State(int local, boolean down) {
+            this.local = local;
+            this.down = down;
+        }
+
+        @Override
+        public int localSessionCount() {
+            return local;
+        }
+
+        @Override
+        public boolean agentDown() {
+            return down;
+        }
+
+        @Override
+        public int pendingWrites() {
+            return 0;
+        }
+
+        @Override
+        public long replicationLagMs() {
+            return 0;
+        }
     }
 }

@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.sessionagent.proto.v1.Attribute;
+import io.sessionagent.proto.v1.ChangeResult;
 import io.sessionagent.proto.v1.GetSessionRequest;
 import io.sessionagent.proto.v1.GetSessionResponse;
 import io.sessionagent.proto.v1.InvalidateRequest;
@@ -14,9 +15,9 @@ import io.sessionagent.proto.v1.SessionRecord;
 import io.sessionagent.proto.v1.SessionServiceGrpc;
 import io.sessionagent.proto.v1.TouchRequest;
 import io.sessionagent.proto.v1.TouchResponse;
+import io.sessionagent.proto.v1.WriteBatch;
+import io.sessionagent.proto.v1.WriteBatchResult;
 import io.sessionagent.proto.v1.WriteOutcome;
-import io.sessionagent.proto.v1.WriteRequest;
-import io.sessionagent.proto.v1.WriteResponse;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -30,14 +31,16 @@ import java.util.concurrent.TimeUnit;
 /**
  * A gRPC SessionService on 127.0.0.1 that keeps sessions by the agent's version rule (a write
  * applies only on the version it was based on and makes base + 1) and whose answers a test can
- * hold back and release, so that writes in flight and a stale base can be set up exactly. Only
- * {@code WriteStream} writes: a client that still used the unary call would fail against it.
+ * hold back and release (a batch's answer at a time), so that writes in flight and a stale base can
+ * be set up exactly. Only {@code WriteBatches} writes: a client that used the unary call would fail
+ * against it.
  */
 final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase implements AutoCloseable {
     private final Server server;
     // Guarded by this.
     private final Map<String, SessionRecord> sessions = new HashMap<>();
-    private final List<WriteRequest> received = new ArrayList<>();
+    private final List<SessionChange> received = new ArrayList<>();
+    private int batches;
     private final List<Runnable> held = new ArrayList<>();
     private boolean holding;
 
@@ -67,8 +70,14 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
         return held.size();
     }
 
-    synchronized List<WriteRequest> received() {
+    /** Every change received, in order, whatever the batch. */
+    synchronized List<SessionChange> received() {
         return new ArrayList<>(received);
+    }
+
+    /** Batches received. */
+    synchronized int batches() {
+        return batches;
     }
 
     synchronized SessionRecord session(String id) {
@@ -84,14 +93,20 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
     }
 
     @Override
-    public StreamObserver<WriteRequest> writeStream(StreamObserver<WriteResponse> out) {
-        return new StreamObserver<WriteRequest>() {
+    public StreamObserver<WriteBatch> writeBatches(StreamObserver<WriteBatchResult> out) {
+        return new StreamObserver<WriteBatch>() {
             @Override
-            public void onNext(WriteRequest request) {
+            public void onNext(WriteBatch batch) {
                 synchronized (ScriptedAgent.this) {
-                    received.add(request);
-                    WriteResponse r = apply(request);
-                    Runnable answer = () -> out.onNext(r);
+                    batches++;
+                    WriteBatchResult.Builder r = WriteBatchResult.newBuilder().setBatchId(batch.getBatchId())
+                            .setOutcome(WriteOutcome.WRITE_OUTCOME_REPLICATED).setAcks(1);
+                    for (SessionChange c : batch.getChangesList()) {
+                        received.add(c);
+                        r.addResults(apply(c));
+                    }
+                    WriteBatchResult result = r.build();
+                    Runnable answer = () -> out.onNext(result);
                     if (holding) {
                         held.add(answer);
                     } else {
@@ -114,13 +129,11 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
     }
 
     // Under this.
-    private WriteResponse apply(WriteRequest request) {
-        SessionChange c = request.getChange();
+    private ChangeResult apply(SessionChange c) {
         SessionRecord cur = sessions.get(c.getId());
         long version = cur == null ? 0 : cur.getVersion();
-        WriteResponse.Builder r = WriteResponse.newBuilder().setCorrelationId(request.getCorrelationId());
         if (c.getBaseVersion() != version) {
-            return r.setOutcome(WriteOutcome.WRITE_OUTCOME_REFUSED).setErrorCode(Status.Code.ABORTED.value())
+            return ChangeResult.newBuilder().setErrorCode(Status.Code.ABORTED.value())
                     .setErrorMessage("at version " + version + ", based on " + c.getBaseVersion()).build();
         }
         Map<String, Attribute> attributes = new LinkedHashMap<>();
@@ -138,7 +151,7 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
         sessions.put(c.getId(), SessionRecord.newBuilder().setId(c.getId()).setVersion(version + 1)
                 .setCreationTimeMs(c.getCreationTimeMs()).setLastAccessTimeMs(c.getAccessTimeMs())
                 .setMaxInactiveSeconds(c.getMaxInactiveSeconds()).addAllAttributes(attributes.values()).build());
-        return r.setOutcome(WriteOutcome.WRITE_OUTCOME_APPLIED).setVersion(version + 1).build();
+        return ChangeResult.newBuilder().setVersion(version + 1).build();
     }
 
     @Override

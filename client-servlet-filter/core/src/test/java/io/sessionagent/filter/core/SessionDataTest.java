@@ -20,8 +20,8 @@ class SessionDataTest {
         SessionData.Delta first = s.takeDelta(mode, codec, null, 0, LocalAttributes.NONE);
         assertThat(first.setNames()).containsExactlyInAnyOrder("cart", "user");
         assertThat(first.meta).isTrue();
-        s.handedOff(first);
-        s.acknowledged(first, 1);
+        s.handedOff(first, true);
+        s.acknowledged(first.baseVersion, 1);
         return s;
     }
 
@@ -39,8 +39,8 @@ class SessionDataTest {
         assertThat(d.setNames()).containsExactly("cart");
         assertThat(d.baseVersion).isEqualTo(1);
         assertThat(codec.deserialize(d.set.get("cart"))).isEqualTo(List.of("apple", "pear"));
-        s.handedOff(d);
-        s.acknowledged(d, 2);
+        s.handedOff(d, true);
+        s.acknowledged(d.baseVersion, 2);
 
         // Read again without change: nothing to send, a pure access.
         s.getAttribute("cart");
@@ -98,8 +98,8 @@ class SessionDataTest {
         assertThat(d.setNames()).containsExactlyInAnyOrder("cart", "user");
         assertThat(d.removedNames()).containsExactly("gone");
         assertThat(d.baseVersion).isEqualTo(7);
-        s.handedOff(d);
-        s.acknowledged(d, 8);
+        s.handedOff(d, true);
+        s.acknowledged(d.baseVersion, 8);
         assertThat(s.needsFullSync()).isFalse();
         assertThat(s.version()).isEqualTo(8);
     }
@@ -127,8 +127,8 @@ class SessionDataTest {
         assertThat(d.removedNames()).isEmpty();
         assertThat(counters.skippedAttributes()).isZero();
         assertThat(counters.serializations()).isEqualTo(1);
-        s.handedOff(d);
-        s.acknowledged(d, 1);
+        s.handedOff(d, true);
+        s.acknowledged(d.baseVersion, 1);
 
         // Read and mutated in place: still nothing to send in any save mode.
         ((LocalCache) s.getAttribute("anyName")).entries.add("b");
@@ -150,8 +150,8 @@ class SessionDataTest {
         SessionData.Delta d = s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE);
         assertThat(d.setNames()).isEmpty();
         assertThat(d.removedNames()).containsExactly("user");
-        s.handedOff(d);
-        s.acknowledged(d, 2);
+        s.handedOff(d, true);
+        s.acknowledged(d.baseVersion, 2);
         // Back to an ordinary value: replicated again.
         s.setAttribute("user", "ann");
         assertThat(s.takeDelta(SaveMode.ON_READ_CHANGE, codec, null, 0, LocalAttributes.NONE).setNames())

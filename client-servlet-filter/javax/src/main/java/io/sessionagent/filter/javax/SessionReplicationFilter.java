@@ -62,7 +62,7 @@ public class SessionReplicationFilter implements Filter {
         manager = new SessionManager(settings, loader, listeners, clock());
         listeners.manager(manager);
         context.setAttribute(COUNTERS_ATTRIBUTE, manager.counters());
-        metrics = FilterMetrics.start(manager.counters(), manager::localSessionCount, context.getContextPath(),
+        metrics = FilterMetrics.start(manager.counters(), manager, context.getContextPath(),
                 config.getFilterName(), loader, context.getAttribute(settings.meterRegistryAttribute()),
                 settings.meterRegistryAttribute());
         LOG.info("session replication filter for " + (context.getContextPath().isEmpty() ? "/" : context.getContextPath())

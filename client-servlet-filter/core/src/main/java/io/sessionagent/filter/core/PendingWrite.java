@@ -1,0 +1,142 @@
+package io.sessionagent.filter.core;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import io.sessionagent.proto.v1.Attribute;
+import io.sessionagent.proto.v1.SessionChange;
+
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One session's write to the agent. While it waits to leave, later changes of the same session
+ * merge into it (attributes are last-value-wins), so that a session has at most one write
+ * waiting however fast its requests come; once it left in a batch it is frozen until the agent
+ * answers, and requests that made it may wait for that answer.
+ *
+ * <p>The content is written under {@link WritePipeline}'s lock only, and read by the sender after it
+ * took the write out of the queue under that lock; the outcome is guarded by this object.
+ */
+final class PendingWrite {
+    final SessionData session;
+    final String id;
+    /** The version the agent must hold for this write to apply. */
+    final long baseVersion;
+    /** When the oldest change merged here was made ({@code System.nanoTime}). */
+    final long sinceNanos;
+    /** A whole-session write: the agent drops what it holds beyond {@link #set} by the removals. */
+    final boolean full;
+    private final long creationTime;
+    private final Map<String, ByteString> set = new LinkedHashMap<>();
+    private final Set<String> removed = new LinkedHashSet<>();
+    private long accessTime;
+    private int maxInactiveSeconds;
+    private int bytes;
+    /** Changes merged into this write, the first included. */
+    private int changes;
+    /** An id given up by changeSessionId, to invalidate at the agent once this write is applied. */
+    String retiredId;
+
+    // Guarded by this.
+    private boolean done;
+    private long version;
+    private AgentClient.AgentException failure;
+
+    PendingWrite(SessionData session, long baseVersion, boolean full, long sinceNanos) {
+        this.session = session;
+        this.id = session.id();
+        this.baseVersion = baseVersion;
+        this.full = full;
+        this.sinceNanos = sinceNanos;
+        this.creationTime = session.creationTime();
+    }
+
+    /** Merges one request's changes: a value set replaces an earlier one, a removal cancels a set. */
+    void merge(SessionData.Delta d, long accessTime, int maxInactiveSeconds) {
+        for (Map.Entry<String, byte[]> e : d.set.entrySet()) {
+            // The codec made each array for this delta alone and nothing writes to it again.
+            ByteString old = set.put(e.getKey(), UnsafeByteOperations.unsafeWrap(e.getValue()));
+            bytes += e.getValue().length - (old == null ? 0 : old.size());
+            removed.remove(e.getKey());
+        }
+        for (String name : d.removed) {
+            ByteString old = set.remove(name);
+            if (old != null) {
+                bytes -= old.size();
+            }
+            removed.add(name);
+        }
+        this.accessTime = Math.max(this.accessTime, accessTime);
+        this.maxInactiveSeconds = maxInactiveSeconds;
+        changes++;
+    }
+
+    /** Serialized attribute bytes this write carries. */
+    int bytes() {
+        return bytes;
+    }
+
+    /** How many requests' changes this write carries. */
+    int changes() {
+        return changes;
+    }
+
+    SessionChange toChange() {
+        SessionChange.Builder c = SessionChange.newBuilder()
+                .setId(id)
+                .setBaseVersion(baseVersion)
+                .setCreationTimeMs(creationTime)
+                .setAccessTimeMs(accessTime)
+                .setMaxInactiveSeconds(maxInactiveSeconds)
+                .addAllRemoved(removed);
+        for (Map.Entry<String, ByteString> e : set.entrySet()) {
+            c.addSet(Attribute.newBuilder().setName(e.getKey()).setValue(e.getValue()));
+        }
+        return c.build();
+    }
+
+    synchronized void succeeded(long v) {
+        version = v;
+        done = true;
+        notifyAll();
+    }
+
+    synchronized void failed(AgentClient.AgentException e) {
+        failure = e;
+        done = true;
+        notifyAll();
+    }
+
+    synchronized boolean isDone() {
+        return done;
+    }
+
+    /** Null when the agent applied it (or it is not answered yet). */
+    synchronized AgentClient.AgentException failure() {
+        return failure;
+    }
+
+    synchronized long version() {
+        return version;
+    }
+
+    /**
+     * Waits for the agent's answer.
+     *
+     * @return false when none came within the time
+     */
+    synchronized boolean await(long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!done) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return true;
+    }
+}

@@ -1,0 +1,534 @@
+package io.sessionagent.filter.core;
+
+import io.grpc.Status;
+import io.sessionagent.proto.v1.ChangeResult;
+import io.sessionagent.proto.v1.Durability;
+import io.sessionagent.proto.v1.WriteBatch;
+import io.sessionagent.proto.v1.WriteBatchResult;
+import io.sessionagent.proto.v1.WriteOutcome;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The filter's writes to its agent: one long-lived stream of batches, with flow control instead
+ * of shedding.
+ *
+ * <ul>
+ *   <li><b>Coalescing.</b> A request hands its session's changes over with {@link #submit}; if that
+ *   session already has a write waiting to leave, the changes merge into it. Pending work is
+ *   bounded by the number of sessions, not of requests, and a backlog shrinks under pressure.</li>
+ *   <li><b>Batching.</b> One sender thread takes every waiting write (up to {@link #MAX_BATCH_BYTES})
+ *   into one message, when the stream is ready and fewer than {@link #MAX_IN_FLIGHT} batches are
+ *   unanswered; while it waits for room, writes accumulate and the next batch carries them all.</li>
+ *   <li><b>Bounded lag.</b> Every batch is answered once the replicas acknowledged it (async mode asks
+ *   for every ready replica, sync mode for one). A request in async mode does not wait for its own
+ *   write, but it does wait, at most {@code agent-timeout}, while a write older than
+ *   {@code max-replication-lag} is still unanswered: a slow agent or replica slows requests down,
+ *   it never switches replication off.</li>
+ *   <li><b>Really gone.</b> Only a stream that ends (connection refused or broken, agent process
+ *   dead) puts the filter into local serving: the writes in flight and waiting are counted as not
+ *   replicated, their sessions go whole to the agent once it answers again, and the stream is
+ *   reopened after a backoff (see {@link AgentHealth}).</li>
+ * </ul>
+ *
+ * <p>Threads: request threads call {@link #submit} and the waits; the sender thread builds and
+ * sends batches; the transport's thread delivers answers and calls {@link Outcomes}. One lock
+ * guards the queue and the batches in flight; nothing is serialized while it is held (attribute
+ * values arrive serialized, the sender encodes batches outside it).
+ */
+final class WritePipeline implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(WritePipeline.class.getName());
+    /** Attribute bytes per batch at most (a single larger write travels alone). */
+    static final int MAX_BATCH_BYTES = 512 * 1024;
+    /** Batches sent and not answered, at most: enough to keep the agent busy during a round trip. */
+    static final int MAX_IN_FLIGHT = 4;
+    private static final long NONE = Long.MAX_VALUE;
+
+    /** What became of each write; called on the transport's thread, must not block. */
+    interface Outcomes {
+        void applied(PendingWrite w, long version);
+
+        void refused(PendingWrite w, AgentClient.AgentException e);
+
+        /** The stream ended before an answer: whether the agent applied it is unknown. */
+        void lost(PendingWrite w);
+    }
+
+    /** A batch sent and not answered yet. */
+    private static final class Batch {
+        final long id;
+        final List<PendingWrite> writes = new ArrayList<>();
+        int changes;
+
+        Batch(long id) {
+            this.id = id;
+        }
+    }
+
+    private final WriteTransport transport;
+    private final AgentHealth health;
+    private final FilterCounters counters;
+    private final Durability durability;
+    private final int syncTimeoutMs;
+    private final long maxLagNanos;
+    private final Outcomes outcomes;
+    private final Thread sender;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    /** The sender waits on it for writes, room or a ready stream. */
+    private final Condition work = lock.newCondition();
+    /** Requests behind the lag bound wait on it for answers. */
+    private final Condition answered = lock.newCondition();
+    // Guarded by lock.
+    private final LinkedHashMap<String, PendingWrite> queued = new LinkedHashMap<>();
+    private final ArrayDeque<Batch> inFlight = new ArrayDeque<>();
+    private Call current;
+    private long nextBatchId = 1;
+    private boolean closing;
+    /** Writes queued or in flight. */
+    private volatile int pending;
+    /** When the oldest write queued or in flight was made; {@link #NONE} when there is none. */
+    private volatile long oldestNanos = NONE;
+
+    /**
+     * @param maxLagMs async mode: how old an unanswered write may get before requests wait for it;
+     *                 0 for sync mode, where each request waits for its own
+     */
+    WritePipeline(WriteTransport transport, AgentHealth health, FilterCounters counters, ReplicationMode mode,
+                  long syncTimeoutMs, long maxLagMs, Outcomes outcomes, String threadName) {
+        this.transport = transport;
+        this.health = health;
+        this.counters = counters;
+        // Async mode asks every ready replica: the lag bound is about the slowest of them.
+        this.durability = mode == ReplicationMode.SYNC ? Durability.DURABILITY_SYNC_ONE
+                : Durability.DURABILITY_SYNC_ALL;
+        this.syncTimeoutMs = (int) Math.min(Integer.MAX_VALUE, syncTimeoutMs);
+        this.maxLagNanos = TimeUnit.MILLISECONDS.toNanos(maxLagMs);
+        this.outcomes = outcomes;
+        this.sender = new Thread(this::run, threadName);
+        sender.setDaemon(true);
+        sender.start();
+    }
+
+    /**
+     * Hands a session's changes over: merged into its waiting write if it has one, else queued as
+     * a new write based on the session's version. Never blocks on the agent.
+     *
+     * @param retiredId an id given up by changeSessionId, invalidated at the agent once this applies
+     * @return the write now carrying the changes
+     * @throws AgentClient.AgentException the agent is gone (the filter serves locally) or the filter closes:
+     *                                    nothing was handed over, the change is counted as not replicated
+     */
+    PendingWrite submit(SessionData s, SessionData.Delta d, String retiredId) throws AgentClient.AgentException {
+        long now = System.nanoTime();
+        lock.lock();
+        try {
+            if (health.isDown() || closing) {
+                counters.writesNotReplicated.increment();
+                throw new AgentClient.AgentException(Status.Code.UNAVAILABLE, "session agent at " + health.target()
+                        + (closing ? ": the filter is closing" : " is unreachable: serving locally"), null);
+            }
+            String id = s.id();
+            PendingWrite w = queued.get(id);
+            if (w != null && w.session == s && !d.full) {
+                s.handedOff(d, false);
+                counters.writesCoalesced.increment();
+            } else {
+                if (w != null) {
+                    // A whole write waits for the session's earlier writes to be answered first.
+                    throw new IllegalStateException("session " + id + " already has a write waiting");
+                }
+                w = new PendingWrite(s, s.handedOff(d, true), d.full, now);
+                queued.put(id, w);
+                pending++;
+                if (oldestNanos == NONE) {
+                    oldestNanos = now;
+                }
+                work.signal();
+            }
+            w.merge(d, s.thisAccessedTime(), s.maxInactiveSeconds());
+            if (retiredId != null) {
+                w.retiredId = retiredId;
+            }
+            return w;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Async mode: returns at once while replication keeps within max-replication-lag; else waits
+     * until the writes older than that are answered, at most {@code timeoutMs}.
+     */
+    void awaitLag(long timeoutMs) {
+        long oldest = oldestNanos;
+        if (oldest == NONE || System.nanoTime() - oldest <= maxLagNanos) {
+            return;
+        }
+        counters.backpressureWaits.increment();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        lock.lock();
+        try {
+            while (true) {
+                long now = System.nanoTime();
+                oldest = oldestNanos;
+                if (oldest == NONE || now - oldest <= maxLagNanos || health.isDown()) {
+                    return;
+                }
+                if (now - deadline >= 0) {
+                    counters.backpressureTimeouts.increment();
+                    return;
+                }
+                answered.awaitNanos(deadline - now);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits for the agent's answer to a write, at most {@code timeoutMs}; past it the request goes
+     * on, counted, and the write stays in flight: a slow agent is never given up on.
+     *
+     * @return whether the answer came
+     */
+    boolean awaitAnswer(PendingWrite w, long timeoutMs) {
+        try {
+            if (w.await(timeoutMs)) {
+                return true;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        counters.backpressureTimeouts.increment();
+        return false;
+    }
+
+    /** Drops the session's write that has not left yet: the session is being invalidated. */
+    void discard(SessionData s) {
+        PendingWrite w;
+        lock.lock();
+        try {
+            w = queued.get(s.id());
+            if (w == null || w.session != s) {
+                return;
+            }
+            queued.remove(s.id());
+            recount();
+            answered.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        outcomes.lost(w);
+        w.failed(new AgentClient.AgentException(Status.Code.CANCELLED, "session " + w.id + " invalidated", null));
+    }
+
+    /** Writes queued or in flight. */
+    int pendingWrites() {
+        return pending;
+    }
+
+    /** How long the oldest unanswered write has waited, in ms; 0 when none waits. */
+    long lagMs() {
+        long oldest = oldestNanos;
+        return oldest == NONE ? 0 : Math.max(0, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - oldest));
+    }
+
+    // ---------------------------------------------------------------- sender thread
+
+    private void run() {
+        try {
+            while (true) {
+                Call call;
+                Batch batch;
+                List<PendingWrite> unsent = null;
+                lock.lock();
+                try {
+                    while (true) {
+                        if (closing && (current == null || queued.isEmpty())) {
+                            if (current != null) {
+                                current.stream.finish();
+                            }
+                            unsent = new ArrayList<>(queued.values());
+                            queued.clear();
+                            recount();
+                            break;
+                        }
+                        if (current == null) {
+                            break;
+                        }
+                        if (!queued.isEmpty() && inFlight.size() < MAX_IN_FLIGHT && current.stream.isReady()) {
+                            break;
+                        }
+                        work.await();
+                    }
+                    call = current;
+                    batch = call == null || unsent != null ? null : take();
+                } finally {
+                    lock.unlock();
+                }
+                if (unsent != null) {
+                    lose(unsent, Status.CANCELLED.withDescription("the filter closed with no stream to the agent"));
+                    return;
+                }
+                if (call == null) {
+                    open();
+                } else {
+                    call.stream.send(encode(batch));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.SEVERE, "the session replication writer stopped", e);
+            throw e;
+        }
+    }
+
+    /** Opens a stream, now or after the backoff while the agent is gone. */
+    private void open() throws InterruptedException {
+        while (!health.mayCall()) {
+            lock.lock();
+            try {
+                if (closing) {
+                    return;
+                }
+                work.await(Math.max(1, health.untilProbeMs()), TimeUnit.MILLISECONDS);
+            } finally {
+                lock.unlock();
+            }
+        }
+        Call call = new Call();
+        lock.lock();
+        try {
+            if (closing) {
+                return;
+            }
+            current = call;
+        } finally {
+            lock.unlock();
+        }
+        // Outside the lock: a channel that is shut down fails the call on this thread.
+        WriteTransport.Stream stream = transport.open(call);
+        lock.lock();
+        try {
+            call.stream = stream;
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under the lock: the waiting writes, oldest first, up to the batch size. */
+    private Batch take() {
+        Batch b = new Batch(nextBatchId++);
+        int bytes = 0;
+        for (Iterator<PendingWrite> it = queued.values().iterator(); it.hasNext(); ) {
+            PendingWrite w = it.next();
+            if (!b.writes.isEmpty() && bytes + w.bytes() > MAX_BATCH_BYTES) {
+                break;
+            }
+            it.remove();
+            b.writes.add(w);
+            b.changes += w.changes();
+            bytes += w.bytes();
+        }
+        inFlight.add(b);
+        return b;
+    }
+
+    /** Outside the lock: the writes of a batch taken from the queue are not touched by anyone else. */
+    private WriteBatch encode(Batch b) {
+        WriteBatch.Builder m = WriteBatch.newBuilder().setBatchId(b.id).setDurability(durability)
+                .setSyncTimeoutMs(syncTimeoutMs);
+        for (PendingWrite w : b.writes) {
+            m.addChanges(w.toChange());
+        }
+        return m.build();
+    }
+
+    /** Under the lock, after the queue or the batches in flight changed. */
+    private void recount() {
+        int n = 0;
+        long oldest = NONE;
+        for (Batch b : inFlight) {
+            n += b.writes.size();
+            if (oldest == NONE) {
+                oldest = b.writes.get(0).sinceNanos;
+            }
+        }
+        n += queued.size();
+        if (oldest == NONE && !queued.isEmpty()) {
+            oldest = queued.values().iterator().next().sinceNanos;
+        }
+        pending = n;
+        oldestNanos = oldest;
+    }
+
+    // ---------------------------------------------------------------- transport thread
+
+    /** One stream; events of a stream that is no longer the current one are ignored. */
+    private final class Call implements WriteTransport.Listener {
+        /** Set once {@link WriteTransport#open} returned; guarded by lock. */
+        WriteTransport.Stream stream;
+
+        @Override
+        public void onReady() {
+            lock.lock();
+            try {
+                if (current != this) {
+                    return;
+                }
+                work.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            health.answered();
+        }
+
+        @Override
+        public void onResult(WriteBatchResult r) {
+            Batch b;
+            lock.lock();
+            try {
+                if (current != this) {
+                    return;
+                }
+                b = inFlight.peek();
+                if (b == null || b.id != r.getBatchId() || r.getResultsCount() != b.writes.size()) {
+                    // The agent answers in order, one result per change: without that nothing can be matched.
+                    LOG.severe("session agent answered batch " + r.getBatchId() + " with " + r.getResultsCount()
+                            + " results, expected " + (b == null ? "none" : "batch " + b.id + " with "
+                            + b.writes.size()));
+                    b = null;
+                } else {
+                    inFlight.poll();
+                    recount();
+                    work.signal();
+                    answered.signalAll();
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (b == null) {
+                stream.finish();
+                ended(this, Status.INTERNAL.withDescription("answers out of order"));
+                return;
+            }
+            health.answered();
+            if (r.getOutcome() == WriteOutcome.WRITE_OUTCOME_SYNC_TIMEOUT) {
+                counters.writesUnconfirmed.add(b.changes);
+            }
+            for (int i = 0; i < b.writes.size(); i++) {
+                PendingWrite w = b.writes.get(i);
+                ChangeResult c = r.getResults(i);
+                if (c.getErrorCode() == 0) {
+                    outcomes.applied(w, c.getVersion());
+                    w.succeeded(c.getVersion());
+                } else {
+                    Status.Code code = Status.fromCodeValue(c.getErrorCode()).getCode();
+                    AgentClient.AgentException e = new AgentClient.AgentException(code, "WriteBatches " + w.id + ": "
+                            + code + " " + c.getErrorMessage(), null);
+                    outcomes.refused(w, e);
+                    w.failed(e);
+                }
+            }
+        }
+
+        @Override
+        public void onClosed(Status status) {
+            ended(this, status);
+        }
+    }
+
+    /** A stream ended: what it carried, and what waited, is not replicated; the agent counts as gone. */
+    private void ended(Call call, Status status) {
+        List<PendingWrite> lost = new ArrayList<>();
+        boolean failure;
+        lock.lock();
+        try {
+            if (current != call) {
+                return;
+            }
+            current = null;
+            failure = !closing || !status.isOk();
+            for (Batch b : inFlight) {
+                lost.addAll(b.writes);
+            }
+            inFlight.clear();
+            if (!closing) {
+                lost.addAll(queued.values());
+                queued.clear();
+            }
+            recount();
+            work.signalAll();
+            answered.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (failure) {
+            counters.streamFailures.increment();
+            if (!closing) {
+                health.gone("WriteBatches", status);
+            }
+        }
+        lose(lost, status);
+    }
+
+    /** Outside the lock: writes that will not reach the agent are counted and their sessions told. */
+    private void lose(List<PendingWrite> writes, Status why) {
+        AgentClient.AgentException e = new AgentClient.AgentException(why.getCode(), "WriteBatches: " + why,
+                why.getCause());
+        for (PendingWrite w : writes) {
+            counters.writesNotReplicated.add(w.changes());
+            outcomes.lost(w);
+            w.failed(e);
+        }
+    }
+
+    /**
+     * Sends what is waiting, ends the stream and waits (at most {@code timeoutMs}) for the agent to
+     * answer what is in flight; the writer thread stops.
+     */
+    void close(long timeoutMs) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        lock.lock();
+        try {
+            closing = true;
+            work.signalAll();
+            while (current != null && !inFlight.isEmpty()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                answered.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            sender.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        close(2_000);
+    }
+}

@@ -1,0 +1,241 @@
+package io.sessionagent.filter.core;
+
+import io.sessionagent.proto.v1.Attribute;
+import io.sessionagent.proto.v1.SessionChange;
+import io.sessionagent.proto.v1.SessionRecord;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The session manager's writes over a real gRPC stream to a scripted agent: coalescing while the
+ * agent holds its answers, the lag bound, refusals, a stream that breaks and an agent that comes back.
+ */
+class WriteBatchesTest {
+    private final AtomicLong clock = new AtomicLong(1_000_000);
+    private final AttributeCodec codec = new AttributeCodec(getClass().getClassLoader(), 1 << 20, new FilterCounters());
+
+    private SessionManager manager(int port, String mode, String agentTimeout, String maxLag) {
+        FilterSettings settings = FilterSettings.parse(name -> {
+            switch (name) {
+                case FilterSettings.AGENT_ADDRESS:
+                    return "127.0.0.1:" + port;
+                case FilterSettings.ROUTE:
+                    return "node1";
+                case FilterSettings.AGENT_TIMEOUT:
+                    return agentTimeout;
+                case FilterSettings.MAX_REPLICATION_LAG:
+                    return maxLag;
+                case FilterSettings.REPLICATION_MODE:
+                    return mode;
+                default:
+                    return null;
+            }
+        }, "/shop");
+        return new SessionManager(settings, getClass().getClassLoader(), new AgentClientTest.NoEvents(), clock::get);
+    }
+
+    private Map<String, Object> values(SessionRecord r) {
+        Map<String, Object> m = new HashMap<>();
+        for (Attribute a : r.getAttributesList()) {
+            m.put(a.getName(), codec.deserialize(a.getValue().toByteArray()));
+        }
+        return m;
+    }
+
+    private static void eventually(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime() - deadline).as(what).isNegative();
+            Thread.sleep(5);
+        }
+    }
+
+    private static boolean waiting(Thread t) {
+        return t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING;
+    }
+
+    @Test
+    void whileTheAgentHoldsItsAnswersEachSessionsChangesMergeIntoOneWrite() throws Exception {
+        try (ScriptedAgent agent = new ScriptedAgent(0); SessionManager m = manager(agent.port(), "async", "30s",
+                "60s")) {
+            SessionData s = m.create();
+            SessionData other = m.create();
+            s.setAttribute("counter", 0);
+            m.commit(s);
+            other.setAttribute("counter", 0);
+            m.commit(other);
+            // A new session's first write is waited for: a failover must find it once the client has the cookie.
+            assertThat(agent.session(s.id()).getVersion()).isEqualTo(1);
+            assertThat(agent.session(other.id()).getVersion()).isEqualTo(1);
+
+            agent.hold();
+            for (int i = 1; i <= 50; i++) {
+                s.setAttribute("counter", i);
+                m.commit(s);
+                other.setAttribute("counter", -i);
+                m.commit(other);
+            }
+            // Every commit returned while the agent held all answers back; at most one write per
+            // session waits to leave, whatever went out before the window filled.
+            assertThat(m.pendingWrites()).isLessThanOrEqualTo(WritePipeline.MAX_IN_FLIGHT * 2 + 2);
+            assertThat(m.counters().writesCoalesced()).isPositive();
+            agent.release();
+            eventually(() -> m.pendingWrites() == 0, "all answered");
+            eventually(() -> agent.heldAnswers() == 0 && m.pendingWrites() == 0, "nothing left");
+
+            List<Long> bases = new ArrayList<>();
+            List<Object> counters = new ArrayList<>();
+            for (SessionChange c : agent.received()) {
+                if (c.getId().equals(s.id())) {
+                    bases.add(c.getBaseVersion());
+                    counters.add(codec.deserialize(c.getSet(0).getValue().toByteArray()));
+                }
+            }
+            // Consecutive bases, increasing values, the last one written: nothing lost, nothing reordered.
+            for (int i = 0; i < bases.size(); i++) {
+                assertThat(bases.get(i)).isEqualTo(i);
+            }
+            assertThat(counters).isSorted().endsWith(50);
+            assertThat(bases.size()).as("fewer writes than changes").isLessThan(51);
+            assertThat(agent.session(s.id()).getVersion()).isEqualTo(bases.size());
+            assertThat(values(agent.session(s.id()))).containsEntry("counter", 50);
+            assertThat(values(agent.session(other.id()))).containsEntry("counter", -50);
+            assertThat(m.counters().deltasSent()).isEqualTo(agent.received().size());
+            assertThat(m.counters().deltasSent() + m.counters().writesCoalesced()).isEqualTo(102);
+            assertThat(agent.batches()).isLessThan(agent.received().size());
+            assertThat(m.counters().writeConflicts() + m.counters().writesNotReplicated()
+                    + m.counters().streamFailures()).isZero();
+            assertThat(s.needsFullSync()).isFalse();
+        }
+    }
+
+    @Test
+    void anAsyncRequestWaitsWhileAWriteOlderThanTheLagBoundIsUnansweredAndNeverGivesTheStreamUp() throws Exception {
+        try (ScriptedAgent agent = new ScriptedAgent(0); SessionManager m = manager(agent.port(), "async", "30s",
+                "100ms")) {
+            SessionData s = m.create();
+            s.setAttribute("counter", 0);
+            m.commit(s);
+            agent.hold();
+            s.setAttribute("counter", 1);
+            m.commit(s);
+            eventually(() -> m.replicationLagMs() > 100, "the unanswered write is older than the bound");
+            Thread request = new Thread(() -> {
+                s.setAttribute("counter", 2);
+                m.commit(s);
+            });
+            request.start();
+            eventually(() -> waiting(request) && m.counters().backpressureWaits() == 1, "the request waits");
+            Thread.sleep(200);
+            assertThat(request.isAlive()).as("still waiting for the agent").isTrue();
+            agent.release();
+            request.join(20_000);
+            assertThat(request.isAlive()).isFalse();
+            eventually(() -> m.pendingWrites() == 0, "everything answered");
+            assertThat(values(agent.session(s.id()))).containsEntry("counter", 2);
+            assertThat(m.counters().backpressureTimeouts() + m.counters().streamFailures()
+                    + m.counters().writesNotReplicated() + m.counters().agentErrors()).isZero();
+            assertThat(m.agentDown()).isFalse();
+        }
+    }
+
+    @Test
+    void aWaitThatReachesTheAgentTimeoutLetsTheRequestGoOnAndTheWriteStaysInFlight() throws Exception {
+        try (ScriptedAgent agent = new ScriptedAgent(0); SessionManager m = manager(agent.port(), "sync", "300ms",
+                "50ms")) {
+            SessionData s = m.create();
+            s.setAttribute("counter", 0);
+            m.commit(s);
+            agent.hold();
+            for (int i = 1; i <= 3; i++) {
+                s.setAttribute("counter", i);
+                // Each waits agent-timeout plus sync-timeout for an answer that does not come, then goes on.
+                m.commit(s);
+            }
+            assertThat(m.counters().backpressureTimeouts()).isEqualTo(3);
+            assertThat(m.agentDown()).as("slow is not gone").isFalse();
+            agent.release();
+            eventually(() -> m.pendingWrites() == 0, "the writes that waited are applied after all");
+            assertThat(values(agent.session(s.id()))).containsEntry("counter", 3);
+            assertThat(m.counters().streamFailures() + m.counters().writesNotReplicated()).isZero();
+            assertThat(s.needsFullSync()).isFalse();
+        }
+    }
+
+    @Test
+    void aStaleBaseMakesTheSessionWriteItselfWholeOnTheAgentsVersion() throws Exception {
+        try (ScriptedAgent agent = new ScriptedAgent(0); SessionManager m = manager(agent.port(), "async", "30s",
+                "60s")) {
+            SessionData s = m.create();
+            s.setAttribute("cart", 1);
+            m.commit(s);
+            agent.writeElsewhere(s.id(), "foreign", codec.serialize("foreign", "x"));
+
+            // Based on 1 while the agent is at 2: refused; no further request comes, the refusal
+            // alone leads to the whole-session write.
+            s.setAttribute("cart", 2);
+            m.commit(s);
+            eventually(() -> agent.session(s.id()).getVersion() == 3, "the whole session written on version 2");
+            assertThat(values(agent.session(s.id()))).containsOnlyKeys("cart").containsEntry("cart", 2);
+            assertThat(m.counters().writeConflicts()).isEqualTo(1);
+            eventually(() -> !s.needsFullSync() && s.writesInFlight() == 0, "in step with the agent");
+            assertThat(s.version()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aBrokenStreamCountsItsWritesAsNotReplicatedAndTheSessionIsResentWholeOnceTheAgentIsBack()
+            throws Exception {
+        ScriptedAgent first = new ScriptedAgent(0);
+        int port = first.port();
+        try (SessionManager m = manager(port, "async", "30s", "60s")) {
+            SessionData s = m.create();
+            s.setAttribute("cart", 1);
+            m.commit(s);
+            first.hold();
+            s.setAttribute("cart", 2);
+            m.commit(s);
+            eventually(() -> first.heldAnswers() == 1, "a write in flight");
+            // Killed with the answer still unsent.
+            first.close();
+
+            eventually(m::agentDown, "the filter serves locally");
+            eventually(() -> s.writesInFlight() == 0, "the write in flight failed with its stream");
+            assertThat(s.needsFullSync()).isTrue();
+            assertThat(m.counters().streamFailures()).isEqualTo(1);
+            assertThat(m.counters().writesNotReplicated()).isEqualTo(1);
+            s.setAttribute("cart", 3);
+            m.commit(s);
+            assertThat(m.counters().writesNotReplicated()).as("counted, not sent").isEqualTo(2);
+            assertThat(m.find(s.id() + ".node1").session().getAttribute("cart")).as("kept locally").isEqualTo(3);
+
+            try (ScriptedAgent second = new ScriptedAgent(port)) {
+                // Back, and empty: after the backoff the stream is reopened, and the session reaches
+                // the agent whole with its next write.
+                clock.addAndGet(AgentHealth.MAX_BACKOFF_MS);
+                eventually(() -> !m.agentDown(), "the agent answers again");
+                s.setAttribute("user", "u1");
+                m.commit(s);
+                eventually(() -> second.session(s.id()) != null, "written whole");
+                SessionRecord r = second.session(s.id());
+                assertThat(r.getVersion()).isEqualTo(1);
+                assertThat(values(r)).containsOnlyKeys("cart", "user").containsEntry("cart", 3);
+                assertThat(s.needsFullSync()).isFalse();
+
+                s.setAttribute("cart", 4);
+                m.commit(s);
+                eventually(() -> second.session(s.id()).getVersion() == 2, "the next write, a delta on the new stream");
+                assertThat(second.received().get(1).getSetList()).extracting(Attribute::getName)
+                        .containsExactly("cart");
+            }
+        }
+    }
+}
