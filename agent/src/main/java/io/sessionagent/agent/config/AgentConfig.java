@@ -178,7 +178,8 @@ public final class AgentConfig {
         return get(Settings.MULTICAST_TTL);
     }
 
-    public int maxDatagramBytes() {
+    /** Empty when unset: the agent then sizes datagrams by the interface's MTU. */
+    public Optional<Integer> maxDatagramBytes() {
         return get(Settings.MAX_DATAGRAM_BYTES);
     }
 

@@ -42,8 +42,12 @@ public final class Settings {
     public static final Setting<Integer> MULTICAST_TTL = integer("multicast-ttl", 0, 255, "1",
             "Time to live of multicast datagrams: 0 stays on this host, 1 on the local network.");
 
-    public static final Setting<Integer> MAX_DATAGRAM_BYTES = integer("max-datagram-bytes", 512, 65000, "1400",
-            "Largest datagram sent; larger batches are fragmented. Keep below the path MTU.");
+    public static final Setting<Optional<Integer>> MAX_DATAGRAM_BYTES = new Setting<>("max-datagram-bytes",
+            "int 512..65000", "", "<interface MTU - 28, at most 65000>",
+            "Largest datagram sent; larger batches are fragmented. Unset: as large as multicast-interface carries"
+                    + " without IP fragmentation (its MTU less the IPv4 and UDP headers: 65000 on lo, 1472 on a"
+                    + " 1500-byte Ethernet). Keep it below the path MTU when set.",
+            Values.optionalIntBetween(512, 65000), v -> v.map(String::valueOf).orElse(""));
 
     public static final Setting<Long> SOCKET_RECEIVE_BUFFER = size("socket-receive-buffer", "4MiB",
             "Receive buffer asked of the multicast socket (the kernel may cap it).");

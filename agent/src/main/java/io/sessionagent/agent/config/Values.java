@@ -114,6 +114,11 @@ final class Values {
     }
 
     /** An IP literal, or empty for "not set". */
+    static Setting.Parser<Optional<Integer>> optionalIntBetween(int min, int max) {
+        Setting.Parser<Integer> number = intBetween(min, max);
+        return text -> text.isBlank() ? Optional.empty() : Optional.of(number.parse(text));
+    }
+
     static Setting.Parser<Optional<String>> optionalIpLiteral() {
         Setting.Parser<String> literal = ipLiteral();
         return text -> text.isBlank() ? Optional.empty() : Optional.of(literal.parse(text));

@@ -275,6 +275,8 @@ class FrameFuzzIT {
         Map<String, String> limits = Map.of("max-session-bytes", "64KiB", "max-attributes", "16",
                 "max-sessions", "5000", "max-total-bytes", "64MiB", "sync-timeout", "5s");
         settings.putAll(limits);
+        // The datagram limit of an agent on a 1500-byte Ethernet, so that oversized datagrams still fit UDP.
+        settings.put("max-datagram-bytes", Integer.toString(MAX_DATAGRAM));
         if (keyed) {
             Path keys = dir.resolve("cluster.keys");
             Files.writeString(keys, Keys.fileText(CLUSTER_KEY));

@@ -473,16 +473,17 @@ final class WritePipeline implements AutoCloseable {
                 queued.clear();
             }
             recount();
+            if (failure) {
+                counters.streamFailures.increment();
+                if (!closing) {
+                    // Before the sender wakes: it must find the agent gone and wait for the backoff.
+                    health.gone("WriteBatches", status);
+                }
+            }
             work.signalAll();
             answered.signalAll();
         } finally {
             lock.unlock();
-        }
-        if (failure) {
-            counters.streamFailures.increment();
-            if (!closing) {
-                health.gone("WriteBatches", status);
-            }
         }
         lose(lost, status);
     }

@@ -220,8 +220,11 @@ class WriteBatchesTest {
             try (ScriptedAgent second = new ScriptedAgent(port)) {
                 // Back, and empty: after the backoff the stream is reopened, and the session reaches
                 // the agent whole with its next write.
-                clock.addAndGet(AgentHealth.MAX_BACKOFF_MS);
-                eventually(() -> !m.agentDown(), "the agent answers again");
+                eventually(() -> {
+                    // Time passes: a probe that finds the channel still reconnecting backs off again.
+                    clock.addAndGet(AgentHealth.MAX_BACKOFF_MS);
+                    return !m.agentDown();
+                }, "the agent answers again");
                 s.setAttribute("user", "u1");
                 m.commit(s);
                 eventually(() -> second.session(s.id()) != null, "written whole");

@@ -57,7 +57,10 @@ class FilterMetricsTest {
             "session_filter.agent.calls_skipped", "session_filter.failover.restores", "session_filter.failover.misses",
             "session_filter.cache.evictions", "session_filter.cache.misses",
             "session_filter.touches.sent", "session_filter.sessions.created", "session_filter.sessions.expired",
-            "session_filter.writes.conflicts", "session_filter.sessions.local");
+            "session_filter.writes.conflicts", "session_filter.writes.coalesced", "session_filter.writes.not_replicated",
+            "session_filter.writes.unconfirmed", "session_filter.agent.stream_failures",
+            "session_filter.backpressure.waits", "session_filter.backpressure.timeouts", "session_filter.sessions.local",
+            "session_filter.agent.down", "session_filter.writes.pending", "session_filter.replication.lag");
 
     @TempDir
     Path baseDir;
@@ -166,7 +169,9 @@ class FilterMetricsTest {
         assertThat(attributes).containsExactlyInAnyOrder("SerializeTimeNanos", "Serializations", "DeltasSent",
                 "DeltaBytes", "SkippedAttributes", "DeserializeFailures", "AgentErrors", "AgentCallsSkipped",
                 "FailoverRestores", "FailoverMisses", "CacheEvictions", "CacheMisses", "TouchesSent", "SessionsCreated", "SessionsExpired",
-                "WriteConflicts", "LocalSessions");
+                "WriteConflicts", "WritesCoalesced", "WritesNotReplicated", "WritesUnconfirmed", "StreamFailures",
+                "BackpressureWaits", "BackpressureTimeouts", "LocalSessions", "AgentDown", "PendingWrites",
+                "ReplicationLagMillis");
 
         String cookie = node1.cart(null);
         node1.cart(cookie);
@@ -192,7 +197,14 @@ class FilterMetricsTest {
 
         cluster.stop(node2.agent);
         node2.cart(cookie);
-        assertThat(attribute(name2, "AgentErrors")).isEqualTo(node2.counters().agentErrors()).isPositive();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (attribute(name2, "WritesNotReplicated") == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(attribute(name2, "WritesNotReplicated")).isEqualTo(node2.counters().writesNotReplicated())
+                .isPositive();
+        assertThat(attribute(name2, "StreamFailures")).isPositive();
+        assertThat(attribute(name2, "AgentDown")).isEqualTo(1);
 
         node2.stop();
         assertThat(mbeans.isRegistered(name2)).isFalse();
@@ -280,6 +292,8 @@ class FilterMetricsTest {
         assertThat(registry.get("session_filter.agent.errors").tags(tags).functionCounter().count()).isZero();
         Gauge local = registry.get("session_filter.sessions.local").tags(tags).gauge();
         assertThat(local.value()).isEqualTo(1);
+        assertThat(registry.get("session_filter.agent.down").tags(tags).gauge().value()).isZero();
+        assertThat(registry.get("session_filter.writes.not_replicated").tags(tags).functionCounter().count()).isZero();
 
         // Read when asked: a later request shows up without any re-registration.
         node.cart(null);
