@@ -3,11 +3,15 @@ package io.sessionagent.sample;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 import javax.servlet.http.HttpServlet;
 import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
 import javax.servlet.http.HttpSession;
+
+import io.sessionagent.filter.core.FilterCounters;
 
 /**
  * The sample app: a counter and a shopping cart kept in the HttpSession, nothing else. It knows
@@ -15,25 +19,43 @@ import javax.servlet.http.HttpSession;
  *
  * <pre>
  * GET  /counter          increment the session's counter: {"session":"ID","node":"ROUTE","count":N}
+ * GET  /counter?pad=N    the same, and N fresh random bytes (0 to 65536) in the attribute "pad":
+ *                        every such request changes N bytes of the session (a load test's write size)
  * GET  /counter/peek     the same without changing anything (count 0 without a session)
  * POST /cart/add?item=X  add X to the cart (a List mutated in place): {"session":..,"node":..,"items":[..]}
  * GET  /cart             the cart
  * POST /logout           invalidate the session
+ * GET  /replication-status  the filter's counters as one flat JSON object of numbers
+ *                        (503 without the filter's servlet context attribute)
  * </pre>
  *
  * <p>sample-app/jakarta builds its WAR from this source with javax.servlet read as jakarta.servlet.
  */
 public class SampleServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
+    /** Largest {@code pad} of {@code GET /counter?pad=N}, in bytes. */
+    static final int MAX_PAD = 65536;
+    /** The servlet context attribute where the filter leaves its counters. */
+    static final String COUNTERS_ATTRIBUTE = "io.sessionagent.filter.counters";
 
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         String path = path(req);
         if (path.equals("/counter")) {
+            int pad = pad(req.getParameter("pad"));
+            if (pad < -1) {
+                resp.sendError(400, "pad: a number of bytes from 0 to " + MAX_PAD);
+                return;
+            }
             HttpSession s = req.getSession();
             Integer count = (Integer) s.getAttribute("count");
             int next = count == null ? 1 : count + 1;
             s.setAttribute("count", next);
+            if (pad >= 0) {
+                byte[] bytes = new byte[pad];
+                ThreadLocalRandom.current().nextBytes(bytes);
+                s.setAttribute("pad", bytes);
+            }
             counter(resp, s.getId(), next);
         } else if (path.equals("/counter/peek")) {
             HttpSession s = req.getSession(false);
@@ -42,6 +64,8 @@ public class SampleServlet extends HttpServlet {
         } else if (path.equals("/cart")) {
             HttpSession s = req.getSession(false);
             cart(resp, s == null ? null : s.getId(), s == null ? null : cartOf(s, false));
+        } else if (path.equals("/replication-status")) {
+            replicationStatus(resp, getServletContext().getAttribute(COUNTERS_ATTRIBUTE));
         } else {
             resp.sendError(path.equals("/cart/add") || path.equals("/logout") ? 405 : 404);
         }
@@ -69,8 +93,45 @@ public class SampleServlet extends HttpServlet {
             json(resp, "{\"session\":" + quote(id) + ",\"node\":" + quote(node()) + ",\"loggedOut\":" + (s != null)
                     + "}");
         } else {
-            resp.sendError(path.equals("/counter") || path.equals("/cart") ? 405 : 404);
+            resp.sendError(path.equals("/counter") || path.equals("/cart") || path.equals("/replication-status") ? 405
+                    : 404);
         }
+    }
+
+    /** The pad parameter: -1 when absent, -2 when it is not a number from 0 to MAX_PAD. */
+    static int pad(String param) {
+        if (param == null) {
+            return -1;
+        }
+        if (param.isEmpty() || param.length() > 6) {
+            return -2;
+        }
+        int n = 0;
+        for (int i = 0; i < param.length(); i++) {
+            char c = param.charAt(i);
+            if (c < '0' || c > '9') {
+                return -2;
+            }
+            n = n * 10 + (c - '0');
+        }
+        return n <= MAX_PAD ? n : -2;
+    }
+
+    /** Whatever the counters' snapshot holds, so that counters added later show up unasked. */
+    private static void replicationStatus(HttpServletResponse resp, Object counters) throws IOException {
+        if (!(counters instanceof FilterCounters)) {
+            resp.sendError(503, "no session replication filter counters in the servlet context attribute "
+                    + COUNTERS_ATTRIBUTE);
+            return;
+        }
+        StringBuilder b = new StringBuilder("{");
+        for (Map.Entry<String, Long> e : ((FilterCounters) counters).snapshot().entrySet()) {
+            if (e.getKey() != null && e.getValue() != null) {
+                b.append(b.length() == 1 ? "" : ",").append(quote(e.getKey())).append(':')
+                        .append(e.getValue().longValue());
+            }
+        }
+        json(resp, b.append('}').toString());
     }
 
     @SuppressWarnings("unchecked")

@@ -24,8 +24,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * NGINX in front of sample nodes, each beside its own agent, as processes on free loopback ports:
  * agents from the agent jar, sample nodes from the launcher jar (serving the jakarta WAR), NGINX
  * from one of the repository's templates. {@link #oneCluster} is what demo/run.sh starts. Several
- * clusters share one multicast group and port and differ only in cluster-name. {@link #close()}
- * kills every process, whatever happened before.
+ * clusters share one multicast group and port and differ only in cluster-name. Options for the
+ * launcher (e.g. {@code replication-mode}) go to every sample node alike. {@link #close()} kills
+ * every process, whatever happened before.
  */
 final class LocalCluster implements AutoCloseable {
     final Path dir;
@@ -33,6 +34,7 @@ final class LocalCluster implements AutoCloseable {
     private final Map<String, AgentProcess> agents = new LinkedHashMap<>();
     private final Map<String, Process> nodes = new LinkedHashMap<>();
     private final Map<String, Integer> ports = new HashMap<>();
+    private final Map<String, String> nodeOptions;
     private final List<Process> processes = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     private Process nginx;
@@ -66,7 +68,15 @@ final class LocalCluster implements AutoCloseable {
 
     /** Two nodes of one cluster behind nginx/nginx.conf.template, as the local demo runs them. */
     static LocalCluster oneCluster(String name) throws Exception {
-        return new LocalCluster(name, "nginx.conf.template", List.of(List.of("node1", "node2")));
+        return oneCluster(name, Map.of());
+    }
+
+    /**
+     * The same with options for every sample node's launcher, by name without the dashes, e.g.
+     * {@code Map.of("replication-mode", "async")} for {@code --replication-mode async}.
+     */
+    static LocalCluster oneCluster(String name, Map<String, String> nodeOptions) throws Exception {
+        return new LocalCluster(name, "nginx.conf.template", List.of(List.of("node1", "node2")), nodeOptions);
     }
 
     /**
@@ -74,6 +84,21 @@ final class LocalCluster implements AutoCloseable {
      * @param clusters the node names of each cluster
      */
     LocalCluster(String name, String template, List<List<String>> clusters) throws Exception {
+        this(name, template, clusters, Map.of());
+    }
+
+    /**
+     * @param nodeOptions launcher options of every sample node, by name without the dashes; not
+     *     those the cluster sets itself (port, route, agent, war)
+     */
+    LocalCluster(String name, String template, List<List<String>> clusters, Map<String, String> nodeOptions)
+            throws Exception {
+        for (String own : List.of("port", "route", "agent", "war")) {
+            if (nodeOptions.containsKey(own)) {
+                throw new IllegalArgumentException("--" + own + " is set by LocalCluster itself");
+            }
+        }
+        this.nodeOptions = new LinkedHashMap<>(nodeOptions);
         String nginxBin = nginxBinary();
         dir = Files.createDirectories(Path.of("target", "e2e", name + "-" + System.currentTimeMillis()))
                 .toAbsolutePath();
@@ -109,9 +134,10 @@ final class LocalCluster implements AutoCloseable {
     }
 
     private void startNode(String route, int port, int agentGrpcPort) throws IOException {
-        List<String> cmd = List.of(java(), "-Xmx256m", "-jar", file("sample.node.jar").toString(),
+        List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx256m", "-jar", file("sample.node.jar").toString(),
                 "--port", Integer.toString(port), "--route", route, "--agent", "127.0.0.1:" + agentGrpcPort,
-                "--war", file("sample.war").toString());
+                "--war", file("sample.war").toString()));
+        nodeOptions.forEach((option, value) -> cmd.addAll(List.of("--" + option, value)));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve(route + ".log").toFile()).start();
         processes.add(p);
@@ -165,6 +191,11 @@ final class LocalCluster implements AutoCloseable {
 
     URI nginx(String path) {
         return URI.create("http://127.0.0.1:" + nginxPort + path);
+    }
+
+    /** A sample node's own address, past NGINX. */
+    URI node(String node, String path) {
+        return URI.create("http://127.0.0.1:" + ports.get(node) + path);
     }
 
     /** SIGKILL of a node's app server and of its agent at the same moment: no goodbye from either. */

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -21,12 +22,19 @@ import java.util.stream.Stream;
  *
  * <pre>
  * java -jar sample-node.jar --port 8081 --route node1 --agent 127.0.0.1:7400 --war sample-app-jakarta.war
+ * java -jar sample-node.jar --port 8081 --route node1 --war sample-app-jakarta.war --replication-mode async
  * </pre>
  *
  * {@code --agent} overrides the filter's {@code agent-address} init-param: on a real host each app
  * server has its agent on the default 127.0.0.1:7400, but two nodes on one machine need two.
+ * {@code --replication-mode async|sync} overrides its {@code replication-mode} init-param in the
+ * same way (the sample WAR's web.xml sets {@code sync}). Both apply to every filter whose class is
+ * in {@code io.sessionagent.filter.} and replace what web.xml says; without them web.xml decides.
  */
 public final class SampleNode {
+    /** The values {@code --replication-mode} takes: the filter's {@code replication-mode} init-param. */
+    static final List<String> REPLICATION_MODES = List.of("async", "sync");
+
     private SampleNode() {
     }
 
@@ -34,13 +42,14 @@ public final class SampleNode {
         Map<String, String> opts = parse(args);
         if (opts == null) {
             System.err.println("usage: java -jar sample-node.jar --port PORT --route ROUTE --war FILE.war"
-                    + " [--agent HOST:PORT] [--address 127.0.0.1]");
+                    + " [--agent HOST:PORT] [--replication-mode async|sync] [--address 127.0.0.1]");
             System.exit(2);
             return;
         }
         int port = Integer.parseInt(opts.get("port"));
         String route = opts.get("route");
         String agent = opts.get("agent");
+        Map<String, String> filterParams = filterInitParams(opts);
         Path war = Path.of(opts.get("war")).toAbsolutePath();
         if (!Files.isRegularFile(war)) {
             System.err.println("no such WAR: " + war);
@@ -62,15 +71,11 @@ public final class SampleNode {
         // No JSP engine on this classpath: leave out the default servlets that need one.
         tomcat.setAddDefaultWebXmlToWebapp(false);
         Context context = tomcat.addWebapp("", war.toString());
-        if (agent != null) {
+        if (!filterParams.isEmpty()) {
             // After ContextConfig (added by addWebapp) has read web.xml, before the filters start.
             context.addLifecycleListener(event -> {
                 if (Lifecycle.CONFIGURE_START_EVENT.equals(event.getType())) {
-                    for (FilterDef def : context.findFilterDefs()) {
-                        if (def.getFilterClass() != null && def.getFilterClass().startsWith("io.sessionagent.filter.")) {
-                            def.addInitParameter("agent-address", agent);
-                        }
-                    }
+                    overrideFilterInitParams(context, filterParams);
                 }
             });
         }
@@ -90,11 +95,37 @@ public final class SampleNode {
         }
         System.out.println("sample node " + route + ": http://" + opts.getOrDefault("address", "127.0.0.1") + ":"
                 + connector.getLocalPort() + "/counter, agent " + (agent == null ? "from web.xml" : agent)
+                + ", replication mode " + filterParams.getOrDefault("replication-mode", "from web.xml")
                 + ", war " + war);
         tomcat.getServer().await();
     }
 
-    private static Map<String, String> parse(String[] args) {
+    /** The filter init-params the options set: {@code agent-address}, {@code replication-mode}. */
+    static Map<String, String> filterInitParams(Map<String, String> opts) {
+        Map<String, String> params = new LinkedHashMap<>();
+        if (opts.containsKey("agent")) {
+            params.put("agent-address", opts.get("agent"));
+        }
+        if (opts.containsKey("replication-mode")) {
+            params.put("replication-mode", opts.get("replication-mode"));
+        }
+        return params;
+    }
+
+    /**
+     * Sets the params on every filter of the session-agent filter jar, replacing web.xml's values:
+     * {@link FilterDef#addInitParameter} would keep the first definition, web.xml's.
+     */
+    static void overrideFilterInitParams(Context context, Map<String, String> params) {
+        for (FilterDef def : context.findFilterDefs()) {
+            if (def.getFilterClass() != null && def.getFilterClass().startsWith("io.sessionagent.filter.")) {
+                def.getParameterMap().putAll(params);
+            }
+        }
+    }
+
+    /** The options by name, or null when one is missing, malformed or has a value it does not take. */
+    static Map<String, String> parse(String[] args) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -113,6 +144,9 @@ public final class SampleNode {
                 return null;
             }
             m.put(name, value);
+        }
+        if (m.containsKey("replication-mode") && !REPLICATION_MODES.contains(m.get("replication-mode"))) {
+            return null;
         }
         return m.containsKey("port") && m.containsKey("route") && m.containsKey("war") ? m : null;
     }
