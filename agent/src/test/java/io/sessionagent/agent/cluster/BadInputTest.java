@@ -83,7 +83,8 @@ class BadInputTest {
         FrameCodec ours = new FrameCodec(Agent.clusterIdOf(cluster.settings().get("cluster-name")), 1400);
         byte[] wrongVersion = ours.encode(FrameType.HEARTBEAT, 99, 1, hb);
         wrongVersion[2] = 9;
-        byte[] oversized = new byte[5000];
+        // Above the 65000 bytes an agent on lo takes, within what UDP carries.
+        byte[] oversized = new byte[65_001];
         byte[] badBody = ours.encode(FrameType.HEARTBEAT, 98, 1, new byte[] {(byte) 0xff, (byte) 0xff, 0x01});
         sendToGroup(foreignFrame, wrongVersion, oversized, badBody);
 

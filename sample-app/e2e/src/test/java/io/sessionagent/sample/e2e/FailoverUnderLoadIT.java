@@ -41,8 +41,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * first response from node2 ({@code cLast}) and the count of that response ({@code cFirst}): the
  * session went back by {@code max(0, cLast + 1 - cFirst)} writes. In {@code async} mode a kill -9
  * may lose the writes of the last {@link #MAX_REPLICATION_LAG_MS} (the filter's intended default
- * {@code max-replication-lag}), so the user's allowance is the number of its answered node1
- * requests that started less than that plus {@link #KILL_SLACK_MS} before the kill. In {@code sync}
+ * {@code max-replication-lag}: a response leaves only once every write older than that was confirmed by
+ * the replicas), so the user's allowance is the number of its node1 answers it received less than that
+ * plus {@link #KILL_SLACK_MS} before the kill, or after it: a write is committed before its answer
+ * leaves, so a lost write's answer came within the window. In {@code sync}
  * mode nothing may go back. In both: no fresh session, no failed GET (NGINX passes a GET whose node
  * died to the other node), every user served after the kill, and users never on node1 never go back.
  *
@@ -412,7 +414,7 @@ class FailoverUnderLoadIT {
                 int backAtFailover = Math.max(0, cLast + 1 - cFirst);
                 back = Math.max(back, backAtFailover);
                 int allowance = (int) answers.subList(0, failover).stream()
-                        .filter(a -> a.node.equals("node1") && a.startNanos > windowStart).count();
+                        .filter(a -> a.node.equals("node1") && a.endNanos > windowStart).count();
                 f.allowanceMax = Math.max(f.allowanceMax, allowance);
                 if (cFirst == 1 && cLast > 1 && !fresh) {
                     fresh = true;
