@@ -67,6 +67,8 @@ final class Deployment {
 
     private static Deployment startFilter(Configuration config, Processes processes, Settings settings, Path jfr)
             throws Exception {
+        // The agents run at their defaults except for what keeps them on loopback, on free ports and
+        // apart from any other cluster on this machine (a group and a name of their own).
         ThreadLocalRandom r = ThreadLocalRandom.current();
         List<String> cluster = List.of(
                 "--cluster-name=http-bench-" + Long.toHexString(r.nextLong()),
@@ -75,8 +77,7 @@ final class Deployment {
                 "--multicast-interface=lo",
                 "--multicast-ttl=0",
                 "--peer-address=127.0.0.1",
-                "--peer-port=0",
-                "--join-wait=800ms");
+                "--peer-port=0");
         int[] grpc = {Processes.freePort(), Processes.freePort()};
         int[] metrics = {Processes.freePort(), Processes.freePort()};
         Process[] agents = new Process[2];
@@ -102,7 +103,7 @@ final class Deployment {
         for (int i = 0; i < 2; i++) {
             nodes[i] = startNode(processes, settings, "node" + (i + 1), http[i], i == 0 ? jfr : null, List.of(
                     "--mode=filter", "--agent=127.0.0.1:" + grpc[i], "--route=node" + (i + 1),
-                    "--replication-mode=" + config.replicationMode, "--agent-timeout=" + settings.agentTimeout()));
+                    "--replication-mode=" + config.replicationMode));
         }
         for (int i = 0; i < 2; i++) {
             processes.awaitHttp("node" + (i + 1), nodes[i], uri(http[i]).resolve("/status"), b -> true, START_TIMEOUT);

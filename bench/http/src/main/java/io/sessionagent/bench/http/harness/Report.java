@@ -65,8 +65,7 @@ final class Report {
                 .append(", \"warmup_s\": ").append(settings.warmup().toMillis() / 1000.0)
                 .append(", \"settle_s\": ").append(settings.settle().toMillis() / 1000.0)
                 .append(", \"connections\": ").append(settings.connections())
-                .append(", \"threads\": ").append(settings.threads())
-                .append(", \"agent_timeout\": ").append(q(settings.agentTimeout())).append("},\n");
+                .append(", \"threads\": ").append(settings.threads()).append("},\n");
         sb.append("  \"results\": [\n");
         for (int i = 0; i < results.size(); i++) {
             Result r = results.get(i);
@@ -107,8 +106,7 @@ final class Report {
                 .append(secs(settings.warmup())).append(" s of warmup, then ").append(secs(settings.duration()))
                 .append(" s measured; wrk with ").append(settings.threads()).append(" threads and ")
                 .append(settings.connections()).append(" connections (one user each); replicas checked ")
-                .append(secs(settings.settle())).append(" s after the load stopped; the filter's agent-timeout ")
-                .append(settings.agentTimeout()).append(".\n\n");
+                .append(secs(settings.settle())).append(" s after the load stopped; the filter and the agents at their defaults.\n\n");
         sb.append("Machine: ").append(machine.markdown()).append(".\n\n");
         sb.append("| configuration | req/s | p50 ms | p99 ms | server CPU µs/req | req/s ÷ alone | p99 ÷ alone | HTTP errors | agent calls failed or skipped | users | missing on node 2 | stale on node 2 |\n");
         sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");

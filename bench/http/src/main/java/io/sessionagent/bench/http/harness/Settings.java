@@ -16,12 +16,10 @@ import java.util.Map;
  * @param workDir   logs, Tomcat base directories, wrk's raw output, flight recordings
  * @param outDir    results.tsv, results.json and the chart
  * @param readme    README whose results section is replaced, or null
- * @param agentTimeout the filter's agent-timeout: long enough that a busy agent is waited for
- *                     rather than skipped (skipped or failed calls are counted and reported)
  * @param profile   configuration whose node 1 (and agent 1) record a JFR profile, or null
  */
 record Settings(List<Configuration> configurations, Duration duration, Duration warmup, Duration settle,
-                int connections, int threads, String agentTimeout, Path agentJar, String classPath, String wrk, Path workDir,
+                int connections, int threads, Path agentJar, String classPath, String wrk, Path workDir,
                 Path outDir, Path readme, Configuration profile, String command) {
 
     static Settings parse(String[] args) {
@@ -51,7 +49,7 @@ record Settings(List<Configuration> configurations, Duration duration, Duration 
                 seconds(a.getOrDefault("duration", "12")),
                 seconds(a.getOrDefault("warmup", "3")),
                 seconds(a.getOrDefault("settle", "2")),
-                connections, threads, a.getOrDefault("agent-timeout", "5s"), agentJar,
+                connections, threads, agentJar,
                 a.getOrDefault("class-path", System.getProperty("java.class.path")),
                 a.getOrDefault("wrk", "wrk"),
                 work,
