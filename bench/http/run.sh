@@ -37,7 +37,7 @@ args=(
   --duration="${DURATION:-12}"
   --warmup="${WARMUP:-3}"
   --settle="${SETTLE:-2}"
-  --connections="${CONNECTIONS:-64}"
+  --connections="${CONNECTIONS:-16,64}"
   --threads="${THREADS:-2}"
   --command="$command"
 )

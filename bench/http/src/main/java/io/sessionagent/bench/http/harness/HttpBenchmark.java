@@ -31,15 +31,17 @@ public final class HttpBenchmark {
         Files.createDirectories(settings.outDir());
         Wrk wrk = new Wrk(settings.wrk(), settings.workDir());
         List<Result> results = new ArrayList<>();
-        for (Configuration config : settings.configurations()) {
-            results.add(measure(config, wrk));
+        for (int connections : settings.connections()) {
+            for (Configuration config : settings.configurations()) {
+                results.add(measure(config, connections, wrk));
+            }
         }
         Report report = new Report(results, settings, machine, started);
         Files.writeString(settings.outDir().resolve("results.tsv"), report.tsv());
         Files.writeString(settings.outDir().resolve("results.json"), report.json());
         Path chart = settings.outDir().resolve("http-bench.png");
-        Chart.write(results, "HTTP, 1 KB session attribute written per request, " + settings.connections()
-                + " users, " + machine.cpus() + " CPUs", chart);
+        Chart.write(results, "HTTP, 1 KB session attribute written per request, one user per connection, "
+                + machine.cpus() + " CPUs", chart);
         if (settings.readme() != null) {
             String relative = settings.readme().getParent().relativize(chart).toString();
             Report.intoReadme(settings.readme(), report.markdown(relative));
@@ -50,17 +52,18 @@ public final class HttpBenchmark {
         return results;
     }
 
-    private Result measure(Configuration config, Wrk wrk) throws Exception {
-        Path dir = settings.workDir().resolve(config.id);
+    /** One configuration at one connection count: its own processes, warmup, measured run and checks. */
+    private Result measure(Configuration config, int connections, Wrk wrk) throws Exception {
+        Path dir = settings.workDir().resolve(config.id).resolve("c" + connections);
         Path jfr = config == settings.profile() ? dir.resolve("node1.jfr") : null;
         long t0 = System.nanoTime();
         try (Processes processes = new Processes(dir)) {
             Deployment d = Deployment.start(config, processes, settings, jfr);
-            wrk.run(d.node1, settings.warmup(), settings.connections(), settings.threads(),
+            wrk.run(d.node1, settings.warmup(), connections, settings.threads(),
                     dir.resolve("warmup.tsv"), dir.resolve("warmup.log"));
             Map<String, Long> cpuBefore = processes.cpuMillis();
             FilterStatus before = config.kind == Configuration.Kind.FILTER ? FilterStatus.fetch(d.node1) : null;
-            Wrk.Load load = wrk.run(d.node1, settings.duration(), settings.connections(), settings.threads(),
+            Wrk.Load load = wrk.run(d.node1, settings.duration(), connections, settings.threads(),
                     dir.resolve("load.tsv"), dir.resolve("load.log"));
             Map<String, Long> cpu = new LinkedHashMap<>();
             processes.cpuMillis().forEach((name, ms) -> cpu.put(name, ms - cpuBefore.getOrDefault(name, 0L)));
@@ -70,11 +73,11 @@ public final class HttpBenchmark {
                 replica = ReplicaCheck.run(d.node2, load.users());
             }
             FilterStatus filter = before == null ? null : FilterStatus.fetch(d.node1).minus(before);
-            Result r = new Result(config, load, replica, filter, cpu);
+            Result r = new Result(config, connections, load, replica, filter, cpu);
             System.out.println(String.format(Locale.ROOT,
-                    "HTTP-BENCH %-11s %8.0f req/s  p99 %7.2f ms  CPU %4.0f µs/req (%s)  errors %d  users %d  agent calls failed/skipped %s"
+                    "HTTP-BENCH %-11s c%-3d %8.0f req/s  p99 %7.2f ms  CPU %4.0f µs/req (%s)  errors %d  users %d  agent calls failed/skipped %s"
                             + "  missing %s  stale %s  (%d s)%s",
-                    config.id, r.rps(), r.p99Ms(), r.cpuMicrosPerRequest(), r.cpuBreakdown(), load.errors() + load.badResponses(), load.users().size(),
+                    config.id, connections, r.rps(), r.p99Ms(), r.cpuMicrosPerRequest(), r.cpuBreakdown(), load.errors() + load.badResponses(), load.users().size(),
                     filter == null ? "-" : filter.failedOrSkipped(),
                     replica == null ? "-" : replica.missing(), replica == null ? "-" : replica.stale(),
                     (System.nanoTime() - t0) / 1_000_000_000L,

@@ -8,6 +8,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /** results.tsv, results.json and the Markdown that goes into the README between two markers. */
 final class Report {
@@ -26,22 +27,26 @@ final class Report {
         this.when = when.truncatedTo(ChronoUnit.SECONDS);
     }
 
-    private Optional<Result> find(Configuration c) {
-        return results.stream().filter(r -> r.config() == c).findFirst();
+    private Optional<Result> find(Configuration c, int connections) {
+        return results.stream().filter(r -> r.config() == c && r.connections() == connections).findFirst();
     }
 
-    /** A ratio of this configuration's value to another's; NaN when either is absent. */
+    /**
+     * A ratio of this configuration's value to another's at the same connection count; NaN when
+     * the other is absent.
+     */
     private double ratio(Result r, Configuration base, boolean p99) {
-        return find(base).map(b -> p99 ? r.p99Ms() / b.p99Ms() : r.rps() / b.rps()).orElse(Double.NaN);
+        return find(base, r.connections()).map(b -> p99 ? r.p99Ms() / b.p99Ms() : r.rps() / b.rps())
+                .orElse(Double.NaN);
     }
 
     String tsv() {
-        StringBuilder sb = new StringBuilder("configuration\treq_per_s\tp50_ms\tp99_ms\tmax_ms\trequests\terrors"
+        StringBuilder sb = new StringBuilder("configuration\tconnections\treq_per_s\tp50_ms\tp99_ms\tmax_ms\trequests\terrors"
                 + "\tbad_responses\tusers\tchecked\tmissing\tstale\tagent_failed_or_skipped\tcpu_us_per_req\treq_per_s_vs_alone"
                 + "\tp99_vs_alone\n");
         for (Result r : results) {
             Wrk.Load l = r.load();
-            sb.append(String.join("\t", r.config().id, f1(r.rps()), f2(r.p50Ms()), f2(r.p99Ms()),
+            sb.append(String.join("\t", r.config().id, Integer.toString(r.connections()), f1(r.rps()), f2(r.p50Ms()), f2(r.p99Ms()),
                     f2(l.maxUs() / 1000.0), Long.toString(l.requests()), Long.toString(l.errors()),
                     Long.toString(l.badResponses()), Integer.toString(l.users().size()),
                     r.replica() == null ? "" : Integer.toString(r.replica().checked()),
@@ -64,13 +69,15 @@ final class Report {
         sb.append("  \"settings\": {\"duration_s\": ").append(settings.duration().toMillis() / 1000.0)
                 .append(", \"warmup_s\": ").append(settings.warmup().toMillis() / 1000.0)
                 .append(", \"settle_s\": ").append(settings.settle().toMillis() / 1000.0)
-                .append(", \"connections\": ").append(settings.connections())
+                .append(", \"connections\": ").append(settings.connections().stream().map(String::valueOf)
+                        .collect(Collectors.joining(", ", "[", "]")))
                 .append(", \"threads\": ").append(settings.threads()).append("},\n");
         sb.append("  \"results\": [\n");
         for (int i = 0; i < results.size(); i++) {
             Result r = results.get(i);
             Wrk.Load l = r.load();
             sb.append("    {\"configuration\": ").append(q(r.config().id)).append(", \"label\": ").append(q(r.config().label))
+                    .append(", \"connections\": ").append(r.connections())
                     .append(", \"req_per_s\": ").append(f1(r.rps())).append(", \"p50_ms\": ").append(f2(r.p50Ms()))
                     .append(", \"p99_ms\": ").append(f2(r.p99Ms())).append(", \"max_ms\": ").append(f2(l.maxUs() / 1000.0))
                     .append(", \"cpu_us_per_req\": ").append(f1(r.cpuMicrosPerRequest()))
@@ -104,15 +111,17 @@ final class Report {
         StringBuilder sb = new StringBuilder();
         sb.append("Measured ").append(when).append(" with `").append(settings.command()).append("`: per configuration ")
                 .append(secs(settings.warmup())).append(" s of warmup, then ").append(secs(settings.duration()))
-                .append(" s measured; wrk with ").append(settings.threads()).append(" threads and ")
-                .append(settings.connections()).append(" connections (one user each); replicas checked ")
+                .append(" s measured, once per connection count, each with processes of its own; wrk with ")
+                .append(settings.threads()).append(" threads and ").append(counts())
+                .append(" connections (one user each); replicas checked ")
                 .append(secs(settings.settle())).append(" s after the load stopped; the filter and the agents at their defaults.\n\n");
         sb.append("Machine: ").append(machine.markdown()).append(".\n\n");
-        sb.append("| configuration | req/s | p50 ms | p99 ms | server CPU µs/req | req/s ÷ alone | p99 ÷ alone | HTTP errors | agent calls failed or skipped | users | missing on node 2 | stale on node 2 |\n");
-        sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        sb.append("| connections | configuration | req/s | p50 ms | p99 ms | server CPU µs/req | req/s ÷ alone | p99 ÷ alone | HTTP errors | agent calls failed or skipped | users | missing on node 2 | stale on node 2 |\n");
+        sb.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Result r : results) {
             Wrk.Load l = r.load();
-            sb.append("| ").append(r.config().label).append(" | ").append(String.format(Locale.ROOT, "%,.0f", r.rps()))
+            sb.append("| ").append(r.connections()).append(" | ").append(r.config().label).append(" | ")
+                    .append(String.format(Locale.ROOT, "%,.0f", r.rps()))
                     .append(" | ").append(f2(r.p50Ms())).append(" | ").append(f2(r.p99Ms())).append(" | ")
                     .append(String.format(Locale.ROOT, "%.0f", r.cpuMicrosPerRequest())).append(" | ")
                     .append(times(ratio(r, Configuration.ALONE, false))).append(" | ")
@@ -125,24 +134,37 @@ final class Report {
         }
         sb.append("\nServer CPU per request by JVM, µs: ");
         for (int i = 0; i < results.size(); i++) {
-            sb.append(i == 0 ? "" : "; ").append(results.get(i).config().label).append(": ")
+            sb.append(i == 0 ? "" : "; ").append(results.get(i).config().label).append(" at ")
+                    .append(results.get(i).connections()).append(": ")
                     .append(results.get(i).cpuBreakdown());
         }
         sb.append(".\n");
-        sb.append("\n| ours ÷ DeltaManager | req/s | p99 | server CPU per request | target (req/s) | met |\n")
-                .append("| --- | ---: | ---: | ---: | --- | --- |\n");
+        sb.append("\n| connections | ours ÷ DeltaManager | req/s | p99 | server CPU per request | target (req/s) | met |\n")
+                .append("| ---: | --- | ---: | ---: | ---: | --- | --- |\n");
         for (Result r : results) {
             Configuration peer = r.config().deltaPeer();
-            if (peer == null || find(peer).isEmpty()) {
+            Optional<Result> base = peer == null ? Optional.empty() : find(peer, r.connections());
+            if (base.isEmpty()) {
                 continue;
             }
             double rps = ratio(r, peer, false);
-            sb.append("| ").append(r.config().label).append(" ÷ ").append(peer.label).append(" | ").append(times(rps))
+            sb.append("| ").append(r.connections()).append(" | ").append(r.config().label).append(" ÷ ").append(peer.label)
+                    .append(" | ").append(times(rps))
                     .append(" | ").append(times(ratio(r, peer, true))).append(" | ")
-                    .append(times(r.cpuMicrosPerRequest() / find(peer).get().cpuMicrosPerRequest())).append(" | ≥ 2× | ")
+                    .append(times(r.cpuMicrosPerRequest() / base.get().cpuMicrosPerRequest())).append(" | ≥ 2× | ")
                     .append(rps >= 2 ? "yes" : "no").append(" |\n");
         }
         sb.append("\n![req/s and p99 per configuration](").append(chartFile).append(")\n");
+        return sb.toString();
+    }
+
+    /** The connection counts as prose: {@code 16}, {@code 16 and 64}, {@code 8, 16 and 64}. */
+    private String counts() {
+        List<Integer> c = settings.connections();
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < c.size(); i++) {
+            sb.append(i == 0 ? "" : i == c.size() - 1 ? " and " : ", ").append(c.get(i));
+        }
         return sb.toString();
     }
 

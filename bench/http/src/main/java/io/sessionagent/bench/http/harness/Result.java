@@ -3,10 +3,11 @@ package io.sessionagent.bench.http.harness;
 import java.util.Map;
 
 /**
- * One configuration's measurement; {@code replica} is null for a configuration that does not
- * replicate, {@code filter} (node 1's filter counters over the measured run) for one without the filter.
+ * One configuration's measurement at one connection count; {@code replica} is null for a
+ * configuration that does not replicate, {@code filter} (node 1's filter counters over the measured
+ * run) for one without the filter.
  */
-record Result(Configuration config, Wrk.Load load, ReplicaCheck.Outcome replica, FilterStatus filter,
+record Result(Configuration config, int connections, Wrk.Load load, ReplicaCheck.Outcome replica, FilterStatus filter,
               Map<String, Long> cpuMillisByProcess) {
     long cpuMillis() {
         return cpuMillisByProcess.values().stream().mapToLong(Long::longValue).sum();
