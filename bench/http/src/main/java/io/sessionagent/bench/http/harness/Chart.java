@@ -13,14 +13,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Horizontal bar charts side by side, req/s and p99 per configuration, one group of rows per
- * connection count (each panel scaled to its largest value over all counts), drawn with Java2D.
+ * Horizontal bar charts side by side, req/s, p99 and (with the filter) agent 2's replication lag p99
+ * per configuration, one group of rows per connection count (each panel scaled to its largest value
+ * over all counts), drawn with Java2D. A filter row that did not replicate every write says so in
+ * red beside its lag.
  */
 final class Chart {
-    static final int WIDTH = 1000;
+    static final int WIDTH = 1200;
     private static final int ROW = 34;
     private static final int GROUP = 28;
     private static final int TOP = 70;
@@ -36,7 +39,12 @@ final class Chart {
     private record Line(int y, Integer connections, Result result) {
     }
 
-    private record Panel(String heading, ToDoubleFunction<Result> value, String format) {
+    /**
+     * @param note       what is written after the value, or null; in red
+     * @param textRoom   pixels kept right of the longest bar for the value and the note
+     */
+    private record Panel(String heading, ToDoubleFunction<Result> value, String format,
+                         Function<Result, String> note, int textRoom) {
     }
 
     static void write(List<Result> results, String title, Path file) throws IOException {
@@ -54,8 +62,10 @@ final class Chart {
         }
         int height = y + 30;
         List<Panel> panels = List.of(
-                new Panel("requests per second (higher is better)", Result::rps, "%,.0f"),
-                new Panel("p99 latency, ms (lower is better)", Result::p99Ms, "%.1f"));
+                new Panel("requests per second (higher is better)", Result::rps, "%,.0f", null, 70),
+                new Panel("p99 latency, ms (lower is better)", Result::p99Ms, "%.1f", null, 70),
+                new Panel("replication lag p99 on node 2, ms (bucket bound)", Result::lagP99Ms, "≤ %.2f",
+                        r -> Boolean.FALSE.equals(r.everyWriteReplicated()) ? "not every write replicated" : null, 215));
         BufferedImage img = new BufferedImage(WIDTH, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         try {
@@ -98,8 +108,8 @@ final class Chart {
         FontMetrics fm = g.getFontMetrics();
         g.setColor(Color.DARK_GRAY);
         g.drawString(p.heading(), x0 + 4, TOP - 18);
-        double max = results.stream().mapToDouble(p.value()).filter(v -> !Double.isNaN(v)).max().orElse(1);
-        int barMax = width - 80;
+        double max = results.stream().mapToDouble(p.value()).filter(Double::isFinite).max().orElse(1);
+        int barMax = width - p.textRoom() - 10;
         for (Line l : lines) {
             if (l.result() == null) {
                 continue;
@@ -110,11 +120,17 @@ final class Chart {
                 g.drawString("–", x0 + 6, baseline(l, fm));
                 continue;
             }
-            int len = max <= 0 ? 0 : (int) Math.round(v / max * barMax);
+            int len = Double.isInfinite(v) ? barMax : max <= 0 ? 0 : (int) Math.round(v / max * barMax);
             g.setColor(color(l.result().config()));
             g.fillRect(x0, l.y(), Math.max(len, 1), ROW - 10);
             g.setColor(Color.BLACK);
-            g.drawString(String.format(Locale.ROOT, p.format(), v), x0 + len + 6, baseline(l, fm));
+            String text = Double.isInfinite(v) ? "above every bucket" : String.format(Locale.ROOT, p.format(), v);
+            g.drawString(text, x0 + len + 6, baseline(l, fm));
+            String note = p.note() == null ? null : p.note().apply(l.result());
+            if (note != null) {
+                g.setColor(Color.RED.darker());
+                g.drawString(note, x0 + len + 12 + fm.stringWidth(text), baseline(l, fm));
+            }
         }
         g.setColor(Color.GRAY);
         g.setStroke(new BasicStroke(1));

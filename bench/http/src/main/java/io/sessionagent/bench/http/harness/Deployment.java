@@ -22,10 +22,13 @@ final class Deployment {
 
     final URI node1;
     final URI node2;
+    /** Agent 2's metrics port ({@code /metrics}), with the filter; null otherwise. */
+    final URI agent2Metrics;
 
-    private Deployment(URI node1, URI node2) {
+    private Deployment(URI node1, URI node2, URI agent2Metrics) {
         this.node1 = node1;
         this.node2 = node2;
+        this.agent2Metrics = agent2Metrics;
     }
 
     /**
@@ -38,7 +41,7 @@ final class Deployment {
                 int port = Processes.freePort();
                 Process node = startNode(processes, settings, "node1", port, jfr, List.of("--mode=alone"));
                 processes.awaitHttp("node1", node, uri(port).resolve("/status"), b -> true, START_TIMEOUT);
-                yield new Deployment(uri(port), null);
+                yield new Deployment(uri(port), null, null);
             }
             case DELTA -> startDelta(config, processes, settings, jfr);
             case FILTER -> startFilter(config, processes, settings, jfr);
@@ -62,7 +65,7 @@ final class Deployment {
             processes.awaitHttp("node" + (i + 1), nodes[i], uri(http[i]).resolve("/status"),
                     b -> b.startsWith("members=1"), START_TIMEOUT);
         }
-        return new Deployment(uri(http[0]), uri(http[1]));
+        return new Deployment(uri(http[0]), uri(http[1]), null);
     }
 
     private static Deployment startFilter(Configuration config, Processes processes, Settings settings, Path jfr)
@@ -108,7 +111,7 @@ final class Deployment {
         for (int i = 0; i < 2; i++) {
             processes.awaitHttp("node" + (i + 1), nodes[i], uri(http[i]).resolve("/status"), b -> true, START_TIMEOUT);
         }
-        return new Deployment(uri(http[0]), uri(http[1]));
+        return new Deployment(uri(http[0]), uri(http[1]), uri(metrics[1]));
     }
 
     static double readyMembers(String metrics) {

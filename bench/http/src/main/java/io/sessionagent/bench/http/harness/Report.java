@@ -42,19 +42,32 @@ final class Report {
 
     String tsv() {
         StringBuilder sb = new StringBuilder("configuration\tconnections\treq_per_s\tp50_ms\tp99_ms\tmax_ms\trequests\terrors"
-                + "\tbad_responses\tusers\tchecked\tmissing\tstale\tagent_failed_or_skipped\tcpu_us_per_req\treq_per_s_vs_alone"
-                + "\tp99_vs_alone\n");
+                + "\tbad_responses\tusers\tchecked\tmissing\tstale\tcpu_us_per_req\treq_per_s_vs_alone\tp99_vs_alone"
+                + "\tdeltas_sent\tdeltas_applied_node2\tnot_applied_node2\tevery_write_replicated\tagent_errors"
+                + "\tagent_calls_skipped\tstream_failures\twrites_not_replicated\treplication_lags_node2"
+                + "\treplication_lag_p99_ms_node2\n");
         for (Result r : results) {
             Wrk.Load l = r.load();
+            FilterStatus f = r.filter();
+            AgentMetrics a = r.agent2();
             sb.append(String.join("\t", r.config().id, Integer.toString(r.connections()), f1(r.rps()), f2(r.p50Ms()), f2(r.p99Ms()),
                     f2(l.maxUs() / 1000.0), Long.toString(l.requests()), Long.toString(l.errors()),
                     Long.toString(l.badResponses()), Integer.toString(l.users().size()),
                     r.replica() == null ? "" : Integer.toString(r.replica().checked()),
                     r.replica() == null ? "" : Integer.toString(r.replica().missing()),
                     r.replica() == null ? "" : Integer.toString(r.replica().stale()),
-                    r.filter() == null ? "" : Long.toString(r.filter().failedOrSkipped()),
                     f1(r.cpuMicrosPerRequest()),
-                    f3(ratio(r, Configuration.ALONE, false)), f3(ratio(r, Configuration.ALONE, true)))).append('\n');
+                    f3(ratio(r, Configuration.ALONE, false)), f3(ratio(r, Configuration.ALONE, true)),
+                    f == null ? "" : Long.toString(f.deltasSent()),
+                    a == null ? "" : Long.toString(a.deltasApplied()),
+                    r.notApplied() == null ? "" : Long.toString(r.notApplied()),
+                    r.everyWriteReplicated() == null ? "" : r.everyWriteReplicated() ? "yes" : "no",
+                    f == null ? "" : Long.toString(f.agentErrors()),
+                    f == null ? "" : Long.toString(f.callsSkipped()),
+                    f == null ? "" : Long.toString(f.streamFailures()),
+                    f == null ? "" : Long.toString(f.notReplicated()),
+                    a == null ? "" : Long.toString(a.lagCount()),
+                    a == null ? "" : lagTsv(r))).append('\n');
         }
         return sb.toString();
     }
@@ -88,10 +101,19 @@ final class Report {
                 sb.append(", \"checked\": ").append(r.replica().checked()).append(", \"missing\": ")
                         .append(r.replica().missing()).append(", \"stale\": ").append(r.replica().stale());
             }
-            if (r.filter() != null) {
-                sb.append(", \"deltas_sent\": ").append(r.filter().deltasSent()).append(", \"agent_errors\": ")
-                        .append(r.filter().agentErrors()).append(", \"agent_calls_skipped\": ")
-                        .append(r.filter().callsSkipped());
+            if (r.filter() != null && r.agent2() != null) {
+                FilterStatus f = r.filter();
+                sb.append(", \"deltas_sent\": ").append(f.deltasSent())
+                        .append(", \"deltas_applied_node2\": ").append(r.agent2().deltasApplied())
+                        .append(", \"not_applied_node2\": ").append(r.notApplied())
+                        .append(", \"every_write_replicated\": ").append(r.everyWriteReplicated())
+                        .append(", \"agent_errors\": ").append(f.agentErrors())
+                        .append(", \"agent_calls_skipped\": ").append(f.callsSkipped())
+                        .append(", \"stream_failures\": ").append(f.streamFailures())
+                        .append(", \"writes_not_replicated\": ").append(f.notReplicated())
+                        .append(", \"replication_lags_node2\": ").append(r.agent2().lagCount())
+                        // The upper bound of the p99's bucket; null when no lag was recorded or p99 lies above every bound.
+                        .append(", \"replication_lag_p99_ms_node2\": ").append(jsonNumber(r.lagP99Ms()));
             }
             sb.append(", \"req_per_s_vs_alone\": ").append(jsonNumber(ratio(r, Configuration.ALONE, false)))
                     .append(", \"p99_vs_alone\": ").append(jsonNumber(ratio(r, Configuration.ALONE, true)));
@@ -116,8 +138,8 @@ final class Report {
                 .append(" connections (one user each); replicas checked ")
                 .append(secs(settings.settle())).append(" s after the load stopped; the filter and the agents at their defaults.\n\n");
         sb.append("Machine: ").append(machine.markdown()).append(".\n\n");
-        sb.append("| connections | configuration | req/s | p50 ms | p99 ms | server CPU µs/req | req/s ÷ alone | p99 ÷ alone | HTTP errors | agent calls failed or skipped | users | missing on node 2 | stale on node 2 |\n");
-        sb.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        sb.append("| connections | configuration | req/s | p50 ms | p99 ms | server CPU µs/req | req/s ÷ alone | p99 ÷ alone | HTTP errors | every write replicated |\n");
+        sb.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
         for (Result r : results) {
             Wrk.Load l = r.load();
             sb.append("| ").append(r.connections()).append(" | ").append(r.config().label).append(" | ")
@@ -127,10 +149,26 @@ final class Report {
                     .append(times(ratio(r, Configuration.ALONE, false))).append(" | ")
                     .append(times(ratio(r, Configuration.ALONE, true))).append(" | ")
                     .append(l.errors() + l.badResponses()).append(" | ")
-                    .append(r.filter() == null ? "–" : Long.toString(r.filter().failedOrSkipped())).append(" | ")
-                    .append(l.users().size()).append(" | ")
+                    .append(yesNo(r.everyWriteReplicated())).append(" |\n");
+        }
+        sb.append("\nReplication, over the measured run and the settle time; writes and errors from node 1's filter,"
+                + " deltas applied and lag from agent 2:\n\n");
+        sb.append("| connections | configuration | users | missing on node 2 | stale on node 2 | writes / applied on node 2 | every write replicated | agent errors | stream failures | writes not replicated | lag p99 on node 2, ms |\n");
+        sb.append("| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n");
+        for (Result r : results) {
+            FilterStatus f = r.filter();
+            AgentMetrics a = r.agent2();
+            sb.append("| ").append(r.connections()).append(" | ").append(r.config().label).append(" | ")
+                    .append(r.load().users().size()).append(" | ")
                     .append(r.replica() == null ? "–" : Integer.toString(r.replica().missing())).append(" | ")
-                    .append(r.replica() == null ? "–" : Integer.toString(r.replica().stale())).append(" |\n");
+                    .append(r.replica() == null ? "–" : Integer.toString(r.replica().stale())).append(" | ")
+                    .append(f == null || a == null ? "–" : String.format(Locale.ROOT, "%,d / %,d", f.deltasSent(),
+                            a.deltasApplied())).append(" | ")
+                    .append(yesNo(r.everyWriteReplicated())).append(" | ")
+                    .append(f == null ? "–" : Long.toString(f.errors())).append(" | ")
+                    .append(f == null ? "–" : Long.toString(f.streamFailures())).append(" | ")
+                    .append(f == null ? "–" : Long.toString(f.notReplicated())).append(" | ")
+                    .append(a == null ? "–" : lagMarkdown(r)).append(" |\n");
         }
         sb.append("\nServer CPU per request by JVM, µs: ");
         for (int i = 0; i < results.size(); i++) {
@@ -154,7 +192,7 @@ final class Report {
                     .append(times(r.cpuMicrosPerRequest() / base.get().cpuMicrosPerRequest())).append(" | ≥ 2× | ")
                     .append(rps >= 2 ? "yes" : "no").append(" |\n");
         }
-        sb.append("\n![req/s and p99 per configuration](").append(chartFile).append(")\n");
+        sb.append("\n![req/s, p99 and replication lag p99 per configuration and connection count](").append(chartFile).append(")\n");
         return sb.toString();
     }
 
@@ -185,6 +223,32 @@ final class Report {
     private static String secs(java.time.Duration d) {
         double s = d.toMillis() / 1000.0;
         return s == Math.rint(s) ? Long.toString((long) s) : Double.toString(s);
+    }
+
+    /** yes, **no** (bold: the run replicated less than every write), or – where not measured. */
+    private static String yesNo(Boolean b) {
+        return b == null ? "–" : b ? "yes" : "**no**";
+    }
+
+    /** The upper bound of the p99's bucket: {@code ≤ 1.05}; {@code > 60,000} above every bound; – without lags. */
+    private static String lagMarkdown(Result r) {
+        double ms = r.lagP99Ms();
+        if (Double.isNaN(ms)) {
+            return "–";
+        }
+        if (Double.isInfinite(ms)) {
+            return "> " + ms(r.agent2().largestFiniteBound() * 1000);
+        }
+        return "≤ " + ms(ms);
+    }
+
+    private static String lagTsv(Result r) {
+        double ms = r.lagP99Ms();
+        return Double.isNaN(ms) ? "" : Double.isInfinite(ms) ? "inf" : f3(ms);
+    }
+
+    private static String ms(double v) {
+        return String.format(Locale.ROOT, v < 100 ? "%.2f" : "%,.0f", v);
     }
 
     private static String times(double v) {
