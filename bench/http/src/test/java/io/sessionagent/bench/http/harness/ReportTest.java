@@ -133,7 +133,7 @@ class ReportTest {
     void showsWhetherEveryWriteReachedNodeTwo() throws Exception {
         AgentMetrics lags = AgentMetrics.parse(SCRAPE_AFTER).minus(AgentMetrics.parse(SCRAPE_BEFORE));
         Result all = result(Configuration.OURS_SYNC, 16, 100, new FilterStatus(100, 0, 0, 0, 0), lags);
-        Result fewer = result(Configuration.OURS_ASYNC, 16, 130, new FilterStatus(123_456, 3, 2, 1, 7),
+        Result fewer = result(Configuration.OURS_ASYNC, 16, 130_000, new FilterStatus(123_456, 3, 2, 1, 7),
                 new AgentMetrics(123_400, lags.lagBuckets()));
         Result delta = result(Configuration.DELTA_ASYNC, 16, 100);
         assertThat(all.everyWriteReplicated()).isTrue();
@@ -142,14 +142,18 @@ class ReportTest {
         assertThat(delta.everyWriteReplicated()).isNull();
         assertThat(new Result(Configuration.OURS_SYNC, 16, all.load(), all.replica(),
                 new FilterStatus(100, 0, 0, 0, 1), lags, Map.of()).everyWriteReplicated()).isFalse();
+        // Writes no counter saw: fewer deltas applied than requests answered, each of which wrote.
+        assertThat(result(Configuration.OURS_ASYNC, 16, 101, new FilterStatus(100, 0, 0, 0, 0), lags)
+                .everyWriteReplicated()).isFalse();
 
         Report report = new Report(List.of(delta, fewer, all), settings("--connections=16"), machine(), Instant.EPOCH);
         assertThat(report.markdown("chart.png")).contains(
-                "| 16 | filter + agents async | 1 | 0 | 0 | 123,456 / 123,400 | **no** | 5 | 1 | 7 | ≤ 4.00 |",
-                "| 16 | filter + agents sync | 1 | 0 | 0 | 100 / 100 | yes | 0 | 0 | 0 | ≤ 4.00 |",
-                "| 16 | DeltaManager async (8) | 1 | 0 | 0 | – | – | – | – | – | – |");
-        assertThat(report.tsv().lines().toList().get(2)).endsWith("\t123456\t123400\t56\tno\t3\t2\t1\t7\t100\t4.000");
-        assertThat(report.json()).contains("\"deltas_sent\": 123456, \"deltas_applied_node2\": 123400, "
+                "| 16 | filter + agents async | 1 | 0 | 0 | 130,000 | 123,456 / 123,400 | **no** | 5 | 1 | 7 | ≤ 4.00 |",
+                "| 16 | filter + agents sync | 1 | 0 | 0 | 100 | 100 / 100 | yes | 0 | 0 | 0 | ≤ 4.00 |",
+                "| 16 | DeltaManager async (8) | 1 | 0 | 0 | – | – | – | – | – | – | – |");
+        assertThat(report.tsv().lines().toList().get(2))
+                .endsWith("\t130000\t123456\t123400\t56\tno\t3\t2\t1\t7\t100\t4.000");
+        assertThat(report.json()).contains("\"http_writes\": 130000, \"deltas_sent\": 123456, \"deltas_applied_node2\": 123400, "
                 + "\"not_applied_node2\": 56, \"every_write_replicated\": false", "\"replication_lag_p99_ms_node2\": 4.000");
         Path chart = dir.resolve("chart.png");
         Chart.write(List.of(delta, fewer, all), "test", chart);
