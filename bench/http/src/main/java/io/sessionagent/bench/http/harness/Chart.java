@@ -65,7 +65,7 @@ final class Chart {
                 new Panel("requests per second (higher is better)", Result::rps, "%,.0f", null, 70),
                 new Panel("p99 latency, ms (lower is better)", Result::p99Ms, "%.1f", null, 70),
                 new Panel("replication lag p99 on node 2, ms (bucket bound)", Result::lagP99Ms, "≤ %.2f",
-                        r -> Boolean.FALSE.equals(r.everyWriteReplicated()) ? "not every write replicated" : null, 215));
+                        r -> Boolean.FALSE.equals(r.everyWriteReplicated()) ? "not every write replicated" : null, 235));
         BufferedImage img = new BufferedImage(WIDTH, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         try {

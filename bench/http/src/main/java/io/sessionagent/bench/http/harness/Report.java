@@ -164,13 +164,13 @@ final class Report {
                     .append(r.load().users().size()).append(" | ")
                     .append(r.replica() == null ? "–" : Integer.toString(r.replica().missing())).append(" | ")
                     .append(r.replica() == null ? "–" : Integer.toString(r.replica().stale())).append(" | ")
-                    .append(f == null ? "–" : String.format(Locale.ROOT, "%,d", r.httpWrites())).append(" | ")
+                    .append(f == null ? "–" : count(r.httpWrites())).append(" | ")
                     .append(f == null || a == null ? "–" : String.format(Locale.ROOT, "%,d / %,d", f.deltasSent(),
                             a.deltasApplied())).append(" | ")
                     .append(yesNo(r.everyWriteReplicated())).append(" | ")
-                    .append(f == null ? "–" : Long.toString(f.errors())).append(" | ")
-                    .append(f == null ? "–" : Long.toString(f.streamFailures())).append(" | ")
-                    .append(f == null ? "–" : Long.toString(f.notReplicated())).append(" | ")
+                    .append(f == null ? "–" : count(f.errors())).append(" | ")
+                    .append(f == null ? "–" : count(f.streamFailures())).append(" | ")
+                    .append(f == null ? "–" : count(f.notReplicated())).append(" | ")
                     .append(a == null ? "–" : lagMarkdown(r)).append(" |\n");
         }
         sb.append("\nServer CPU per request by JVM, µs: ");
@@ -252,6 +252,10 @@ final class Report {
 
     private static String ms(double v) {
         return String.format(Locale.ROOT, v < 100 ? "%.2f" : "%,.0f", v);
+    }
+
+    private static String count(long v) {
+        return String.format(Locale.ROOT, "%,d", v);
     }
 
     private static String times(double v) {
