@@ -91,9 +91,9 @@ public final class HttpBenchmark {
                     load.errors() + load.badResponses(), load.users().size(),
                     replica == null ? "-" : replica.missing(), replica == null ? "-" : replica.stale(),
                     filter == null ? "" : String.format(Locale.ROOT,
-                            "  HTTP writes %d  accepted %d  applied on node 2 %d (every write replicated: %s)"
+                            "  HTTP writes %d  coalesced %d  accepted %d  applied on node 2 %d (every write replicated: %s)"
                                     + "  agent errors %d  stream failures %d  not replicated %d  lag p99 %.2f ms",
-                            r.httpWrites(), filter.deltasSent(), agent2.deltasApplied(), r.everyWriteReplicated() ? "yes" : "NO",
+                            r.httpWrites(), filter.coalesced(), filter.deltasSent(), agent2.deltasApplied(), r.everyWriteReplicated() ? "yes" : "NO",
                             filter.errors(), filter.streamFailures(), filter.notReplicated(), r.lagP99Ms()),
                     (System.nanoTime() - t0) / 1_000_000_000L,
                     replica == null || replica.firstProblem() == null ? "" : "  first: " + replica.firstProblem()));

@@ -43,7 +43,7 @@ final class Report {
     String tsv() {
         StringBuilder sb = new StringBuilder("configuration\tconnections\treq_per_s\tp50_ms\tp99_ms\tmax_ms\trequests\terrors"
                 + "\tbad_responses\tusers\tchecked\tmissing\tstale\tcpu_us_per_req\treq_per_s_vs_alone\tp99_vs_alone"
-                + "\thttp_writes\tdeltas_sent\tdeltas_applied_node2\tnot_applied_node2\tevery_write_replicated\tagent_errors"
+                + "\thttp_writes\twrites_coalesced\tdeltas_sent\tdeltas_applied_node2\tnot_applied_node2\tevery_write_replicated\tagent_errors"
                 + "\tagent_calls_skipped\tstream_failures\twrites_not_replicated\treplication_lags_node2"
                 + "\treplication_lag_p99_ms_node2\n");
         for (Result r : results) {
@@ -59,6 +59,7 @@ final class Report {
                     f1(r.cpuMicrosPerRequest()),
                     f3(ratio(r, Configuration.ALONE, false)), f3(ratio(r, Configuration.ALONE, true)),
                     f == null ? "" : Long.toString(r.httpWrites()),
+                    f == null ? "" : Long.toString(f.coalesced()),
                     f == null ? "" : Long.toString(f.deltasSent()),
                     a == null ? "" : Long.toString(a.deltasApplied()),
                     r.notApplied() == null ? "" : Long.toString(r.notApplied()),
@@ -105,6 +106,7 @@ final class Report {
             if (r.filter() != null && r.agent2() != null) {
                 FilterStatus f = r.filter();
                 sb.append(", \"http_writes\": ").append(r.httpWrites())
+                        .append(", \"writes_coalesced\": ").append(f.coalesced())
                         .append(", \"deltas_sent\": ").append(f.deltasSent())
                         .append(", \"deltas_applied_node2\": ").append(r.agent2().deltasApplied())
                         .append(", \"not_applied_node2\": ").append(r.notApplied())
@@ -155,8 +157,8 @@ final class Report {
         }
         sb.append("\nReplication, over the measured run and the settle time; writes and errors from node 1's filter,"
                 + " deltas applied and lag from agent 2:\n\n");
-        sb.append("| connections | configuration | users | missing on node 2 | stale on node 2 | HTTP writes | writes accepted / applied on node 2 | every write replicated | agent errors | stream failures | writes not replicated | lag p99 on node 2, ms |\n");
-        sb.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n");
+        sb.append("| connections | configuration | users | missing on node 2 | stale on node 2 | HTTP writes | writes coalesced | writes accepted / applied on node 2 | every write replicated | agent errors | stream failures | writes not replicated | lag p99 on node 2, ms |\n");
+        sb.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n");
         for (Result r : results) {
             FilterStatus f = r.filter();
             AgentMetrics a = r.agent2();
@@ -165,6 +167,7 @@ final class Report {
                     .append(r.replica() == null ? "–" : Integer.toString(r.replica().missing())).append(" | ")
                     .append(r.replica() == null ? "–" : Integer.toString(r.replica().stale())).append(" | ")
                     .append(f == null ? "–" : count(r.httpWrites())).append(" | ")
+                    .append(f == null ? "–" : count(f.coalesced())).append(" | ")
                     .append(f == null || a == null ? "–" : String.format(Locale.ROOT, "%,d / %,d", f.deltasSent(),
                             a.deltasApplied())).append(" | ")
                     .append(yesNo(r.everyWriteReplicated())).append(" | ")

@@ -29,13 +29,14 @@ record Result(Configuration config, int connections, Wrk.Load load, ReplicaCheck
 
     /**
      * Whether every write was replicated: agent 2 applied as many deltas as the filter's agent
-     * accepted and at least one per request answered, and no agent call failed or was skipped, no
-     * write stream failed and the filter counted no write as not replicated. Null without the filter.
+     * accepted, those deltas and the changes coalesced into them cover every request answered, and
+     * no agent call failed or was skipped, no write stream failed and the filter counted no write as
+     * not replicated. Null without the filter.
      */
     Boolean everyWriteReplicated() {
         Long d = notApplied();
-        return d == null ? null : d == 0 && agent2.deltasApplied() >= httpWrites() && filter.errors() == 0
-                && filter.streamFailures() == 0 && filter.notReplicated() == 0;
+        return d == null ? null : d == 0 && agent2.deltasApplied() + filter.coalesced() >= httpWrites()
+                && filter.errors() == 0 && filter.streamFailures() == 0 && filter.notReplicated() == 0;
     }
 
     /** Agent 2's replication lag p99 (upper bound of its histogram bucket) in ms; NaN without the filter or lags. */

@@ -68,14 +68,14 @@ class HttpBenchmarkIT {
         List<String> tsv = Files.readAllLines(out.resolve("results.tsv"));
         assertThat(tsv).hasSize(1 + Configuration.values().length);
         List<String> columns = List.of(tsv.get(0).split("\t"));
-        assertThat(columns).contains("connections", "http_writes", "deltas_sent", "deltas_applied_node2", "every_write_replicated",
+        assertThat(columns).contains("connections", "http_writes", "writes_coalesced", "deltas_sent", "deltas_applied_node2", "every_write_replicated",
                 "stream_failures", "writes_not_replicated", "replication_lag_p99_ms_node2");
         for (String row : tsv.subList(1, tsv.size())) {
             String[] f = row.split("\t", -1);
             assertThat(f).as("row %s", row).hasSize(columns.size());
             assertThat(f[columns.indexOf("connections")]).isEqualTo("8");
             if (f[0].startsWith("ours-")) {
-                for (String c : List.of("http_writes", "deltas_sent", "deltas_applied_node2", "every_write_replicated", "agent_errors",
+                for (String c : List.of("http_writes", "writes_coalesced", "deltas_sent", "deltas_applied_node2", "every_write_replicated", "agent_errors",
                         "stream_failures", "writes_not_replicated", "replication_lag_p99_ms_node2")) {
                     assertThat(f[columns.indexOf(c)]).as("%s %s", f[0], c).isNotEmpty();
                 }
@@ -89,7 +89,7 @@ class HttpBenchmarkIT {
         String section = Files.readString(readme);
         assertThat(section).startsWith("# kept\n").endsWith("also kept\n").doesNotContain("\nold\n")
                 .contains("| 8 | filter + agents sync ÷ DeltaManager sync (6) |", "](results/http-bench.png)",
-                        "| HTTP writes | writes accepted / applied on node 2 | every write replicated |");
+                        "| HTTP writes | writes coalesced | writes accepted / applied on node 2 | every write replicated |");
     }
 
     /** wrk, or a skipped test (a failed one under CI, where .ci/run installs it). */
