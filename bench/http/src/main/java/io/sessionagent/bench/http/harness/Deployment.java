@@ -22,10 +22,13 @@ final class Deployment {
 
     final URI node1;
     final URI node2;
+    /** Agent 2's metrics port ({@code /metrics}), with the filter; null otherwise. */
+    final URI agent2Metrics;
 
-    private Deployment(URI node1, URI node2) {
+    private Deployment(URI node1, URI node2, URI agent2Metrics) {
         this.node1 = node1;
         this.node2 = node2;
+        this.agent2Metrics = agent2Metrics;
     }
 
     /**
@@ -38,7 +41,7 @@ final class Deployment {
                 int port = Processes.freePort();
                 Process node = startNode(processes, settings, "node1", port, jfr, List.of("--mode=alone"));
                 processes.awaitHttp("node1", node, uri(port).resolve("/status"), b -> true, START_TIMEOUT);
-                yield new Deployment(uri(port), null);
+                yield new Deployment(uri(port), null, null);
             }
             case DELTA -> startDelta(config, processes, settings, jfr);
             case FILTER -> startFilter(config, processes, settings, jfr);
@@ -62,11 +65,13 @@ final class Deployment {
             processes.awaitHttp("node" + (i + 1), nodes[i], uri(http[i]).resolve("/status"),
                     b -> b.startsWith("members=1"), START_TIMEOUT);
         }
-        return new Deployment(uri(http[0]), uri(http[1]));
+        return new Deployment(uri(http[0]), uri(http[1]), null);
     }
 
     private static Deployment startFilter(Configuration config, Processes processes, Settings settings, Path jfr)
             throws Exception {
+        // The agents run at their defaults except for what keeps them on loopback, on free ports and
+        // apart from any other cluster on this machine (a group and a name of their own).
         ThreadLocalRandom r = ThreadLocalRandom.current();
         List<String> cluster = List.of(
                 "--cluster-name=http-bench-" + Long.toHexString(r.nextLong()),
@@ -75,8 +80,7 @@ final class Deployment {
                 "--multicast-interface=lo",
                 "--multicast-ttl=0",
                 "--peer-address=127.0.0.1",
-                "--peer-port=0",
-                "--join-wait=800ms");
+                "--peer-port=0");
         int[] grpc = {Processes.freePort(), Processes.freePort()};
         int[] metrics = {Processes.freePort(), Processes.freePort()};
         Process[] agents = new Process[2];
@@ -102,12 +106,12 @@ final class Deployment {
         for (int i = 0; i < 2; i++) {
             nodes[i] = startNode(processes, settings, "node" + (i + 1), http[i], i == 0 ? jfr : null, List.of(
                     "--mode=filter", "--agent=127.0.0.1:" + grpc[i], "--route=node" + (i + 1),
-                    "--replication-mode=" + config.replicationMode, "--agent-timeout=" + settings.agentTimeout()));
+                    "--replication-mode=" + config.replicationMode));
         }
         for (int i = 0; i < 2; i++) {
             processes.awaitHttp("node" + (i + 1), nodes[i], uri(http[i]).resolve("/status"), b -> true, START_TIMEOUT);
         }
-        return new Deployment(uri(http[0]), uri(http[1]));
+        return new Deployment(uri(http[0]), uri(http[1]), uri(metrics[1]));
     }
 
     static double readyMembers(String metrics) {

@@ -15,13 +15,13 @@ import java.util.Map;
  * @param classPath class path of the app server JVMs (this module's classes and dependencies)
  * @param workDir   logs, Tomcat base directories, wrk's raw output, flight recordings
  * @param outDir    results.tsv, results.json and the chart
+ * @param connections the connection counts (one simulated user each) every configuration runs at,
+ *                    in this order, each with its own processes, warmup and measured run
  * @param readme    README whose results section is replaced, or null
- * @param agentTimeout the filter's agent-timeout: long enough that a busy agent is waited for
- *                     rather than skipped (skipped or failed calls are counted and reported)
  * @param profile   configuration whose node 1 (and agent 1) record a JFR profile, or null
  */
 record Settings(List<Configuration> configurations, Duration duration, Duration warmup, Duration settle,
-                int connections, int threads, String agentTimeout, Path agentJar, String classPath, String wrk, Path workDir,
+                List<Integer> connections, int threads, Path agentJar, String classPath, String wrk, Path workDir,
                 Path outDir, Path readme, Configuration profile, String command) {
 
     static Settings parse(String[] args) {
@@ -41,9 +41,16 @@ record Settings(List<Configuration> configurations, Duration duration, Duration 
         if (!Files.isRegularFile(agentJar)) {
             throw new IllegalArgumentException("--agent-jar: no file " + agentJar + " (./mvnw -B -DskipTests package)");
         }
-        int connections = Integer.parseInt(a.getOrDefault("connections", "64"));
+        List<Integer> connections = new ArrayList<>();
+        for (String n : a.getOrDefault("connections", "16,64").split(",")) {
+            int c = Integer.parseInt(n.strip());
+            if (connections.contains(c)) {
+                throw new IllegalArgumentException("--connections lists " + c + " twice");
+            }
+            connections.add(c);
+        }
         int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
-        if (connections < threads || threads < 1) {
+        if (threads < 1 || connections.stream().anyMatch(c -> c < threads)) {
             throw new IllegalArgumentException("need 1 <= threads <= connections, got " + threads + " and " + connections);
         }
         Path work = Path.of(a.getOrDefault("work-dir", "target/http-bench")).toAbsolutePath();
@@ -51,7 +58,7 @@ record Settings(List<Configuration> configurations, Duration duration, Duration 
                 seconds(a.getOrDefault("duration", "12")),
                 seconds(a.getOrDefault("warmup", "3")),
                 seconds(a.getOrDefault("settle", "2")),
-                connections, threads, a.getOrDefault("agent-timeout", "5s"), agentJar,
+                List.copyOf(connections), threads, agentJar,
                 a.getOrDefault("class-path", System.getProperty("java.class.path")),
                 a.getOrDefault("wrk", "wrk"),
                 work,
