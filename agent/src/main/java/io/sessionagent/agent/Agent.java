@@ -202,6 +202,7 @@ public final class Agent implements AutoCloseable {
                 config.syncTimeout().toMillis(), self);
         // The last interceptor added runs first: calls the drain gate refuses are timed too.
         sessionServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcAddress(), config.grpcPort()))
+                .callExecutor(Agent::writesInline)
                 .addService(UnparsableRequests.refused(sessions,
                         () -> counters.increment(Counter.GRPC_INVALID_ARGUMENT)))
                 .addService(health.service())
@@ -229,6 +230,18 @@ public final class Agent implements AutoCloseable {
             health.ready();
             log.info("agent {} is ready: {} sessions held", config.nodeName(), table.liveCount());
         });
+    }
+
+    /**
+     * WriteBatches runs on the gRPC event loop that read the batch: it only applies changes to the
+     * table and queues them, never blocks, and a hop to an executor thread and back per batch costs
+     * more than the work. Every other call keeps gRPC's executor (the cluster view waits for the
+     * protocol thread).
+     */
+    private static <ReqT, RespT> java.util.concurrent.Executor writesInline(io.grpc.ServerCall<ReqT, RespT> call,
+                                                                           io.grpc.Metadata headers) {
+        return call.getMethodDescriptor().getFullMethodName().equals(
+                SessionServiceGrpc.getWriteBatchesMethod().getFullMethodName()) ? Runnable::run : null;
     }
 
     private ClusterKeys loadKeys() throws KeyFileException {

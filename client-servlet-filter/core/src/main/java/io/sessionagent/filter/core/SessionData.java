@@ -1,7 +1,5 @@
 package io.sessionagent.filter.core;
 
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -36,7 +34,7 @@ public final class SessionData {
     private boolean everWritten;
     private boolean fullSyncNeeded;
     private boolean metaChanged;
-    /** Digest of each value as the agent last received it; a digest rather than the bytes halves memory. */
+    /** Fingerprint of each value as the agent last received it; a fingerprint rather than the bytes halves memory. */
     private final Map<String, byte[]> replicated = new HashMap<>();
     private final Set<String> setNames = new HashSet<>();
     private final Set<String> removedNames = new HashSet<>();
@@ -385,26 +383,8 @@ public final class SessionData {
         replicated.clear();
     }
 
-    /**
-     * Cloned per digest: a provider lookup per value costs more than the digest of a small value,
-     * and a ThreadLocal would outlive the web application in the container's threads.
-     */
-    private static final MessageDigest MD5_PROTOTYPE;
-
-    static {
-        try {
-            MD5_PROTOTYPE = MessageDigest.getInstance("MD5");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JRE has MD5", e);
-        }
-    }
-
     static byte[] digest(byte[] bytes) {
-        try {
-            return ((MessageDigest) MD5_PROTOTYPE.clone()).digest(bytes);
-        } catch (CloneNotSupportedException e) {
-            throw new IllegalStateException("the JRE's MD5 is cloneable", e);
-        }
+        return ValueDigest.of(bytes);
     }
 
     /** One write's worth of changes. */

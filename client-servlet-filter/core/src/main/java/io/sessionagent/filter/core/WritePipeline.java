@@ -28,7 +28,8 @@ import java.util.logging.Logger;
  *   bounded by the number of sessions, not of requests, and a backlog shrinks under pressure.</li>
  *   <li><b>Batching.</b> One sender thread takes every waiting write (up to {@link #MAX_BATCH_BYTES})
  *   into one message, when the stream is ready and fewer than {@link #MAX_IN_FLIGHT} batches are
- *   unanswered; while it waits for room, writes accumulate and the next batch carries them all.</li>
+ *   unanswered. A new write wakes the sender only when nothing is in flight; otherwise the next
+ *   answer does, and the next batch carries everything that arrived meanwhile.</li>
  *   <li><b>Bounded lag.</b> Every batch is answered once the replicas acknowledged it (async mode asks
  *   for every ready replica, sync mode for one). A request in async mode does not wait for its own
  *   write, but it does wait, at most {@code agent-timeout}, while a write older than
@@ -153,7 +154,11 @@ final class WritePipeline implements AutoCloseable {
                 if (oldestNanos == NONE) {
                     oldestNanos = now;
                 }
-                work.signal();
+                if (inFlight.isEmpty()) {
+                    // With a batch in flight its answer wakes the writer, which then takes everything
+                    // that arrived meanwhile: one wake-up per batch, not per request.
+                    work.signal();
+                }
             }
             w.merge(d, s.thisAccessedTime(), s.maxInactiveSeconds());
             if (retiredId != null) {

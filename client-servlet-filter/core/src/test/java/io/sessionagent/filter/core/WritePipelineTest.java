@@ -114,31 +114,50 @@ class WritePipelineTest {
     }
 
     @Test
-    void atMostFourBatchesAreUnansweredAndWhatWaitsMeanwhileLeavesTogether() throws Exception {
+    void whileABatchIsInFlightNewWritesWaitForItsAnswerAndThenLeaveTogether() throws Exception {
         pipeline(ReplicationMode.ASYNC, 60_000);
         eventually(() -> agent.stream != null, "open");
         SessionData s = session("s");
-        for (int i = 0; i < WritePipeline.MAX_IN_FLIGHT; i++) {
-            change(s, "v", i);
-            int sent = i + 1;
-            eventually(() -> agent.batches().size() == sent, "batch " + sent + " sent at once");
-        }
+        change(s, "v", 0);
+        eventually(() -> agent.batches().size() == 1, "the first write leaves at once");
         for (int i = 0; i < 10; i++) {
             change(session("late" + i), "v", i);
             change(s, "v", 100 + i);
         }
-        assertThat(agent.batches()).as("the window is full").hasSize(WritePipeline.MAX_IN_FLIGHT);
+        assertThat(agent.batches()).as("no wake-up per write while a batch is in flight").hasSize(1);
+        assertThat(pipeline.pendingWrites()).isEqualTo(12);
         agent.answer(1);
-        eventually(() -> agent.batches().size() == WritePipeline.MAX_IN_FLIGHT + 1, "room for one batch");
-        WriteBatch fifth = agent.batches().get(WritePipeline.MAX_IN_FLIGHT);
-        assertThat(fifth.getChangesCount()).as("ten new sessions and s, once").isEqualTo(11);
-        SessionChange ofS = fifth.getChangesList().stream().filter(c -> c.getId().equals("s")).findFirst()
+        eventually(() -> agent.batches().size() == 2, "the answer sends what waited");
+        WriteBatch second = agent.batches().get(1);
+        assertThat(second.getChangesCount()).as("ten new sessions and s, once").isEqualTo(11);
+        SessionChange ofS = second.getChangesList().stream().filter(c -> c.getId().equals("s")).findFirst()
                 .orElseThrow(AssertionError::new);
-        assertThat(ofS.getBaseVersion()).as("based on the four before it").isEqualTo(4);
+        assertThat(ofS.getBaseVersion()).as("based on the write before it").isEqualTo(1);
         assertThat(codec.deserialize(ofS.getSet(0).getValue().toByteArray())).isEqualTo(109);
         agent.answerAll();
         eventually(() -> pipeline.pendingWrites() == 0, "answered");
-        assertThat(s.version()).isEqualTo(5);
+        assertThat(s.version()).isEqualTo(2);
+    }
+
+    @Test
+    void atMostFourBatchesAreUnansweredEvenWhenMoreWaitThanOneBatchHolds() throws Exception {
+        agent.ready = false;
+        pipeline(ReplicationMode.ASYNC, 60_000);
+        eventually(() -> agent.stream != null, "open");
+        byte[] big = new byte[WritePipeline.MAX_BATCH_BYTES / 2 - 1024];
+        for (int i = 0; i < 12; i++) {
+            change(session("big" + i), "v", big);
+        }
+        agent.becomeReady();
+        eventually(() -> agent.batches().size() == WritePipeline.MAX_IN_FLIGHT, "the window fills");
+        assertThat(agent.batches()).allSatisfy(b -> assertThat(b.getChangesCount()).isEqualTo(2));
+        assertThat(pipeline.pendingWrites()).isEqualTo(12);
+        agent.answer(1);
+        eventually(() -> agent.batches().size() == WritePipeline.MAX_IN_FLIGHT + 1, "room for one more");
+        agent.answerAll();
+        eventually(() -> agent.batches().size() == 6, "the rest");
+        agent.answerAll();
+        eventually(() -> pipeline.pendingWrites() == 0, "answered");
     }
 
     @Test
@@ -175,9 +194,10 @@ class WritePipelineTest {
         agent.refuse("b", Status.Code.ABORTED);
         PendingWrite a = change(session("a"), "v", 1);
         PendingWrite b = change(session("b"), "v", 1);
-        eventually(() -> agent.batches().size() >= 1, "sent");
-        agent.answerAll();
-        eventually(() -> a.isDone() && b.isDone(), "answered");
+        eventually(() -> {
+            agent.answerAll();
+            return a.isDone() && b.isDone();
+        }, "answered");
         assertThat(pipeline.awaitAnswer(a, 1_000)).isTrue();
         assertThat(a.failure()).isNull();
         assertThat(a.version()).isEqualTo(1);
