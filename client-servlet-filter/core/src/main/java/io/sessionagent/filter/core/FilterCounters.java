@@ -28,6 +28,12 @@ public final class FilterCounters {
     final LongAdder streamFailures = new LongAdder();
     final LongAdder backpressureWaits = new LongAdder();
     final LongAdder backpressureTimeouts = new LongAdder();
+    /** The filter's gauges, read into {@link #snapshot}; set once the filter's session manager exists. */
+    private volatile FilterState state;
+
+    void state(FilterState s) {
+        this.state = s;
+    }
 
     /** Total time spent serializing attribute values, in nanoseconds. */
     public long serializeNanos() {
@@ -142,7 +148,7 @@ public final class FilterCounters {
         return backpressureTimeouts.sum();
     }
 
-    /** All counters by name, for logging or a metrics bridge. */
+    /** All counters by name, and the gauges of the filter they belong to, for logging or a metrics bridge. */
     public Map<String, Long> snapshot() {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("serialize.nanos", serializeNanos());
@@ -167,6 +173,13 @@ public final class FilterCounters {
         m.put("agent.stream_failures", streamFailures());
         m.put("backpressure.waits", backpressureWaits());
         m.put("backpressure.timeouts", backpressureTimeouts());
+        FilterState s = state;
+        if (s != null) {
+            m.put("sessions.local", (long) s.localSessionCount());
+            m.put("agent.down", s.agentDown() ? 1L : 0L);
+            m.put("writes.pending", (long) s.pendingWrites());
+            m.put("replication.lag_ms", s.replicationLagMs());
+        }
         return m;
     }
 

@@ -76,6 +76,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         });
         scheduler.scheduleWithFixedDelay(this::flushTouches, TOUCH_FLUSH_MS, TOUCH_FLUSH_MS, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::expire, EXPIRY_SCAN_MS, EXPIRY_SCAN_MS, TimeUnit.MILLISECONDS);
+        counters.state(this);
     }
 
     public FilterSettings settings() {

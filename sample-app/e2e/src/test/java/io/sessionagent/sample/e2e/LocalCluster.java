@@ -208,6 +208,16 @@ final class LocalCluster implements AutoCloseable {
         agent.waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** Sends a signal (STOP, CONT) to a node's agent: a process that is alive but does nothing. */
+    void signalAgent(String node, String signal) throws IOException, InterruptedException {
+        long pid = agents.get(node).process().pid();
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IOException("kill -" + signal + " " + pid + " failed: "
+                    + new String(kill.getInputStream().readAllBytes()));
+        }
+    }
+
     private static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
