@@ -7,7 +7,7 @@
 # the second agent applied, agent errors, stream failures, unreplicated writes, replication lag
 # p99), and writes bench/http/results/ (results.tsv, results.json, http-bench.png) and the results
 # section of bench/http/README.md. The filter and the agents run at their defaults. Everything runs
-# on 127.0.0.1; about 5 to 6 minutes.
+# on 127.0.0.1; about 15 minutes (60 s of warmup per run: the JIT of four JVMs on two cores, see README).
 #
 #   bench/http/run.sh                       # the full run
 #   DURATION=5 WARMUP=2 bench/http/run.sh   # shorter
@@ -43,8 +43,8 @@ args=(
   --agent-jar=agent/target/session-agent.jar
   --work-dir=bench/http/target/http-bench
   --out-dir="${OUT_DIR:-bench/http/results}"
-  --duration="${DURATION:-12}"
-  --warmup="${WARMUP:-3}"
+  --duration="${DURATION:-20}"
+  --warmup="${WARMUP:-60}"
   --settle="${SETTLE:-2}"
   --connections="${CONNECTIONS:-16,64}"
   --threads="${THREADS:-2}"

@@ -35,8 +35,8 @@ final class Chart {
         g.drawString(r.context().get("nproc") + " × " + r.context().get("cpu") + ", " + r.context().get("java")
                 + ", " + r.context().get("mode") + " mode, " + r.context().get("date"), 20, H - 12);
 
-        String[] names = {"agent", "agent, 65 KB", "JGroups", "raw UDP"};
-        double[] rates = {r.get("agent_deltas_per_s"), r.get("agent_bundled_deltas_per_s"), r.get("jgroups_msgs_per_s"),
+        String[] names = {"agent", "agent, 1472 B", "JGroups", "raw UDP"};
+        double[] rates = {r.get("agent_deltas_per_s"), r.get("agent_ethernet_deltas_per_s"), r.get("jgroups_msgs_per_s"),
                 r.get("raw_multicast_per_s")};
         bars(g, 20, 20, 500, 360, "1 KB messages per second, 2 members on loopback", names, rates);
 

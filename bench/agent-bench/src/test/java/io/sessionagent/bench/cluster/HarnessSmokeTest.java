@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HarnessSmokeTest {
     private static final List<String> KEYS = List.of("agent_deltas_per_s", "jgroups_msgs_per_s",
-            "raw_multicast_per_s", "ratio_agent_jgroups", "agent_bundled_deltas_per_s", "agent_cpu_us_per_delta",
+            "raw_multicast_per_s", "ratio_agent_jgroups", "agent_ethernet_deltas_per_s", "agent_cpu_us_per_delta",
             "jgroups_cpu_us_per_msg", "ratio_cpu_agent_jgroups", "ratio_agent_raw", "lag_25_p50_ms", "lag_25_p99_ms",
             "lag_25_p999_ms", "lag_50_p50_ms", "lag_50_p99_ms", "lag_50_p999_ms", "lag_75_p50_ms", "lag_75_p99_ms",
             "lag_75_p999_ms", "state_transfer_ms", "state_join_to_ready_ms", "heap_replica_ratio",

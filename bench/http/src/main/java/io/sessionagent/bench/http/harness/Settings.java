@@ -55,8 +55,8 @@ record Settings(List<Configuration> configurations, Duration duration, Duration 
         }
         Path work = Path.of(a.getOrDefault("work-dir", "target/http-bench")).toAbsolutePath();
         return new Settings(configs,
-                seconds(a.getOrDefault("duration", "12")),
-                seconds(a.getOrDefault("warmup", "3")),
+                seconds(a.getOrDefault("duration", "20")),
+                seconds(a.getOrDefault("warmup", "60")),
                 seconds(a.getOrDefault("settle", "2")),
                 List.copyOf(connections), threads, agentJar,
                 a.getOrDefault("class-path", System.getProperty("java.class.path")),
