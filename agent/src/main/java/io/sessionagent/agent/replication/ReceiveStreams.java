@@ -26,8 +26,8 @@ import java.util.Map;
 /**
  * The other members' reliable streams, one per sender: frames delivered in order, holes asked for
  * by NAK, ranges the sender no longer holds skipped and left to anti-entropy, batches handed to
- * the join buffer or the table, and ACKs for batches that ask for one. Confined to the protocol
- * thread.
+ * the join buffer or the table, and one ACK per sender for each burst of data delivered. Confined
+ * to the protocol thread.
  */
 final class ReceiveStreams {
     private static final Logger log = LoggerFactory.getLogger(ReceiveStreams.class);

@@ -157,8 +157,12 @@ final class SendStream {
         if (batch.getEntriesCount() > 0) {
             sendBatch(batch, oldestCommit);
         } else if (!unsentWaiters.isEmpty()) {
-            // Their deltas left in the batches sent before: each waits for the last of those.
-            placeWaiters(clockMs.getAsLong());
+            // Their deltas left in the batches sent before (or were discarded with replication off).
+            if (local.replicationEnabled()) {
+                placeWaiters(clockMs.getAsLong());
+            } else {
+                completeUnsentWithoutReplicas();
+            }
         }
     }
 
@@ -181,10 +185,7 @@ final class SendStream {
     private void sendBatch(DataBatch.Builder batch, long oldestCommit) {
         long now = clockMs.getAsLong();
         if (!local.replicationEnabled()) {
-            for (SyncWaiter w : unsentWaiters) {
-                w.complete(0, false, true);
-            }
-            unsentWaiters.clear();
+            completeUnsentWithoutReplicas();
             return;
         }
         byte[] payload = batch.build().toByteArray();
@@ -223,6 +224,14 @@ final class SendStream {
             unacked.add(new long[] {sent.highestSent(), oldestCommit});
         }
         placeWaiters(now);
+    }
+
+    /** Replication is off: what was queued is not sent, and the writes waiting for it are told so. */
+    private void completeUnsentWithoutReplicas() {
+        for (SyncWaiter w : unsentWaiters) {
+            w.complete(0, false, true);
+        }
+        unsentWaiters.clear();
     }
 
     /** The waiters queued so far wait for everything sent until now. */

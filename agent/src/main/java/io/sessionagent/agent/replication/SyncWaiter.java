@@ -13,9 +13,12 @@ public final class SyncWaiter {
 
     final boolean all;
     final long deadlineMs;
-    /** Last sequence of the batch that carried the write; 0 until sent. */
+    /**
+     * The highest sequence sent when the waiter was placed, at or after the last datagram carrying
+     * the writes it waits for; 0 until placed.
+     */
     long sequence;
-    /** When the batch that carried the write was sent, for the ack latency. */
+    /** When the waiter was placed, for the ack latency. */
     long sentAtMs;
     private final CompletableFuture<Result> future = new CompletableFuture<>();
 
