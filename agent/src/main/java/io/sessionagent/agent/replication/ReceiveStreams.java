@@ -52,6 +52,8 @@ final class ReceiveStreams {
         final Fragments.Joiner joiner = new Fragments.Joiner();
         /** Data was delivered since the last ACK. */
         boolean ackDue;
+        /** A delivered batch asked to be acknowledged without waiting for the tick. */
+        boolean ackRequested;
 
         Stream(long incarnation, ReceiveWindow window) {
             this.incarnation = incarnation;
@@ -147,6 +149,7 @@ final class ReceiveStreams {
                 counters.increment(Counter.FRAMES_DROPPED_MALFORMED);
                 continue;
             }
+            st.ackRequested |= batch.getAckRequested();
             if (local.isJoining()) {
                 joinBuffer.add(batch);
             } else if (local.replicationEnabled()) {
@@ -156,17 +159,19 @@ final class ReceiveStreams {
     }
 
     /**
-     * Acknowledges what was delivered (and so applied) since the last ACK, one ACK per sender. The
-     * replicator calls this once the queued frames are handled, so that a burst costs one ACK; a
-     * joining agent or one with replication off applies nothing and acknowledges nothing.
+     * Acknowledges what was delivered (and so applied) since the last ACK, one ACK per sender: the
+     * replicator calls this with {@code requestedOnly} once the queued frames are handled, so that a
+     * burst a write waits for costs one ACK, and at every tick for everything else. A joining agent
+     * or one with replication off applies nothing and acknowledges nothing.
      */
-    void sendAcks() {
+    void sendAcks(boolean requestedOnly) {
         for (Map.Entry<Long, Stream> e : streams.entrySet()) {
             Stream st = e.getValue();
-            if (!st.ackDue) {
+            if (!st.ackDue || (requestedOnly && !st.ackRequested)) {
                 continue;
             }
             st.ackDue = false;
+            st.ackRequested = false;
             if (local.isReady() && local.replicationEnabled()) {
                 control.send(FrameType.ACK, Ack.newBuilder().setTargetMember(e.getKey())
                         .setTargetIncarnation(st.incarnation).setDeliveredThrough(st.window.deliveredThrough())

@@ -199,7 +199,7 @@ public final class Replicator implements AutoCloseable {
                 if (f.type() == FrameType.DATA && (++dataSinceAck >= ACK_EVERY_FRAMES || last)) {
                     // Once per burst: what the burst delivered is acknowledged in one ACK per sender.
                     dataSinceAck = 0;
-                    receive.sendAcks();
+                    receive.sendAcks(true);
                 }
             } catch (RuntimeException e) {
                 // The executor would keep it in a Future nobody reads: say it, and count it.
@@ -303,7 +303,7 @@ public final class Replicator implements AutoCloseable {
                         membership.viewId());
                 forget(m);
             }
-            receive.sendAcks();
+            receive.sendAcks(false);
             receive.sendNaks(now);
             send.completeWaiters(now);
             if (local.isJoining()) {

@@ -46,6 +46,8 @@ import java.util.function.LongSupplier;
 final class SendStream {
     private static final Logger log = LoggerFactory.getLogger(SendStream.class);
     private static final int MAX_RETRANSMITS_PER_NAK = 1024;
+    /** Datagrams handed over at once at most, so that a long flush starts sending before it ends. */
+    private static final int MAX_DATAGRAMS_PER_HANDOFF = 64;
 
     private final FrameCodec codec;
     private final Transport transport;
@@ -76,6 +78,9 @@ final class SendStream {
      */
     private final ArrayDeque<long[]> unacked = new ArrayDeque<>();
     private final int maxUnacked;
+
+    /** Datagrams of the current flush, handed to the transport together at its end. */
+    private final List<byte[]> datagrams = new ArrayList<>();
 
     /** A delta to send, a waiter to place behind the deltas queued before it, or both. */
     private record Outgoing(DataEntry entry, long committedAtMs, SyncWaiter waiter) {
@@ -140,6 +145,9 @@ final class SendStream {
                 int framed = 1 + CodedOutputStream.computeUInt32SizeNoTag(entrySize) + entrySize;
                 if (size > 0 && size + framed > budget) {
                     sendBatch(batch, oldestCommit);
+                    if (datagrams.size() >= MAX_DATAGRAMS_PER_HANDOFF) {
+                        transmit();
+                    }
                     batch = DataBatch.newBuilder();
                     size = 0;
                     oldestCommit = Long.MAX_VALUE;
@@ -156,6 +164,7 @@ final class SendStream {
         }
         if (batch.getEntriesCount() > 0) {
             sendBatch(batch, oldestCommit);
+            transmit();
         } else if (!unsentWaiters.isEmpty()) {
             // Their deltas left in the batches sent before (or were discarded with replication off).
             if (local.replicationEnabled()) {
@@ -184,6 +193,9 @@ final class SendStream {
     /** @param oldestCommit commit time of the batch's oldest delta; {@code Long.MAX_VALUE} for none */
     private void sendBatch(DataBatch.Builder batch, long oldestCommit) {
         long now = clockMs.getAsLong();
+        // A write waits for what this batch carries (or for earlier batches of this flush): ask for
+        // the ACK at once rather than at the receivers' next tick.
+        batch.setAckRequested(!unsentWaiters.isEmpty());
         if (!local.replicationEnabled()) {
             completeUnsentWithoutReplicas();
             return;
@@ -207,7 +219,7 @@ final class SendStream {
             byte[] raw = codec.encode(FrameType.DATA, selfId, incarnation, seq, i, ranges.size(), payload,
                     ranges.get(i)[0], ranges.get(i)[1]);
             sent.add(seq, raw);
-            transport.send(raw);
+            datagrams.add(raw);
             counters.increment(Counter.FRAMES_SENT);
         }
         counters.increment(Counter.BATCHES_SENT);
@@ -224,6 +236,14 @@ final class SendStream {
             unacked.add(new long[] {sent.highestSent(), oldestCommit});
         }
         placeWaiters(now);
+    }
+
+    /** Hands the datagrams made so far to the transport, in sequence order, as one hand-off. */
+    private void transmit() {
+        if (!datagrams.isEmpty()) {
+            transport.sendAll(List.copyOf(datagrams));
+            datagrams.clear();
+        }
     }
 
     /** Replication is off: what was queued is not sent, and the writes waiting for it are told so. */
@@ -264,12 +284,13 @@ final class SendStream {
                 if (raw == null) {
                     continue;
                 }
-                transport.send(raw);
+                datagrams.add(raw);
                 counters.increment(Counter.RETRANSMITS_SENT);
                 counters.increment(Counter.FRAMES_SENT);
                 budget--;
             }
         }
+        transmit();
         if (gone) {
             // Every receiver that misses the same range skips it; it is multicast for that reason.
             control.send(FrameType.GONE, Gone.newBuilder().setRequester(requester).setLowestRetained(

@@ -2,6 +2,7 @@ package io.sessionagent.agent.transport;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
@@ -18,33 +19,29 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
-import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
-import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * UDP multicast: joins the group on one interface and sends on that interface only, with the
- * configured TTL. With the default interface {@code lo} nothing leaves the host.
+ * UDP multicast over Netty: joins the group on one interface and sends on that interface only,
+ * with the configured TTL. With the default interface {@code lo} nothing leaves the host.
  *
- * <p>Receiving runs on a Netty event loop. Sending goes straight from the calling thread (the
- * protocol thread) through a socket of its own, without a hand-off to the event loop and its
- * wake-up per datagram; only when that socket's send buffer is full does a datagram queue on the
- * Netty channel, and later ones follow it there until the queue has drained, so the order holds.
+ * <p>The socket calls run on the event loop, beside the protocol thread that produces the
+ * datagrams; {@link #sendAll} hands a whole flush over as one task, so the hand-off costs one
+ * wake-up per flush rather than one per datagram.
  */
 public final class MulticastTransport implements Transport {
     private static final Logger log = LoggerFactory.getLogger(MulticastTransport.class);
     /** A UDP datagram's largest payload: anything larger is cut by the kernel, so receive whole. */
     private static final int MAX_UDP_PAYLOAD = 65_507;
+    /** At least the datagrams the replication stream hands over at once (SendStream). */
+    private static final int MAX_DATAGRAMS_PER_READ = 128;
 
     private final InetAddress group;
     private final int port;
@@ -55,9 +52,6 @@ public final class MulticastTransport implements Transport {
     private final InetSocketAddress groupAddress;
     private EventLoopGroup loop;
     private DatagramChannel channel;
-    private java.nio.channels.DatagramChannel sender;
-    /** Datagrams queued on the Netty channel and not yet written: while any are, new ones queue too. */
-    private final AtomicInteger queued = new AtomicInteger();
 
     public MulticastTransport(InetAddress group, int port, String interfaceName, int ttl, int receiveBufferBytes,
                               Runnable onSendError) throws SocketException {
@@ -80,6 +74,8 @@ public final class MulticastTransport implements Transport {
                 .group(loop)
                 .channelFactory(() -> new NioDatagramChannel(SocketProtocolFamily.INET))
                 .option(ChannelOption.SO_REUSEADDR, true)
+                // Every read takes a buffer for the largest datagram; a pool hands one out cheaply.
+                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.SO_RCVBUF, receiveBufferBytes)
                 .option(ChannelOption.IP_MULTICAST_IF, networkInterface)
                 .option(ChannelOption.IP_MULTICAST_TTL, ttl)
@@ -87,7 +83,12 @@ public final class MulticastTransport implements Transport {
                 // the JDK socket directly: Netty's NIO config writes IP_MULTICAST_LOOP_DISABLED
                 // unchanged into IP_MULTICAST_LOOP, so "disabled = false" switched the loop off.
                 .option(NioChannelOption.of(StandardSocketOptions.IP_MULTICAST_LOOP), true)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_PAYLOAD))
+                // As many datagrams per read as one hand-off sends: multicast loops every datagram
+                // sent back into this socket, and reading fewer than were sent per turn of the loop
+                // lets the socket's buffer overflow with this agent's own datagrams, dropping the
+                // others' heartbeats and ACKs among them.
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_PAYLOAD)
+                        .maxMessagesPerRead(MAX_DATAGRAMS_PER_READ))
                 .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
                     @Override
                     protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
@@ -106,57 +107,19 @@ public final class MulticastTransport implements Transport {
         // share the port out of this socket on Linux.
         channel = (DatagramChannel) b.bind(new InetSocketAddress(group, port)).sync().channel();
         channel.joinGroup(groupAddress, networkInterface).sync();
-        sender = openSender();
         log.info("joined multicast group {}:{} on {} (ttl {})", group.getHostAddress(), port,
                 networkInterface.getName(), ttl);
-    }
-
-    /**
-     * The sending socket: non-blocking, on the group's interface with its TTL and loopback on,
-     * bound to the interface's own address (the wildcard only when it has no IPv4 address).
-     */
-    private java.nio.channels.DatagramChannel openSender() throws IOException {
-        java.nio.channels.DatagramChannel s = java.nio.channels.DatagramChannel.open(
-                StandardProtocolFamily.INET);
-        s.setOption(StandardSocketOptions.IP_MULTICAST_IF, networkInterface);
-        s.setOption(StandardSocketOptions.IP_MULTICAST_TTL, ttl);
-        s.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, true);
-        s.setOption(StandardSocketOptions.SO_SNDBUF, receiveBufferBytes);
-        s.configureBlocking(false);
-        InetAddress local = null;
-        for (InetAddress a : Collections.list(networkInterface.getInetAddresses())) {
-            if (a instanceof Inet4Address) {
-                local = a;
-                break;
-            }
-        }
-        s.bind(new InetSocketAddress(local, 0));
-        return s;
     }
 
     @Override
     public void send(byte[] datagram) {
         DatagramChannel ch = channel;
-        java.nio.channels.DatagramChannel direct = sender;
-        if (ch == null || !ch.isActive() || direct == null) {
+        if (ch == null || !ch.isActive()) {
             onSendError.run();
             return;
         }
-        if (queued.get() == 0) {
-            try {
-                if (direct.send(ByteBuffer.wrap(datagram), groupAddress) > 0) {
-                    return;
-                }
-            } catch (IOException e) {
-                onSendError.run();
-                return;
-            }
-        }
-        // The socket's buffer is full (or datagrams wait already): queue behind them, never drop.
-        queued.incrementAndGet();
         ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(datagram), groupAddress))
                 .addListener(f -> {
-                    queued.decrementAndGet();
                     if (!f.isSuccess()) {
                         onSendError.run();
                     }
@@ -164,15 +127,30 @@ public final class MulticastTransport implements Transport {
     }
 
     @Override
-    public void close() {
-        java.nio.channels.DatagramChannel direct = sender;
-        if (direct != null) {
-            try {
-                direct.close();
-            } catch (IOException e) {
-                log.debug("closing the sending socket: {}", e.toString());
-            }
+    public void sendAll(List<byte[]> datagrams) {
+        DatagramChannel ch = channel;
+        if (ch == null || !ch.isActive()) {
+            datagrams.forEach(d -> onSendError.run());
+            return;
         }
+        if (datagrams.size() == 1) {
+            send(datagrams.get(0));
+            return;
+        }
+        ch.eventLoop().execute(() -> {
+            for (byte[] d : datagrams) {
+                ch.write(new DatagramPacket(Unpooled.wrappedBuffer(d), groupAddress)).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        onSendError.run();
+                    }
+                });
+            }
+            ch.flush();
+        });
+    }
+
+    @Override
+    public void close() {
         DatagramChannel ch = channel;
         if (ch != null) {
             try {

@@ -80,7 +80,9 @@ final class ReadmeTable {
         row(s, "Replication, agent → agent, 1 KB deltas, max-datagram-bytes " + Harness.ETHERNET_DATAGRAM_BYTES
                         + " (the default on a 1500-byte Ethernet)", count(r.get("agent_ethernet_deltas_per_s"))
                         + " deltas/s" + cpu(r, "agent_ethernet_cpu_us_per_delta"),
-                fmt(r.get("ratio_agent_ethernet_jgroups")) + "× JGroups", "", null);
+                fmt(r.get("ratio_agent_ethernet_jgroups")) + "× JGroups" + (r.get("agent_ethernet_complete") == 0
+                        ? "; saturated: the replica was dropped from the origin's view and repaired the rest by"
+                        + " anti-entropy" : ""), "", null);
         row(s, "JGroups 5.4.8.Final `udp.xml`, 1 KB messages, 2 members", count(r.get("jgroups_msgs_per_s"))
                 + " msgs/s" + cpu(r, "jgroups_cpu_us_per_msg"), "", "", null);
         row(s, "Raw UDP multicast on lo, 1 KB datagrams (physical limit)", count(r.get("raw_multicast_per_s"))
