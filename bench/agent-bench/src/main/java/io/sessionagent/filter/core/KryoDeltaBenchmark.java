@@ -12,9 +12,15 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.Serializable;
+import java.math.BigDecimal;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -22,7 +28,10 @@ import java.util.concurrent.TimeUnit;
  * The filter's end-of-request delta: Kryo serializes the changed attributes and digests them, as
  * {@code SessionData.takeDelta} does in the filter core. A session of 10 attributes; each request
  * sets one (a ~1 KB cart) and reads three others, which under on-read-change are serialized too
- * and compared by digest. In this package because takeDelta is the filter's internal API.
+ * and compared by digest. Besides, a session of mixed attribute types (a bean, lists, maps, numbers,
+ * dates, an enum, a token; about 1 KB serialized) encoded and decoded whole, as a whole-session
+ * write and a restore after a failover do. In this package because takeDelta is the filter's
+ * internal API.
  *
  * <pre>java -jar bench/agent-bench/target/benchmarks.jar KryoDeltaBenchmark</pre>
  */
@@ -62,8 +71,28 @@ public class KryoDeltaBenchmark {
         }
     }
 
+    /** How a user signed in; an enum field of {@link Profile}. */
+    public enum Login {
+        PASSWORD, SSO, TOKEN
+    }
+
+    /** A small bean of a user's preferences and state. */
+    public static final class Profile implements Serializable {
+        private static final long serialVersionUID = 1L;
+        String userName;
+        String displayName;
+        Login login;
+        int visits;
+        boolean newsletter;
+        LocalDate birthDate;
+        final List<String> roles = new ArrayList<>();
+    }
+
     private AttributeCodec codec;
     private SessionData session;
+    /** A session of mixed attribute types, about 1 KB serialized in all, each attribute a value of its own. */
+    private Object[] mixed;
+    private byte[][] mixedBytes;
     private Cart cart;
     private byte[] serializedCart;
 
@@ -85,10 +114,78 @@ public class KryoDeltaBenchmark {
         session.handedOff(first, true);
         session.acknowledged(first.baseVersion, 1);
         serializedCart = codec.serialize("cart", cart);
+        mixed = mixedSession();
+        mixedBytes = new byte[mixed.length][];
+        int total = 0;
+        for (int i = 0; i < mixed.length; i++) {
+            mixedBytes[i] = codec.serialize("m" + i, mixed[i]);
+            if (mixedBytes[i] == null) {
+                throw new IllegalStateException(mixed[i].getClass().getName() + " was not serialized");
+            }
+            total += mixedBytes[i].length;
+        }
+        if (total < 900 || total > 1300) {
+            throw new IllegalStateException("the mixed session serialized to " + total + " bytes, not about 1 KB");
+        }
         if (serializedCart == null || serializedCart.length < 600) {
             throw new IllegalStateException("cart serialized to " + (serializedCart == null ? "nothing"
                     : serializedCart.length + " bytes"));
         }
+    }
+
+    /** Attribute types a web application keeps in its session, every one of which Kryo alone already carried. */
+    static Object[] mixedSession() {
+        Profile p = new Profile();
+        p.userName = "jdoe@example.com";
+        p.displayName = "Jane Doe";
+        p.login = Login.SSO;
+        p.visits = 42;
+        p.newsletter = true;
+        p.birthDate = LocalDate.of(1990, 5, 17);
+        p.roles.add("ROLE_USER");
+        p.roles.add("ROLE_BUYER");
+        List<String> recent = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            recent.add("/catalog/product/" + (4711 + i));
+        }
+        Map<String, Integer> quantities = new HashMap<>();
+        for (int i = 0; i < 10; i++) {
+            quantities.put("SKU-" + (100_000 + i), i + 1);
+        }
+        Map<String, String> filters = new LinkedHashMap<>();
+        filters.put("category", "shoes");
+        filters.put("size", "42");
+        filters.put("color", "blue");
+        filters.put("sort", "price-asc");
+        filters.put("brand", "any");
+        filters.put("page", "3");
+        byte[] token = new byte[64];
+        for (int i = 0; i < token.length; i++) {
+            token[i] = (byte) (i * 31);
+        }
+        return new Object[] {p, recent, quantities, filters, token, 17, 1_700_000_000_000L, "de-CH",
+                Locale.GERMANY, new BigDecimal("1234.50"), LocalDateTime.of(2025, 3, 1, 12, 30, 5),
+                new Date(1_700_000_000_000L), Login.PASSWORD, Boolean.TRUE, "csrf-3f9a0c2b7e5d4a1f"};
+    }
+
+    /** Every attribute of the mixed session serialized, as a whole-session write does. */
+    @Benchmark
+    public int encodeMixedSession() {
+        int n = 0;
+        for (int i = 0; i < mixed.length; i++) {
+            n += codec.serialize("m", mixed[i]).length;
+        }
+        return n;
+    }
+
+    /** Every attribute of the mixed session read back, as a restore after a failover does. */
+    @Benchmark
+    public int decodeMixedSession() {
+        int n = 0;
+        for (byte[] b : mixedBytes) {
+            n += codec.deserialize(b).hashCode() & 1;
+        }
+        return n;
     }
 
     @Benchmark
