@@ -84,6 +84,11 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
         return sessions.get(id);
     }
 
+    /** A record as another node's writes left it. */
+    synchronized void put(SessionRecord r) {
+        sessions.put(r.getId(), r);
+    }
+
     /** Another node writes the session: its version moves on under the filter. */
     synchronized void writeElsewhere(String id, String name, byte[] value) {
         SessionRecord cur = sessions.get(id);
