@@ -6,6 +6,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ClassCheck {
     private final ClassAllowList list;
     private final ConcurrentHashMap<Class<?>, Boolean> decided = new ConcurrentHashMap<>();
+    /** Allowed classes by name, as Java serialization's stream names them (one class loader per codec). */
+    private final ConcurrentHashMap<String, Class<?>> resolved = new ConcurrentHashMap<>();
 
     ClassCheck(ClassAllowList list) {
         this.list = list;
@@ -22,6 +24,22 @@ final class ClassCheck {
             decided.putIfAbsent(c, ok);
         }
         return ok;
+    }
+
+    /**
+     * The class {@code name} in {@code loader}, checked: Java serialization asks for each class of
+     * each stream, and {@code Class.forName} through a web application's loader is not cheap.
+     *
+     * @throws RefusedClassException when it is not allowed
+     */
+    Class<?> resolve(String name, ClassLoader loader) throws ClassNotFoundException {
+        Class<?> c = resolved.get(name);
+        if (c == null) {
+            c = Class.forName(name, false, loader);
+            check(c);
+            resolved.putIfAbsent(name, c);
+        }
+        return c;
     }
 
     /** @throws RefusedClassException when {@code c} is not allowed */

@@ -104,15 +104,14 @@ final class JavaSerialization {
 
         @Override
         protected Class<?> resolveClass(ObjectStreamClass desc) throws IOException, ClassNotFoundException {
-            Class<?> c;
             try {
-                c = Class.forName(desc.getName(), false, loader);
+                return check.resolve(desc.getName(), loader);
             } catch (ClassNotFoundException e) {
                 // Primitive types, which Class.forName does not know by name.
-                c = super.resolveClass(desc);
+                Class<?> c = super.resolveClass(desc);
+                check.check(c);
+                return c;
             }
-            check.check(c);
-            return c;
         }
 
         @Override

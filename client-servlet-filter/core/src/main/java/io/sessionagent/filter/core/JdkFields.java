@@ -126,9 +126,10 @@ final class JdkFields {
                 return null;
             }
             if (f.getType() == boolean.class) {
+                final MethodHandle get = getBoolean;
                 return target -> {
                     try {
-                        return (boolean) getBoolean.invoke(target, offset);
+                        return (boolean) get.invokeExact(target, offset);
                     } catch (Throwable t) {
                         throw new IllegalStateException(t);
                     }
@@ -137,9 +138,10 @@ final class JdkFields {
             if (f.getType().isPrimitive()) {
                 return null;
             }
+            final MethodHandle get = getObject;
             return target -> {
                 try {
-                    return getObject.invoke(target, offset);
+                    return (Object) get.invokeExact(target, offset);
                 } catch (Throwable t) {
                     throw new IllegalStateException(t);
                 }
