@@ -267,6 +267,16 @@ public final class AttributeCodec {
         }
     }
 
+    /** The class this node lacks, if that is what {@code t} (a failure to deserialize) comes down to. */
+    static String missingClass(Throwable t) {
+        for (int depth = 0; t != null && depth < 20; depth++, t = t.getCause()) {
+            if ((t instanceof ClassNotFoundException || t instanceof NoClassDefFoundError) && t.getMessage() != null) {
+                return t.getMessage().replace('/', '.');
+            }
+        }
+        return null;
+    }
+
     /**
      * The class of the value the bytes hold, as written, without loading it (for the per-class
      * count of values that cannot be read); "unknown" when the bytes do not say.

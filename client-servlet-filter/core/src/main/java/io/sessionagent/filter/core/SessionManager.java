@@ -233,7 +233,8 @@ public final class SessionManager implements FilterState, AutoCloseable {
 
     /**
      * The agent's record as a session of this node. A value that cannot be read here is left out
-     * and counted (per class: refused by the allow-list, or failed); it is never fatal. The
+     * and counted per class (refused by the allow-list; or failed, under the class missing here if
+     * that is why, else the value's class as written); it is never fatal. The
      * fingerprint each value is compared against by on-read-change is that of this node's own
      * encoding of the value it just decoded, not of the agent's bytes: hash-ordered collections
      * (a HashSet of objects with identity hash codes, a HashMap keyed by enums) iterate in another
@@ -253,10 +254,12 @@ public final class SessionManager implements FilterState, AutoCloseable {
                     codec.refusedOnRead(a.getName(), refused.className());
                     continue;
                 }
+                String missing = AttributeCodec.missingClass(e);
+                String className = missing != null ? missing : codec.className(bytes);
                 counters.deserializeFailures.increment();
-                counters.deserializeFailuresByClass.increment(codec.className(bytes));
+                counters.deserializeFailuresByClass.increment(className);
                 if (undecodableNames.add(a.getName())) {
-                    LOG.log(Level.WARNING, "session attribute '" + a.getName() + "' (" + codec.className(bytes)
+                    LOG.log(Level.WARNING, "session attribute '" + a.getName() + "' (" + className
                             + ") from the agent cannot be read on this node and is left out (logged once per"
                             + " attribute name)", e);
                 }

@@ -270,6 +270,39 @@ class ClassAllowListTest {
         }
     }
 
+    /** Not a refusal: a class this node does not have. Counted per class as a decode failure. */
+    @Test
+    void aValueThatCannotBeReadHereIsCountedPerClassAndTheOthersSurvive() throws Exception {
+        try (URLClassLoader lib = libraryLoader(); ScriptedAgent agent = new ScriptedAgent(0)) {
+            AttributeCodec writer = new AttributeCodec(lib, 1 << 20, ClassAllowList.parse("*"), new FilterCounters());
+            Object bomb = lib.loadClass("gadget.Bomb").getConstructor().newInstance();
+            byte[] missing = writer.serialize("missing", new ArrayList<>(List.of(bomb)));
+            byte[] count = writer.serialize("count", 7);
+            String id = "bcdefghijklmnopqrstuvwxyz01";
+            agent.put(SessionRecord.newBuilder().setId(id).setVersion(1).setCreationTimeMs(System.currentTimeMillis())
+                    .setLastAccessTimeMs(System.currentTimeMillis()).setMaxInactiveSeconds(1800)
+                    .addAttributes(Attribute.newBuilder().setName("missing").setValue(ByteString.copyFrom(missing)))
+                    .addAttributes(Attribute.newBuilder().setName("count").setValue(ByteString.copyFrom(count))).build());
+            FilterSettings settings = FilterSettings.parse(name -> switch (name) {
+                case FilterSettings.AGENT_ADDRESS -> "127.0.0.1:" + agent.port();
+                case FilterSettings.ROUTE -> "node2";
+                case FilterSettings.ALLOWED_CLASSES -> "gadget.**";
+                default -> null;
+            }, "");
+            // This node's class loader has no gadget classes at all.
+            try (SessionManager m = new SessionManager(settings, getClass().getClassLoader(),
+                    new AgentClientTest.NoEvents(), System::currentTimeMillis)) {
+                SessionData s = m.find(id + ".node1").session();
+                assertThat(s.getAttribute("count")).isEqualTo(7);
+                assertThat(s.getAttribute("missing")).isNull();
+                assertThat(m.counters().deserializeFailures()).isEqualTo(1);
+                // Named by the class this node lacks, not by the list that held it.
+                assertThat(m.counters().deserializeFailuresByClass()).containsExactly(Map.entry("gadget.Bomb", 1L));
+                assertThat(m.counters().refusedAttributes()).isZero();
+            }
+        }
+    }
+
     /** An application class: loaded from the build's class directory. */
     static final class Cart implements java.io.Serializable {
         private static final long serialVersionUID = 1L;
