@@ -4,6 +4,8 @@ import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.SessionChange;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Collections;
@@ -33,6 +35,16 @@ class ChangeDetectionTest {
 
         Item(String name) {
             this.name = name;
+        }
+    }
+
+    /** Items behind a writeObject: the codec sends the whole value through Java serialization. */
+    static final class Basket implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final Set<Item> items = new HashSet<>();
+
+        private void writeObject(ObjectOutputStream out) throws IOException {
+            out.defaultWriteObject();
         }
     }
 
@@ -72,8 +84,13 @@ class ChangeDetectionTest {
             s.setAttribute("cart", cart);
             s.setAttribute("quantities", quantities);
             s.setAttribute("days", new EnumMap<>(Map.of(TimeUnit.DAYS, 1, TimeUnit.HOURS, 2)));
+            Basket basket = new Basket();
+            for (int i = 0; i < 40; i++) {
+                basket.items.add(new Item("basket" + i));
+            }
+            s.setAttribute("basket", basket);
             node1.commit(s);
-            assertThat(agent.session(s.id()).getAttributesCount()).isEqualTo(3);
+            assertThat(agent.session(s.id()).getAttributesCount()).isEqualTo(4);
 
             // The user fails over to node 2, which decodes the session.
             SessionData restored = node2.find(s.id() + ".node1").session();
@@ -90,6 +107,7 @@ class ChangeDetectionTest {
                 restored.getAttribute("cart");
                 restored.getAttribute("quantities");
                 restored.getAttribute("days");
+                restored.getAttribute("basket");
                 node2.commit(restored);
             }
             assertThat(setNames(agent.received().subList(before, agent.received().size())))
@@ -104,9 +122,18 @@ class ChangeDetectionTest {
             Set<Item> atAgent = (Set<Item>) codec.deserialize(agentBytes(agent, s.id(), "cart"));
             assertThat(atAgent.stream().map(i -> i.name)).hasSize(41).contains("item40");
 
-            // And reading it again afterwards sends nothing more.
+            // The same for a value that travels through Java serialization.
+            int beforeBasket = agent.received().size();
+            ((Basket) restored.getAttribute("basket")).items.add(new Item("basket40"));
+            node2.commit(restored);
+            assertThat(setNames(agent.received().subList(beforeBasket, agent.received().size())))
+                    .containsExactly("basket");
+            assertThat(((Basket) codec.deserialize(agentBytes(agent, s.id(), "basket"))).items).hasSize(41);
+
+            // And reading them again afterwards sends nothing more.
             int sent = agent.received().size();
             restored.getAttribute("cart");
+            restored.getAttribute("basket");
             node2.commit(restored);
             assertThat(setNames(agent.received().subList(sent, agent.received().size()))).isEmpty();
             assertThat(node2.counters().deserializeFailures()).isZero();
