@@ -58,7 +58,7 @@ public final class FilterCounters {
         return deltaBytes.sum();
     }
 
-    /** Attribute values not replicated: not serializable, or larger than max-attribute-bytes. */
+    /** Attribute values not replicated: not serializable, over max-attribute-bytes, or refused by allowed-classes. */
     public long skippedAttributes() {
         return skippedAttributes.sum();
     }

@@ -92,7 +92,8 @@ public final class FilterMetrics implements AutoCloseable {
             new Count("session_filter.delta.bytes", "DeltaBytes", "bytes",
                     "Serialized attribute bytes in the deltas the agent accepted", FilterCounters::deltaBytes),
             new Count("session_filter.attributes.skipped", "SkippedAttributes", "attributes",
-                    "Attribute values not replicated: not serializable, or larger than max-attribute-bytes",
+                    "Attribute values not replicated: not serializable, larger than max-attribute-bytes, or holding a"
+                            + " class the allowed-classes init-param does not allow",
                     FilterCounters::skippedAttributes),
             new Count("session_filter.attributes.deserialize_failures", "DeserializeFailures", "attributes",
                     "Replicated attribute values that could not be deserialized on this node",
