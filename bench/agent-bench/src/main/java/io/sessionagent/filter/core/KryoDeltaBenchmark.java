@@ -88,8 +88,32 @@ public class KryoDeltaBenchmark {
         final List<String> roles = new ArrayList<>();
     }
 
+    /** {@link Profile} with the serialization hooks of Java serialization: the codec's fallback carries it. */
+    public static final class AuditedProfile implements Serializable {
+        private static final long serialVersionUID = 1L;
+        String userName;
+        String displayName;
+        Login login;
+        int visits;
+        boolean newsletter;
+        LocalDate birthDate;
+        final List<String> roles = new ArrayList<>();
+        private transient int readCount;
+
+        private void readObject(java.io.ObjectInputStream in) throws java.io.IOException, ClassNotFoundException {
+            in.defaultReadObject();
+            readCount = 0;
+        }
+    }
+
     private AttributeCodec codec;
     private SessionData session;
+    private Profile profile;
+    private AuditedProfile audited;
+    private byte[] profileBytes;
+    private byte[] auditedBytes;
+    private Object synchronizedCart;
+    private byte[] synchronizedCartBytes;
     /** A session of mixed attribute types, about 1 KB serialized in all, each attribute a value of its own. */
     private Object[] mixed;
     private byte[][] mixedBytes;
@@ -98,7 +122,9 @@ public class KryoDeltaBenchmark {
 
     @Setup
     public void setUp() {
-        codec = new AttributeCodec(KryoDeltaBenchmark.class.getClassLoader(), 1 << 20, new FilterCounters());
+        // The benchmark's classes come from a jar: a library as far as the default allow-list goes.
+        codec = new AttributeCodec(KryoDeltaBenchmark.class.getClassLoader(), 1 << 20,
+                ClassAllowList.parse(KryoDeltaBenchmark.class.getName() + "*"), new FilterCounters());
         cart = new Cart("user-1234");
         for (int i = 0; i < 12; i++) {
             cart.items.add(new Item("SKU-" + (100_000 + i), "Item number " + i + " with a longer title", i + 1,
@@ -115,6 +141,22 @@ public class KryoDeltaBenchmark {
         session.acknowledged(first.baseVersion, 1);
         serializedCart = codec.serialize("cart", cart);
         mixed = mixedSession();
+        profile = (Profile) mixed[0];
+        audited = new AuditedProfile();
+        audited.userName = profile.userName;
+        audited.displayName = profile.displayName;
+        audited.login = profile.login;
+        audited.visits = profile.visits;
+        audited.newsletter = profile.newsletter;
+        audited.birthDate = profile.birthDate;
+        audited.roles.addAll(profile.roles);
+        profileBytes = codec.serialize("profile", profile);
+        auditedBytes = codec.serialize("audited", audited);
+        synchronizedCart = java.util.Collections.synchronizedList(new ArrayList<>(cart.items));
+        synchronizedCartBytes = codec.serialize("items", synchronizedCart);
+        if (profileBytes == null || auditedBytes == null || synchronizedCartBytes == null) {
+            throw new IllegalStateException("a value of the fallback benchmarks was not serialized");
+        }
         mixedBytes = new byte[mixed.length][];
         int total = 0;
         for (int i = 0; i < mixed.length; i++) {
@@ -186,6 +228,39 @@ public class KryoDeltaBenchmark {
             n += codec.deserialize(b).hashCode() & 1;
         }
         return n;
+    }
+
+    /** A small bean through Kryo's FieldSerializer... */
+    @Benchmark
+    public byte[] encodeBeanKryo() {
+        return codec.serialize("profile", profile);
+    }
+
+    @Benchmark
+    public Object decodeBeanKryo() {
+        return codec.deserialize(profileBytes);
+    }
+
+    /** ...and the same bean with a readObject, which sends it through Java serialization: the fallback's cost. */
+    @Benchmark
+    public byte[] encodeBeanJavaFallback() {
+        return codec.serialize("audited", audited);
+    }
+
+    @Benchmark
+    public Object decodeBeanJavaFallback() {
+        return codec.deserialize(auditedBytes);
+    }
+
+    /** The cart's items in a Collections.synchronizedList: a dedicated serializer, the items through Kryo. */
+    @Benchmark
+    public byte[] encodeSynchronizedList() {
+        return codec.serialize("items", synchronizedCart);
+    }
+
+    @Benchmark
+    public Object decodeSynchronizedList() {
+        return codec.deserialize(synchronizedCartBytes);
     }
 
     @Benchmark
