@@ -37,7 +37,8 @@ import java.util.regex.Pattern;
  * A canonical text of an object graph, for comparing two copies of a value: classes, values,
  * fields of every class outside the JDK (read by reflection), the public view of JDK
  * collections and values (their private fields are closed to reflection), and the shape of
- * shared references and cycles (an object met again is written as {@code #n}, n its first visit).
+ * shared references and cycles (an object met again is written as {@code #n}, n its first visit),
+ * and whether an application object is the instance one of its class's static fields holds.
  * Elements of unordered sets and maps are sorted by their text, since two equal hash sets may
  * iterate differently; ordered ones (lists, queues, sorted and linked collections, enum maps)
  * keep their order.
@@ -96,9 +97,30 @@ final class Canon {
             b.append('(').append(jdkValue(o)).append(')');
         }
         if (!ClassAllowList.isJdk(c)) {
+            b.append(singletonOf(o));
             fields(b, o);
         }
         return b.toString();
+    }
+
+    /**
+     * " = Type.NAME" when {@code o} is the instance a static field of its class holds: a
+     * {@code readResolve} singleton must come back as that very instance, not as an equal copy.
+     */
+    private static String singletonOf(Object o) {
+        for (Field f : o.getClass().getDeclaredFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && !f.getType().isPrimitive()) {
+                try {
+                    f.setAccessible(true);
+                    if (f.get(null) == o) {
+                        return " = " + o.getClass().getSimpleName() + "." + f.getName();
+                    }
+                } catch (IllegalAccessException | RuntimeException e) {
+                    // A field this test cannot read names no singleton.
+                }
+            }
+        }
+        return "";
     }
 
     private String jdkValue(Object o) {
