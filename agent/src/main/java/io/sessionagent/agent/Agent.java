@@ -174,10 +174,12 @@ public final class Agent implements AutoCloseable {
                 .start();
         String peerAddress = hostPort(peerHost, peerServer.getPort());
 
-        loop = Executors.newSingleThreadScheduledExecutor(named("sa-protocol"));
+        transport = transportFactory.apply(config);
+        // The protocol runs on the multicast socket's own thread where the transport offers it: no
+        // hand-off between reading a frame and handling it, nor between making a datagram and writing it.
+        loop = transport.ioLoop().orElseGet(() -> Executors.newSingleThreadScheduledExecutor(named("sa-protocol")));
         peerIo = Executors.newFixedThreadPool(2, named("sa-peer-io"));
         peers = new PeerClients(config.clusterName(), memberId, maxMessage, sealing);
-        transport = transportFactory.apply(config);
         int datagramBytes = config.maxDatagramBytes().orElseGet(() -> datagramBytesFor(config.multicastInterface()));
         FrameCodec codec = new FrameCodec(clusterIdOf(config.clusterName()), datagramBytes,
                 keys == null ? null : new FrameSealer(keys, new SecureRandom().nextLong()));
@@ -193,7 +195,7 @@ public final class Agent implements AutoCloseable {
                 config.accessFlushInterval().toMillis(), config.expiryScanInterval().toMillis(),
                 config.syncTimeout().toMillis(), config.replicationEnabled()),
                 codec, transport, table, peers, counters, histograms, clockMs, loop, peerIo);
-        transport.start(replicator::onDatagram);
+        transport.start(replicator);
         replicator.start();
 
         SessionServiceImpl.Identity self = new SessionServiceImpl.Identity(config.clusterName(), config.nodeName(),
