@@ -64,9 +64,6 @@ public final class SessionManager implements FilterState, AutoCloseable {
         this.agent = new AgentClient(settings.agentHost(), settings.agentPort(), settings.agentTimeoutMs(), counters,
                 health);
         agent.warmUp();
-        this.writes = new WritePipeline(new GrpcWriteTransport(agent.channel()), health, counters,
-                settings.replicationMode(), settings.syncTimeoutMs(), settings.maxReplicationLagMs(), new Answers(),
-                "session-replication-writer-" + settings.cookieName());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "session-replication-" + settings.cookieName());
             t.setDaemon(true);
@@ -74,6 +71,9 @@ public final class SessionManager implements FilterState, AutoCloseable {
             t.setContextClassLoader(appClassLoader);
             return t;
         });
+        this.writes = new WritePipeline(new GrpcWriteTransport(agent.channel()), health, counters,
+                settings.replicationMode(), settings.syncTimeoutMs(), settings.maxReplicationLagMs(), new Answers(),
+                scheduler);
         scheduler.scheduleWithFixedDelay(this::flushTouches, TOUCH_FLUSH_MS, TOUCH_FLUSH_MS, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::expire, EXPIRY_SCAN_MS, EXPIRY_SCAN_MS, TimeUnit.MILLISECONDS);
         counters.state(this);
@@ -588,7 +588,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
     public void close() {
         scheduler.shutdownNow();
         flushTouches();
-        // Writes in flight are answered first: the agent applies them either way.
+        // Writes waiting and in flight are answered first: the agent applies them either way.
         writes.close();
         agent.close();
     }
