@@ -26,6 +26,8 @@ public interface FilterMetricsMBean {
 
     long getFailoverMisses();
 
+    long getFailoverUnavailable();
+
     long getCacheEvictions();
 
     long getCacheMisses();
