@@ -21,6 +21,7 @@ import io.sessionagent.agent.metrics.CounterMeters;
 import io.sessionagent.agent.metrics.Counters;
 import io.sessionagent.agent.metrics.GrpcMetricsInterceptor;
 import io.sessionagent.agent.metrics.Histograms;
+import io.sessionagent.agent.metrics.JvmMeters;
 import io.sessionagent.agent.metrics.MetricsEndpoints;
 import io.sessionagent.agent.metrics.OperatorHttpServer;
 import io.sessionagent.agent.metrics.PrometheusUnits;
@@ -87,6 +88,7 @@ public final class Agent implements AutoCloseable {
     private final Counters counters = new Counters();
     /** This agent's meters; one registry per agent, so agents in one JVM never mix. */
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private JvmMeters jvmMeters;
     private final HealthReporter health = new HealthReporter();
     private final DrainGate drainGate = new DrainGate(SessionServiceGrpc.SERVICE_NAME);
     private final long memberId;
@@ -156,6 +158,7 @@ public final class Agent implements AutoCloseable {
                 MIN_REQUEST_BYTES)) + REQUEST_SLACK_BYTES;
 
         CounterMeters.bind(counters, registry);
+        jvmMeters = new JvmMeters(registry);
         Histograms histograms = new Histograms(registry);
         GrpcMetricsInterceptor grpcMetrics = new GrpcMetricsInterceptor(registry);
 
@@ -433,6 +436,9 @@ public final class Agent implements AutoCloseable {
         }
         if (peers != null) {
             peers.close();
+        }
+        if (jvmMeters != null) {
+            jvmMeters.close();
         }
         terminated.countDown();
     }
