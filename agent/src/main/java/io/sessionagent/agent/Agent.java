@@ -21,6 +21,7 @@ import io.sessionagent.agent.metrics.CounterMeters;
 import io.sessionagent.agent.metrics.Counters;
 import io.sessionagent.agent.metrics.GrpcMetricsInterceptor;
 import io.sessionagent.agent.metrics.Histograms;
+import io.sessionagent.agent.metrics.JvmMeters;
 import io.sessionagent.agent.metrics.MetricsEndpoints;
 import io.sessionagent.agent.metrics.OperatorHttpServer;
 import io.sessionagent.agent.metrics.PrometheusUnits;
@@ -87,6 +88,7 @@ public final class Agent implements AutoCloseable {
     private final Counters counters = new Counters();
     /** This agent's meters; one registry per agent, so agents in one JVM never mix. */
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private JvmMeters jvmMeters;
     private final HealthReporter health = new HealthReporter();
     private final DrainGate drainGate = new DrainGate(SessionServiceGrpc.SERVICE_NAME);
     private final long memberId;
@@ -156,6 +158,7 @@ public final class Agent implements AutoCloseable {
                 MIN_REQUEST_BYTES)) + REQUEST_SLACK_BYTES;
 
         CounterMeters.bind(counters, registry);
+        jvmMeters = new JvmMeters(registry);
         Histograms histograms = new Histograms(registry);
         GrpcMetricsInterceptor grpcMetrics = new GrpcMetricsInterceptor(registry);
 
@@ -174,10 +177,12 @@ public final class Agent implements AutoCloseable {
                 .start();
         String peerAddress = hostPort(peerHost, peerServer.getPort());
 
-        loop = Executors.newSingleThreadScheduledExecutor(named("sa-protocol"));
+        transport = transportFactory.apply(config);
+        // The protocol runs on the multicast socket's own thread where the transport offers it: no
+        // hand-off between reading a frame and handling it, nor between making a datagram and writing it.
+        loop = transport.ioLoop().orElseGet(() -> Executors.newSingleThreadScheduledExecutor(named("sa-protocol")));
         peerIo = Executors.newFixedThreadPool(2, named("sa-peer-io"));
         peers = new PeerClients(config.clusterName(), memberId, maxMessage, sealing);
-        transport = transportFactory.apply(config);
         int datagramBytes = config.maxDatagramBytes().orElseGet(() -> datagramBytesFor(config.multicastInterface()));
         FrameCodec codec = new FrameCodec(clusterIdOf(config.clusterName()), datagramBytes,
                 keys == null ? null : new FrameSealer(keys, new SecureRandom().nextLong()));
@@ -193,7 +198,7 @@ public final class Agent implements AutoCloseable {
                 config.accessFlushInterval().toMillis(), config.expiryScanInterval().toMillis(),
                 config.syncTimeout().toMillis(), config.replicationEnabled()),
                 codec, transport, table, peers, counters, histograms, clockMs, loop, peerIo);
-        transport.start(replicator::onDatagram);
+        transport.start(replicator);
         replicator.start();
 
         SessionServiceImpl.Identity self = new SessionServiceImpl.Identity(config.clusterName(), config.nodeName(),
@@ -431,6 +436,9 @@ public final class Agent implements AutoCloseable {
         }
         if (peers != null) {
             peers.close();
+        }
+        if (jvmMeters != null) {
+            jvmMeters.close();
         }
         terminated.countDown();
     }

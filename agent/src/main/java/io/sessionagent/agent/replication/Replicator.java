@@ -50,7 +50,7 @@ import java.util.function.LongSupplier;
  * only enqueue work for it. Blocking calls to peers run on a separate executor and post their
  * results back to the loop.
  */
-public final class Replicator implements AutoCloseable {
+public final class Replicator implements Transport.Receiver, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Replicator.class);
     private static final int MAX_JOIN_BUFFER = 100_000;
     private static final int MAX_INBOUND_QUEUE = 50_000;
@@ -81,6 +81,8 @@ public final class Replicator implements AutoCloseable {
     private final AtomicInteger inbound = new AtomicInteger();
     /** Data frames handled since the last ACKs were sent; protocol thread. */
     private int dataSinceAck;
+    /** The protocol thread, once it ran its first task: datagrams read on it are handled at once. */
+    private volatile Thread loopThread;
     private long lastTouchFlushMs;
     private long lastExpiryMs;
     private long lastAntiEntropyMs;
@@ -120,6 +122,7 @@ public final class Replicator implements AutoCloseable {
     /** Starts the timers and the join; the transport must already deliver to {@link #onDatagram}. */
     public void start() {
         loop.execute(() -> {
+            loopThread = Thread.currentThread();
             long now = clockMs.getAsLong();
             join.start(now);
             lastTouchFlushMs = now;
@@ -168,8 +171,12 @@ public final class Replicator implements AutoCloseable {
 
     // ---------------------------------------------------------------- inbound (transport thread)
 
-    /** Entry point for every datagram received; decodes here and hands the frame to the loop. */
-    public void onDatagram(byte[] datagram) {
+    /**
+     * Every datagram received: decoded here, then handled at once when the transport reads on the
+     * protocol thread (its I/O loop is the protocol loop), else handed to the protocol thread.
+     */
+    @Override
+    public void datagram(byte[] datagram) {
         Frame f;
         try {
             f = codec.decode(datagram);
@@ -185,6 +192,10 @@ public final class Replicator implements AutoCloseable {
             // per datagram sent, for a frame that thread would drop unread.
             return;
         }
+        if (Thread.currentThread() == loopThread) {
+            handle(f, false);
+            return;
+        }
         if (inbound.incrementAndGet() > MAX_INBOUND_QUEUE) {
             // The protocol thread is behind by more than any burst the windows could absorb; what is
             // dropped here is repaired like any loss, and the memory stays bounded under a flood.
@@ -192,21 +203,35 @@ public final class Replicator implements AutoCloseable {
             counters.increment(Counter.FRAMES_DROPPED_OVERLOAD);
             return;
         }
-        loop.execute(() -> {
-            boolean last = inbound.decrementAndGet() == 0;
-            try {
-                onFrame(f);
-                if (f.type() == FrameType.DATA && (++dataSinceAck >= ACK_EVERY_FRAMES || last)) {
-                    // Once per burst: what the burst delivered is acknowledged in one ACK per sender.
-                    dataSinceAck = 0;
-                    receive.sendAcks(true);
-                }
-            } catch (RuntimeException e) {
-                // The executor would keep it in a Future nobody reads: say it, and count it.
-                counters.increment(Counter.PROTOCOL_ERRORS);
-                log.error("handling {} from {} failed", f.type(), Long.toHexString(f.memberId()), e);
+        loop.execute(() -> handle(f, inbound.decrementAndGet() == 0));
+    }
+
+    /**
+     * On the protocol thread: one frame, then the ACKs a burst earned, once per burst ({@code last}:
+     * nothing else is queued) or every {@link #ACK_EVERY_FRAMES} DATA frames of a stream that never
+     * pauses.
+     */
+    private void handle(Frame f, boolean last) {
+        try {
+            onFrame(f);
+            if (f.type() == FrameType.DATA && (++dataSinceAck >= ACK_EVERY_FRAMES || last)) {
+                dataSinceAck = 0;
+                receive.sendAcks(true);
             }
-        });
+        } catch (RuntimeException e) {
+            // The executor would keep it in a Future nobody reads: say it, and count it.
+            counters.increment(Counter.PROTOCOL_ERRORS);
+            log.error("handling {} from {} failed", f.type(), Long.toHexString(f.memberId()), e);
+        }
+    }
+
+    /** The transport read what it had: on the protocol thread, the end of a burst. */
+    @Override
+    public void burstEnd() {
+        if (Thread.currentThread() == loopThread && dataSinceAck > 0) {
+            dataSinceAck = 0;
+            receive.sendAcks(true);
+        }
     }
 
     private void countDrop(DropReason reason) {

@@ -24,6 +24,7 @@ import io.sessionagent.proto.v1.SeqRange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -200,7 +201,20 @@ final class SendStream {
             completeUnsentWithoutReplicas();
             return;
         }
-        byte[] payload = batch.build().toByteArray();
+        DataBatch built = batch.build();
+        int size = built.getSerializedSize();
+        if (size <= codec.maxBodyBytes()) {
+            // One datagram: the batch is encoded straight into it.
+            long seq = sent.highestSent() + 1;
+            byte[] raw = codec.encode(FrameType.DATA, selfId, incarnation, seq, 0, 1, size,
+                    (out, at) -> writeInto(built, out, at, size));
+            sent.add(seq, raw);
+            datagrams.add(raw);
+            counters.increment(Counter.FRAMES_SENT);
+            sent(batch, oldestCommit, now, 1);
+            return;
+        }
+        byte[] payload = built.toByteArray();
         int chunk = codec.maxBodyBytes();
         List<int[]> ranges = Fragments.ranges(payload.length, chunk);
         if (ranges.size() > Fragments.MAX_FRAGMENTS) {
@@ -222,13 +236,31 @@ final class SendStream {
             datagrams.add(raw);
             counters.increment(Counter.FRAMES_SENT);
         }
+        sent(batch, oldestCommit, now, ranges.size());
+    }
+
+    private static void writeInto(DataBatch batch, byte[] out, int at, int size) {
+        CodedOutputStream o = CodedOutputStream.newInstance(out, at, size);
+        try {
+            batch.writeTo(o);
+        } catch (IOException e) {
+            throw new IllegalStateException("a batch does not fit the size it announced", e);
+        }
+        o.checkNoSpaceLeft();
+    }
+
+    /** Counts a batch that left in {@code fragments} datagrams and places the waiters behind it. */
+    private void sent(DataBatch.Builder batch, long oldestCommit, long now, int fragments) {
         counters.increment(Counter.BATCHES_SENT);
-        if (ranges.size() > 1) {
+        if (fragments > 1) {
             counters.increment(Counter.FRAGMENTED_BATCHES_SENT);
         }
+        int deltas = 0;
         for (DataEntry e : batch.getEntriesList()) {
-            counters.increment(e.hasDelta() ? Counter.DELTAS_SENT : Counter.TOUCHES_SENT);
+            deltas += e.hasDelta() ? 1 : 0;
         }
+        counters.add(Counter.DELTAS_SENT, deltas);
+        counters.add(Counter.TOUCHES_SENT, batch.getEntriesCount() - deltas);
         if (oldestCommit != Long.MAX_VALUE) {
             if (unacked.size() >= maxUnacked) {
                 unacked.poll();

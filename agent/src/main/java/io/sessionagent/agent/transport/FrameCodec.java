@@ -48,8 +48,24 @@ public final class FrameCodec {
         return maxDatagramBytes - HEADER_BYTES - (sealer == null ? 0 : FrameSealer.OVERHEAD);
     }
 
+    /** Writes a frame's body of a known length into the datagram being encoded. */
+    public interface BodyWriter {
+        /** Writes exactly the announced length at {@code offset} of {@code out}. */
+        void writeTo(byte[] out, int offset);
+    }
+
     public byte[] encode(FrameType type, long memberId, long incarnation, long sequence, int fragmentIndex,
                          int fragmentCount, byte[] body, int offset, int length) {
+        return encode(type, memberId, incarnation, sequence, fragmentIndex, fragmentCount, length,
+                (out, at) -> System.arraycopy(body, offset, out, at, length));
+    }
+
+    /**
+     * Encodes a frame whose body the writer puts straight into the datagram: a body built for this
+     * frame alone is not copied once more (with a cluster key it is, to be sealed).
+     */
+    public byte[] encode(FrameType type, long memberId, long incarnation, long sequence, int fragmentIndex,
+                         int fragmentCount, int length, BodyWriter body) {
         if (length > maxBodyBytes()) {
             throw new IllegalArgumentException("body of " + length + " bytes exceeds " + maxBodyBytes());
         }
@@ -69,9 +85,11 @@ public final class FrameCodec {
         b.putInt(0);
         byte[] out = b.array();
         if (sealer == null) {
-            b.put(body, offset, length);
+            body.writeTo(out, HEADER_BYTES);
         } else {
-            sealer.seal(out, HEADER_BYTES, memberId, incarnation, type != FrameType.DATA, body, offset, length);
+            byte[] plain = new byte[length];
+            body.writeTo(plain, 0);
+            sealer.seal(out, HEADER_BYTES, memberId, incarnation, type != FrameType.DATA, plain, 0, length);
         }
         ByteBuffer.wrap(out).putInt(CRC_OFFSET, crc(out));
         return out;

@@ -16,6 +16,7 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,15 +27,16 @@ import java.net.SocketException;
 import java.net.StandardSocketOptions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * UDP multicast over Netty: joins the group on one interface and sends on that interface only,
  * with the configured TTL. With the default interface {@code lo} nothing leaves the host.
  *
- * <p>The socket calls run on the event loop, beside the protocol thread that produces the
- * datagrams; {@link #sendAll} hands a whole flush over as one task, so the hand-off costs one
- * wake-up per flush rather than one per datagram.
+ * <p>The event loop's one thread ({@code sa-protocol}) also runs the replication protocol (see
+ * {@link #ioLoop}): frames are handled where they are read and datagrams written where they are
+ * made. A flush from another thread ({@link #sendAll}) is handed over as one task.
  */
 public final class MulticastTransport implements Transport {
     private static final Logger log = LoggerFactory.getLogger(MulticastTransport.class);
@@ -50,7 +52,9 @@ public final class MulticastTransport implements Transport {
     private final int receiveBufferBytes;
     private final Runnable onSendError;
     private final InetSocketAddress groupAddress;
-    private EventLoopGroup loop;
+    /** One thread: the socket's I/O and, as {@link #ioLoop}, the replication protocol. */
+    private final EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1,
+            new DefaultThreadFactory("sa-protocol", true), NioIoHandler.newFactory());
     private DatagramChannel channel;
 
     public MulticastTransport(InetAddress group, int port, String interfaceName, int ttl, int receiveBufferBytes,
@@ -68,8 +72,7 @@ public final class MulticastTransport implements Transport {
     }
 
     @Override
-    public void start(Consumer<byte[]> receiver) throws Exception {
-        loop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    public void start(Receiver receiver) throws Exception {
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channelFactory(() -> new NioDatagramChannel(SocketProtocolFamily.INET))
@@ -95,7 +98,12 @@ public final class MulticastTransport implements Transport {
                         ByteBuf content = packet.content();
                         byte[] bytes = new byte[content.readableBytes()];
                         content.readBytes(bytes);
-                        receiver.accept(bytes);
+                        receiver.datagram(bytes);
+                    }
+
+                    @Override
+                    public void channelReadComplete(ChannelHandlerContext ctx) {
+                        receiver.burstEnd();
                     }
 
                     @Override
@@ -137,7 +145,7 @@ public final class MulticastTransport implements Transport {
             send(datagrams.get(0));
             return;
         }
-        ch.eventLoop().execute(() -> {
+        Runnable writeAll = () -> {
             for (byte[] d : datagrams) {
                 ch.write(new DatagramPacket(Unpooled.wrappedBuffer(d), groupAddress)).addListener(f -> {
                     if (!f.isSuccess()) {
@@ -146,7 +154,17 @@ public final class MulticastTransport implements Transport {
                 });
             }
             ch.flush();
-        });
+        };
+        if (ch.eventLoop().inEventLoop()) {
+            writeAll.run();
+        } else {
+            ch.eventLoop().execute(writeAll);
+        }
+    }
+
+    @Override
+    public Optional<ScheduledExecutorService> ioLoop() {
+        return Optional.of(loop.next());
     }
 
     @Override
@@ -160,8 +178,6 @@ public final class MulticastTransport implements Transport {
             }
             ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
-        if (loop != null) {
-            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
-        }
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
     }
 }

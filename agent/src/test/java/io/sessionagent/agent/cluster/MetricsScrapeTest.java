@@ -3,6 +3,7 @@ package io.sessionagent.agent.cluster;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.sessionagent.agent.Agent;
 import io.sessionagent.agent.config.AgentConfig;
+import io.sessionagent.agent.metrics.JvmMeters;
 import io.sessionagent.agent.metrics.MeterCatalogue;
 import io.sessionagent.agent.metrics.MeterSpec;
 import io.sessionagent.agent.testing.Eventually;
@@ -21,7 +22,9 @@ import java.net.InetSocketAddress;
 import java.net.MulticastSocket;
 import java.net.NetworkInterface;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -81,6 +84,14 @@ class MetricsScrapeTest {
             assertThat(onA.has(series)).as(series).isTrue();
             assertThat(onA.help(spec.prometheusName())).as("help of " + spec.prometheusName()).isNotBlank();
         }
+        // The JVM's meters the dashboard reads, under Prometheus' own names, with the labels it uses.
+        for (Map.Entry<String, Set<String>> e : JvmMeters.DASHBOARD_SERIES.entrySet()) {
+            List<Scrape.Sample> samples = onA.samples(e.getKey());
+            assertThat(samples).as(e.getKey()).isNotEmpty();
+            assertThat(samples.get(0).labels().keySet()).as("labels of " + e.getKey()).containsAll(e.getValue());
+        }
+        assertThat(onA.value("jvm_threads_live_threads")).isPositive();
+        assertThat(onA.value("jvm_memory_used_bytes", "area", "heap")).isPositive();
     }
 
     @Test

@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -77,8 +76,13 @@ class StalledJoinTest {
         }
 
         @Override
-        public void start(Consumer<byte[]> receiver) throws Exception {
+        public void start(Receiver receiver) throws Exception {
             delegate.start(receiver);
+        }
+
+        @Override
+        public java.util.Optional<java.util.concurrent.ScheduledExecutorService> ioLoop() {
+            return delegate.ioLoop();
         }
 
         @Override

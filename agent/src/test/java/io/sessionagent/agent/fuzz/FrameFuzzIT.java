@@ -138,11 +138,24 @@ class FrameFuzzIT {
         }
 
         @Override
-        public void start(java.util.function.Consumer<byte[]> receiver) throws Exception {
-            delegate.start(d -> {
-                received.incrementAndGet();
-                receiver.accept(d);
+        public void start(Receiver receiver) throws Exception {
+            delegate.start(new Receiver() {
+                @Override
+                public void datagram(byte[] d) {
+                    received.incrementAndGet();
+                    receiver.datagram(d);
+                }
+
+                @Override
+                public void burstEnd() {
+                    receiver.burstEnd();
+                }
             });
+        }
+
+        @Override
+        public java.util.Optional<java.util.concurrent.ScheduledExecutorService> ioLoop() {
+            return delegate.ioLoop();
         }
 
         @Override

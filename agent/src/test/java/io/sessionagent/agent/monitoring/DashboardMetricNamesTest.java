@@ -1,6 +1,7 @@
 package io.sessionagent.agent.monitoring;
 
 import io.micrometer.core.instrument.Meter;
+import io.sessionagent.agent.metrics.JvmMeters;
 import io.sessionagent.agent.metrics.MeterCatalogue;
 import io.sessionagent.agent.metrics.MeterSpec;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class DashboardMetricNamesTest {
     private static final String DATASOURCE = "${DS_PROMETHEUS}";
-    private static final Pattern SERIES = Pattern.compile("\\b(session_agent_[a-z0-9_]+|up)\\b(\\{[^}]*})?");
+    private static final Pattern SERIES = Pattern.compile(
+            "\\b(session_agent_[a-z0-9_]+|jvm_[a-z0-9_]+|process_[a-z0-9_]+|system_[a-z0-9_]+|up)\\b(\\{[^}]*})?");
     private static final Pattern MATCHER = Pattern.compile("(\\w+)\\s*(?:=~|!~|!=|=)\\s*\"");
     private static final Pattern BY = Pattern.compile("\\b(?:by|without)\\s*\\(([^)]*)\\)");
     /** Labels Prometheus adds to every series. */
@@ -46,6 +48,7 @@ class DashboardMetricNamesTest {
                 out.put(name, tags);
             }
         }
+        out.putAll(JvmMeters.DASHBOARD_SERIES);
         out.put("up", Set.of());
         return out;
     }
@@ -124,7 +127,7 @@ class DashboardMetricNamesTest {
                         .isEqualTo(DATASOURCE);
             }
         }
-        assertThat(rows).containsExactly("Cluster overview", "Per node");
+        assertThat(rows).containsExactly("Cluster overview", "Per node", "JVM and process");
 
         Map<String, Map<String, Object>> vars = new HashMap<>();
         d.variables().forEach(v -> vars.put((String) v.get("name"), v));

@@ -17,7 +17,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,7 +30,7 @@ class InboundOverloadTest {
         FrameCodec codec = new FrameCodec(1, 1400);
         Transport silent = new Transport() {
             @Override
-            public void start(Consumer<byte[]> receiver) {
+            public void start(Receiver receiver) {
             }
 
             @Override
@@ -58,7 +57,7 @@ class InboundOverloadTest {
         byte[] hb = codec.encode(FrameType.HEARTBEAT, 2, 1, Heartbeat.newBuilder().setNodeName("other").build()
                 .toByteArray());
         for (int i = 0; i < 60_000; i++) {
-            r.onDatagram(hb);
+            r.datagram(hb);
         }
         assertThat(counters.get(Counter.FRAMES_DROPPED_OVERLOAD)).isEqualTo(10_000);
         release.countDown();
@@ -76,7 +75,7 @@ class InboundOverloadTest {
         FrameCodec codec = new FrameCodec(1, 1400);
         Transport silent = new Transport() {
             @Override
-            public void start(Consumer<byte[]> receiver) {
+            public void start(Receiver receiver) {
             }
 
             @Override
@@ -106,9 +105,9 @@ class InboundOverloadTest {
         byte[] restartedTwin = codec.encode(FrameType.HEARTBEAT, 1, 2, Heartbeat.newBuilder().setNodeName("n")
                 .build().toByteArray());
         for (int i = 0; i < 60_000; i++) {
-            r.onDatagram(own);
+            r.datagram(own);
         }
-        r.onDatagram(restartedTwin);
+        r.datagram(restartedTwin);
 
         // None queued, so none overflowed; the same id with another incarnation still reaches the
         // protocol thread, which reports the duplicate node name.

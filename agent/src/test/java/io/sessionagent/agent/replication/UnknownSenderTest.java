@@ -24,7 +24,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -46,7 +45,7 @@ class UnknownSenderTest {
                     64, 0, 5000, 1000, 1000, true),
             codec, new Transport() {
                 @Override
-                public void start(Consumer<byte[]> receiver) {
+                public void start(Receiver receiver) {
                 }
 
                 @Override
@@ -80,16 +79,16 @@ class UnknownSenderTest {
         replicator.ready().get(10, TimeUnit.SECONDS);
         Random random = new Random(3);
         for (int i = 0; i < 10_000; i++) {
-            replicator.onDatagram(data(random.nextLong() | 4, 1 + random.nextInt(1000), "forged" + i));
+            replicator.datagram(data(random.nextLong() | 4, 1 + random.nextInt(1000), "forged" + i));
         }
-        replicator.onDatagram(data(PEER, 1, "early"));
+        replicator.datagram(data(PEER, 1, "early"));
         Eventually.await(Duration.ofSeconds(10), () -> counters.get(Counter.FRAMES_DROPPED_UNKNOWN_MEMBER) == 10_001,
                 () -> "drops counted: " + counters.snapshotByName());
         assertThat(table.liveCount()).isZero();
 
-        replicator.onDatagram(codec.encode(FrameType.HEARTBEAT, PEER, 1, Heartbeat.newBuilder().setNodeName("peer")
+        replicator.datagram(codec.encode(FrameType.HEARTBEAT, PEER, 1, Heartbeat.newBuilder().setNodeName("peer")
                 .setPeerAddress("127.0.0.1:1").setState(MemberState.MEMBER_STATE_READY).build().toByteArray()));
-        replicator.onDatagram(data(PEER, 1, "afterHeartbeat"));
+        replicator.datagram(data(PEER, 1, "afterHeartbeat"));
         Eventually.await(Duration.ofSeconds(10), () -> table.get("afterHeartbeat").isPresent(),
                 () -> "data of a member in the view applied: " + counters.snapshotByName());
         assertThat(counters.get(Counter.FRAMES_DROPPED_UNKNOWN_MEMBER)).isEqualTo(10_001);

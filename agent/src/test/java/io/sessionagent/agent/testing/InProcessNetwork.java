@@ -11,7 +11,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 
 /**
  * A multicast group inside this JVM with a fault layer in the manner of JGroups' DISCARD and
@@ -115,21 +114,22 @@ public final class InProcessNetwork implements AutoCloseable {
 
     private final class Endpoint implements Transport {
         final String name;
-        volatile Consumer<byte[]> receiver;
+        volatile Receiver receiver;
 
         Endpoint(String name) {
             this.name = name;
         }
 
         void receive(byte[] d) {
-            Consumer<byte[]> r = receiver;
+            Receiver r = receiver;
             if (r != null) {
-                r.accept(d);
+                r.datagram(d);
+                r.burstEnd();
             }
         }
 
         @Override
-        public void start(Consumer<byte[]> receiver) {
+        public void start(Receiver receiver) {
             this.receiver = receiver;
             endpoints.add(this);
         }

@@ -63,6 +63,11 @@ public final class Scrape {
         return sum;
     }
 
+    /** Every sample of a series name. */
+    public List<Sample> samples(String name) {
+        return samples.stream().filter(s -> s.name().equals(name)).toList();
+    }
+
     public boolean has(String name) {
         return samples.stream().anyMatch(s -> s.name().equals(name));
     }

@@ -2,7 +2,8 @@ package io.sessionagent.agent.testing;
 
 import io.sessionagent.agent.transport.Transport;
 
-import java.util.function.Consumer;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 
 /** Wraps a real transport; when cut, nothing goes out or comes in, as if the node lost power. */
 public final class SwitchableTransport implements Transport {
@@ -22,12 +23,25 @@ public final class SwitchableTransport implements Transport {
     }
 
     @Override
-    public void start(Consumer<byte[]> receiver) throws Exception {
-        delegate.start(d -> {
-            if (!cut) {
-                receiver.accept(d);
+    public void start(Receiver receiver) throws Exception {
+        delegate.start(new Receiver() {
+            @Override
+            public void datagram(byte[] d) {
+                if (!cut) {
+                    receiver.datagram(d);
+                }
+            }
+
+            @Override
+            public void burstEnd() {
+                receiver.burstEnd();
             }
         });
+    }
+
+    @Override
+    public Optional<ScheduledExecutorService> ioLoop() {
+        return delegate.ioLoop();
     }
 
     @Override

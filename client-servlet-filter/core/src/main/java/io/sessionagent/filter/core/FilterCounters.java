@@ -19,6 +19,7 @@ public final class FilterCounters {
     final LongAdder agentCallsSkipped = new LongAdder();
     final LongAdder failoverRestores = new LongAdder();
     final LongAdder failoverMisses = new LongAdder();
+    final LongAdder failoverUnavailable = new LongAdder();
     final LongAdder touchesSent = new LongAdder();
     final LongAdder sessionsCreated = new LongAdder();
     final LongAdder sessionsExpired = new LongAdder();
@@ -104,9 +105,14 @@ public final class FilterCounters {
         return failoverRestores.sum();
     }
 
-    /** Unknown session ids the agent did not hold either (or could not be asked about). */
+    /** Unknown session ids the agent did not hold either. */
     public long failoverMisses() {
         return failoverMisses.sum();
+    }
+
+    /** Requests answered 503 because the agent could not be asked about a session this node does not hold. */
+    public long failoverUnavailable() {
+        return failoverUnavailable.sum();
     }
 
     /** Pure accesses sent to the agent. */
@@ -186,6 +192,7 @@ public final class FilterCounters {
         m.put("agent.calls_skipped", agentCallsSkipped());
         m.put("failover.restores", failoverRestores());
         m.put("failover.misses", failoverMisses());
+        m.put("failover.unavailable", failoverUnavailable());
         m.put("touches.sent", touchesSent());
         m.put("sessions.created", sessionsCreated());
         m.put("sessions.expired", sessionsExpired());

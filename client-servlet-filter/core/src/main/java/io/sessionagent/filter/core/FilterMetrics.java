@@ -109,8 +109,10 @@ public final class FilterMetrics implements AutoCloseable {
             new Count("session_filter.failover.restores", "FailoverRestores", "sessions",
                     "Sessions this node did not hold, restored from the agent", FilterCounters::failoverRestores),
             new Count("session_filter.failover.misses", "FailoverMisses", "sessions",
-                    "Unknown session ids the agent did not hold either (or could not be asked about)",
-                    FilterCounters::failoverMisses),
+                    "Unknown session ids the agent did not hold either", FilterCounters::failoverMisses),
+            new Count("session_filter.failover.unavailable", "FailoverUnavailable", "requests",
+                    "Requests answered 503 because the agent could not be asked about a session this node does not hold",
+                    FilterCounters::failoverUnavailable),
             new Count("session_filter.cache.evictions", "CacheEvictions", "sessions",
                     "Sessions moved out of the local cache past max-local-sessions (they stay at the agent)",
                     FilterCounters::cacheEvictions),
@@ -436,6 +438,11 @@ public final class FilterMetrics implements AutoCloseable {
         @Override
         public long getFailoverMisses() {
             return counters.failoverMisses();
+        }
+
+        @Override
+        public long getFailoverUnavailable() {
+            return counters.failoverUnavailable();
         }
 
         @Override

@@ -36,6 +36,8 @@ public interface FilterMetricsMBean {
 
     long getFailoverMisses();
 
+    long getFailoverUnavailable();
+
     long getCacheEvictions();
 
     long getCacheMisses();

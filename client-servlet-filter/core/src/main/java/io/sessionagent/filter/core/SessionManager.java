@@ -1,5 +1,6 @@
 package io.sessionagent.filter.core;
 
+import io.grpc.Status;
 import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.SessionRecord;
 
@@ -16,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
@@ -31,6 +33,12 @@ public final class SessionManager implements FilterState, AutoCloseable {
     /** Tries of GetSession while the agent answers that it is still joining. */
     static final int JOINING_RETRIES = 5;
     static final long JOINING_RETRY_MS = 100;
+    /**
+     * Tries of GetSession that failed without an answer (deadline, a broken connection) before the
+     * request is answered 503: each try waits up to agent-timeout already.
+     */
+    static final int LOOKUP_TRIES = 2;
+    static final long LOOKUP_RETRY_MS = 50;
     static final long TOUCH_FLUSH_MS = 1_000;
     static final long EXPIRY_SCAN_MS = 10_000;
 
@@ -46,6 +54,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
     private final ConcurrentHashMap<String, SessionData> cache = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> pendingTouches = new ConcurrentHashMap<>();
     private final Set<String> undecodableNames = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean unavailableLogged = new AtomicBoolean();
     /**
      * Ids evicted from the cache while alive, with the time after which they have expired anyway:
      * their restore is a cache miss, not a failover.
@@ -65,9 +74,6 @@ public final class SessionManager implements FilterState, AutoCloseable {
         this.agent = new AgentClient(settings.agentHost(), settings.agentPort(), settings.agentTimeoutMs(), counters,
                 health);
         agent.warmUp();
-        this.writes = new WritePipeline(new GrpcWriteTransport(agent.channel()), health, counters,
-                settings.replicationMode(), settings.syncTimeoutMs(), settings.maxReplicationLagMs(), new Answers(),
-                "session-replication-writer-" + settings.cookieName());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "session-replication-" + settings.cookieName());
             t.setDaemon(true);
@@ -75,6 +81,9 @@ public final class SessionManager implements FilterState, AutoCloseable {
             t.setContextClassLoader(appClassLoader);
             return t;
         });
+        this.writes = new WritePipeline(new GrpcWriteTransport(agent.channel()), health, counters,
+                settings.replicationMode(), settings.syncTimeoutMs(), settings.maxReplicationLagMs(), new Answers(),
+                scheduler);
         scheduler.scheduleWithFixedDelay(this::flushTouches, TOUCH_FLUSH_MS, TOUCH_FLUSH_MS, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::expire, EXPIRY_SCAN_MS, EXPIRY_SCAN_MS, TimeUnit.MILLISECONDS);
         counters.state(this);
@@ -139,10 +148,22 @@ public final class SessionManager implements FilterState, AutoCloseable {
     }
 
     /**
+     * Whether {@link #find} would ask the agent for the session a cookie value names: a session
+     * this node does not hold (a failover, or one that left the cache). The adapter looks such a
+     * session up before the application runs, so that an agent without an answer becomes a 503
+     * rather than an exception inside the application.
+     */
+    public boolean needsAgentLookup(String cookieValue) {
+        SessionIds.CookieValue cv = SessionIds.parse(cookieValue);
+        return cv != null && !cache.containsKey(cv.id());
+    }
+
+    /**
      * The live session a cookie value names, from the local cache or, for an id this node does
      * not hold, from the agent. Marks the access.
      *
      * @return null when no live session has that id
+     * @throws SessionUnavailableException when this node does not hold it and the agent did not answer
      */
     public Found find(String cookieValue) {
         SessionIds.CookieValue cv = SessionIds.parse(cookieValue);
@@ -197,21 +218,26 @@ public final class SessionManager implements FilterState, AutoCloseable {
         return fresh;
     }
 
+    /**
+     * @throws SessionUnavailableException when the agent gave no answer: only an answer that it
+     *         holds no such session makes the id unknown, and the user a new session
+     */
     private SessionData restore(String id, long now) {
-        SessionRecord r = null;
+        SessionRecord r;
         for (int attempt = 0; ; attempt++) {
             try {
                 r = agent.get(id);
                 break;
             } catch (AgentClient.AgentException e) {
-                if (!e.isJoining() || attempt + 1 >= JOINING_RETRIES) {
+                if (e.code() == Status.Code.INVALID_ARGUMENT) {
+                    // The agent refuses the id itself: no later try would find a session under it.
+                    r = null;
                     break;
                 }
-                try {
-                    Thread.sleep(JOINING_RETRY_MS << attempt);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    break;
+                boolean tryAgain = e.isJoining() ? attempt + 1 < JOINING_RETRIES
+                        : !health.isDown() && attempt + 1 < LOOKUP_TRIES;
+                if (!tryAgain || !pause(e.isJoining() ? JOINING_RETRY_MS << attempt : LOOKUP_RETRY_MS)) {
+                    throw unavailable(id, e);
                 }
             }
         }
@@ -229,6 +255,28 @@ public final class SessionManager implements FilterState, AutoCloseable {
         (wasEvicted ? counters.cacheMisses : counters.failoverRestores).increment();
         events.activated(s);
         return s;
+    }
+
+    private static boolean pause(long ms) {
+        try {
+            Thread.sleep(ms);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private SessionUnavailableException unavailable(String id, AgentClient.AgentException cause) {
+        counters.failoverUnavailable.increment();
+        SessionUnavailableException e = new SessionUnavailableException(id, cause);
+        if (unavailableLogged.compareAndSet(false, true)) {
+            LOG.log(Level.WARNING, e.getMessage() + "; answered 503 keeping the cookie (logged once, every such"
+                    + " request counted in session_filter.failover.unavailable)");
+        } else {
+            LOG.log(Level.FINE, e.getMessage());
+        }
+        return e;
     }
 
     /**
@@ -611,7 +659,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
     public void close() {
         scheduler.shutdownNow();
         flushTouches();
-        // Writes in flight are answered first: the agent applies them either way.
+        // Writes waiting and in flight are answered first: the agent applies them either way.
         writes.close();
         agent.close();
     }

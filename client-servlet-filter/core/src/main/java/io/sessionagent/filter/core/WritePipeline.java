@@ -12,10 +12,11 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -26,10 +27,10 @@ import java.util.logging.Logger;
  *   <li><b>Coalescing.</b> A request hands its session's changes over with {@link #submit}; if that
  *   session already has a write waiting to leave, the changes merge into it. Pending work is
  *   bounded by the number of sessions, not of requests, and a backlog shrinks under pressure.</li>
- *   <li><b>Batching.</b> One sender thread takes every waiting write (up to {@link #MAX_BATCH_BYTES})
- *   into one message, when the stream is ready and fewer than {@link #MAX_IN_FLIGHT} batches are
- *   unanswered. A new write wakes the sender only when nothing is in flight; otherwise the next
- *   answer does, and the next batch carries everything that arrived meanwhile.</li>
+ *   <li><b>Batching.</b> Every waiting write (up to {@link #MAX_BATCH_BYTES}) leaves in one
+ *   message, when the stream is ready and fewer than {@link #MAX_IN_FLIGHT} batches are
+ *   unanswered. A new write is sent at once, by the request that made it, only when nothing is in
+ *   flight; otherwise the next answer sends it, with everything that arrived meanwhile.</li>
  *   <li><b>Bounded lag.</b> Every batch is answered once the replicas acknowledged it (async mode asks
  *   for every ready replica, sync mode for one). A request in async mode does not wait for its own
  *   write, but it does wait, at most {@code agent-timeout}, while a write older than
@@ -41,10 +42,13 @@ import java.util.logging.Logger;
  *   reopened after a backoff (see {@link AgentHealth}).</li>
  * </ul>
  *
- * <p>Threads: request threads call {@link #submit} and the waits; the sender thread builds and
- * sends batches; the transport's thread delivers answers and calls {@link Outcomes}. One lock
- * guards the queue and the batches in flight; nothing is serialized while it is held (attribute
- * values arrive serialized, the sender encodes batches outside it).
+ * <p>Threads: request threads call {@link #submit} and the waits, and send a batch when the
+ * pipeline is idle; the transport's thread delivers answers, calls {@link Outcomes} and sends the
+ * batches that waited for room, with no thread of the pipeline's own in between; the scheduler
+ * reopens the stream after the agent was gone. One lock guards the queue and the batches in
+ * flight; nothing is serialized while it is held (attribute values arrive serialized, batches are
+ * encoded outside it), and one thread at a time sends, so batches leave in the order they were
+ * taken.
  */
 final class WritePipeline implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(WritePipeline.class.getName());
@@ -82,12 +86,10 @@ final class WritePipeline implements AutoCloseable {
     private final int syncTimeoutMs;
     private final long maxLagNanos;
     private final Outcomes outcomes;
-    private final Thread sender;
+    private final ScheduledExecutorService scheduler;
 
     private final ReentrantLock lock = new ReentrantLock();
-    /** The sender waits on it for writes, room or a ready stream. */
-    private final Condition work = lock.newCondition();
-    /** Requests behind the lag bound wait on it for answers. */
+    /** Requests behind the lag bound, and a closing filter, wait on it for answers. */
     private final Condition answered = lock.newCondition();
     // Guarded by lock.
     private final LinkedHashMap<String, PendingWrite> queued = new LinkedHashMap<>();
@@ -95,6 +97,8 @@ final class WritePipeline implements AutoCloseable {
     private Call current;
     private long nextBatchId = 1;
     private boolean closing;
+    /** A thread is encoding and sending a batch: the others leave the sending to it. */
+    private boolean sending;
     /** Writes queued or in flight. */
     private volatile int pending;
     /** When the oldest write queued or in flight was made; {@link #NONE} when there is none. */
@@ -105,7 +109,7 @@ final class WritePipeline implements AutoCloseable {
      *                 0 for sync mode, where each request waits for its own
      */
     WritePipeline(WriteTransport transport, AgentHealth health, FilterCounters counters, ReplicationMode mode,
-                  long syncTimeoutMs, long maxLagMs, Outcomes outcomes, String threadName) {
+                  long syncTimeoutMs, long maxLagMs, Outcomes outcomes, ScheduledExecutorService scheduler) {
         this.transport = transport;
         this.health = health;
         this.counters = counters;
@@ -115,9 +119,8 @@ final class WritePipeline implements AutoCloseable {
         this.syncTimeoutMs = (int) Math.min(Integer.MAX_VALUE, syncTimeoutMs);
         this.maxLagNanos = TimeUnit.MILLISECONDS.toNanos(maxLagMs);
         this.outcomes = outcomes;
-        this.sender = new Thread(this::run, threadName);
-        sender.setDaemon(true);
-        sender.start();
+        this.scheduler = scheduler;
+        open();
     }
 
     /**
@@ -131,6 +134,8 @@ final class WritePipeline implements AutoCloseable {
      */
     PendingWrite submit(SessionData s, SessionData.Delta d, String retiredId) throws AgentClient.AgentException {
         long now = System.nanoTime();
+        boolean idle = false;
+        PendingWrite w;
         lock.lock();
         try {
             if (health.isDown() || closing) {
@@ -139,7 +144,7 @@ final class WritePipeline implements AutoCloseable {
                         + (closing ? ": the filter is closing" : " is unreachable: serving locally"), null);
             }
             String id = s.id();
-            PendingWrite w = queued.get(id);
+            w = queued.get(id);
             if (w != null && w.session == s && !d.full) {
                 s.handedOff(d, false);
                 counters.writesCoalesced.increment();
@@ -154,20 +159,21 @@ final class WritePipeline implements AutoCloseable {
                 if (oldestNanos == NONE) {
                     oldestNanos = now;
                 }
-                if (inFlight.isEmpty()) {
-                    // With a batch in flight its answer wakes the writer, which then takes everything
-                    // that arrived meanwhile: one wake-up per batch, not per request.
-                    work.signal();
-                }
+                // With a batch in flight its answer sends this one, with everything that arrives
+                // meanwhile: one hand-off per batch, not per request.
+                idle = inFlight.isEmpty();
             }
             w.merge(d, s.thisAccessedTime(), s.maxInactiveSeconds());
             if (retiredId != null) {
                 w.retiredId = retiredId;
             }
-            return w;
         } finally {
             lock.unlock();
         }
+        if (idle) {
+            send(false);
+        }
+        return w;
     }
 
     /**
@@ -251,74 +257,56 @@ final class WritePipeline implements AutoCloseable {
         return oldest == NONE ? 0 : Math.max(0, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - oldest));
     }
 
-    // ---------------------------------------------------------------- sender thread
+    // ---------------------------------------------------------------- sending
 
-    private void run() {
-        try {
-            while (true) {
-                Call call;
-                Batch batch;
-                List<PendingWrite> unsent = null;
-                lock.lock();
-                try {
-                    while (true) {
-                        if (closing && (current == null || queued.isEmpty())) {
-                            if (current != null) {
-                                current.stream.finish();
-                            }
-                            unsent = new ArrayList<>(queued.values());
-                            queued.clear();
-                            recount();
-                            break;
-                        }
-                        if (current == null) {
-                            break;
-                        }
-                        if (!queued.isEmpty() && inFlight.size() < MAX_IN_FLIGHT && current.stream.isReady()) {
-                            break;
-                        }
-                        work.await();
-                    }
-                    call = current;
-                    batch = call == null || unsent != null ? null : take();
-                } finally {
-                    lock.unlock();
-                }
-                if (unsent != null) {
-                    lose(unsent, Status.CANCELLED.withDescription("the filter closed with no stream to the agent"));
-                    return;
-                }
-                if (call == null) {
-                    open();
-                } else {
-                    call.stream.send(encode(batch));
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException | Error e) {
-            LOG.log(Level.SEVERE, "the session replication writer stopped", e);
-            throw e;
-        }
-    }
-
-    /** Opens a stream, now or after the backoff while the agent is gone. */
-    private void open() throws InterruptedException {
-        while (!health.mayCall()) {
+    /**
+     * Sends the waiting writes while the stream is ready: when {@code window}, up to
+     * {@link #MAX_IN_FLIGHT} batches unanswered (after an answer, or once the stream became
+     * ready); else only while none is (a new write on an idle pipeline). One thread at a time:
+     * another that finds a send under way leaves it to that one, or to the next answer.
+     */
+    private void send(boolean window) {
+        while (true) {
+            Call call;
+            Batch batch;
             lock.lock();
             try {
-                if (closing) {
+                call = current;
+                if (sending || call == null || call.stream == null || queued.isEmpty()
+                        || inFlight.size() >= (window ? MAX_IN_FLIGHT : 1) || !call.stream.isReady()) {
                     return;
                 }
-                work.await(Math.max(1, health.untilProbeMs()), TimeUnit.MILLISECONDS);
+                sending = true;
+                batch = take();
             } finally {
                 lock.unlock();
             }
+            try {
+                call.stream.send(encode(batch));
+            } catch (RuntimeException e) {
+                // The call ended under us; its end is reported on the transport's thread as well.
+                ended(call, Status.fromThrowable(e));
+            } finally {
+                lock.lock();
+                try {
+                    sending = false;
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
+    }
+
+    /** Opens a stream: at start, and after the backoff once the agent was gone. */
+    private void open() {
+        if (!health.mayCall()) {
+            reopenLater();
+            return;
         }
         Call call = new Call();
         lock.lock();
         try {
-            if (closing) {
+            if (closing || current != null) {
                 return;
             }
             current = call;
@@ -330,9 +318,17 @@ final class WritePipeline implements AutoCloseable {
         lock.lock();
         try {
             call.stream = stream;
-            work.signalAll();
         } finally {
             lock.unlock();
+        }
+        send(true);
+    }
+
+    private void reopenLater() {
+        try {
+            scheduler.schedule(this::open, Math.max(1, health.untilProbeMs()), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // The filter is closing: no stream to reopen.
         }
     }
 
@@ -396,11 +392,11 @@ final class WritePipeline implements AutoCloseable {
                 if (current != this) {
                     return;
                 }
-                work.signalAll();
             } finally {
                 lock.unlock();
             }
             health.answered();
+            send(true);
         }
 
         @Override
@@ -421,7 +417,6 @@ final class WritePipeline implements AutoCloseable {
                 } else {
                     inFlight.poll();
                     recount();
-                    work.signal();
                     answered.signalAll();
                 }
             } finally {
@@ -450,6 +445,8 @@ final class WritePipeline implements AutoCloseable {
                     w.failed(e);
                 }
             }
+            // On the transport's thread, with no hand-off: what waited for this answer leaves now.
+            send(true);
         }
 
         @Override
@@ -481,16 +478,17 @@ final class WritePipeline implements AutoCloseable {
             if (failure) {
                 counters.streamFailures.increment();
                 if (!closing) {
-                    // Before the sender wakes: it must find the agent gone and wait for the backoff.
                     health.gone("WriteBatches", status);
                 }
             }
-            work.signalAll();
             answered.signalAll();
         } finally {
             lock.unlock();
         }
         lose(lost, status);
+        if (!closing) {
+            reopenLater();
+        }
     }
 
     /** Outside the lock: writes that will not reach the agent are counted and their sessions told. */
@@ -505,32 +503,43 @@ final class WritePipeline implements AutoCloseable {
     }
 
     /**
-     * Sends what is waiting, ends the stream and waits (at most {@code timeoutMs}) for the agent to
-     * answer what is in flight; the writer thread stops.
+     * Sends what is waiting, waits (at most {@code timeoutMs}) for the agent to answer it and what
+     * is in flight, then ends the stream. Writes that could not be sent count as not replicated.
      */
     void close(long timeoutMs) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         lock.lock();
         try {
             closing = true;
-            work.signalAll();
-            while (current != null && !inFlight.isEmpty()) {
+        } finally {
+            lock.unlock();
+        }
+        send(true);
+        Call call;
+        List<PendingWrite> unsent;
+        lock.lock();
+        try {
+            while (current != null && (!inFlight.isEmpty() || !queued.isEmpty())) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     break;
                 }
                 answered.awaitNanos(left);
             }
+            call = current;
+            unsent = new ArrayList<>(queued.values());
+            queued.clear();
+            recount();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return;
         } finally {
             lock.unlock();
         }
-        try {
-            sender.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (call != null && call.stream != null) {
+            call.stream.finish();
         }
+        lose(unsent, Status.CANCELLED.withDescription("the filter closed before these reached the agent"));
     }
 
     @Override

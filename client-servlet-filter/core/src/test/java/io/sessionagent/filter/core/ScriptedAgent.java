@@ -43,6 +43,8 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
     private int batches;
     private final List<Runnable> held = new ArrayList<>();
     private boolean holding;
+    private boolean stallLookups;
+    private int lookups;
 
     ScriptedAgent(int port) throws IOException {
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).addService(this).build().start();
@@ -159,8 +161,26 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
         return ChangeResult.newBuilder().setVersion(version + 1).build();
     }
 
+    /** Lookups are received and never answered from now on, as by an agent that stopped. */
+    synchronized void stallLookups() {
+        stallLookups = true;
+    }
+
+    synchronized void answerLookups() {
+        stallLookups = false;
+    }
+
+    /** GetSession calls received, answered or not. */
+    synchronized int lookups() {
+        return lookups;
+    }
+
     @Override
     public synchronized void getSession(GetSessionRequest request, StreamObserver<GetSessionResponse> out) {
+        lookups++;
+        if (stallLookups) {
+            return;
+        }
         SessionRecord r = sessions.get(request.getId());
         out.onNext(r == null ? GetSessionResponse.getDefaultInstance()
                 : GetSessionResponse.newBuilder().setFound(true).setSession(r).build());

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -27,6 +29,8 @@ class WritePipelineTest {
     private final List<String> outcomes = new ArrayList<>();
     private final AttributeCodec codec = new AttributeCodec(getClass().getClassLoader(), 1 << 20, counters);
     private WritePipeline pipeline;
+
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
     private WritePipeline pipeline(ReplicationMode mode, long maxLagMs) {
         pipeline = new WritePipeline(agent, health, counters, mode, 1_000, maxLagMs, new WritePipeline.Outcomes() {
@@ -47,7 +51,7 @@ class WritePipelineTest {
                 w.session.writeFailed();
                 outcomes.add("lost " + w.id);
             }
-        }, "test-writer");
+        }, scheduler);
         return pipeline;
     }
 
@@ -57,6 +61,7 @@ class WritePipelineTest {
             agent.ready = true;
             pipeline.close(100);
         }
+        scheduler.shutdownNow();
     }
 
     private SessionData session(String id) {

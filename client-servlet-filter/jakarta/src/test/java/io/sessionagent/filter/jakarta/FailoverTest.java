@@ -442,6 +442,40 @@ class FailoverTest {
     }
 
     @Test
+    void aSessionTheAgentCannotBeAskedAboutIsA503KeepingTheCookieNotANewSession() throws Exception {
+        Node node1 = new Node("node1", Map.of("replication-mode", "sync"));
+        Node node2 = new Node("node2", Map.of());
+        String id = idOf(browser.get(node1.uri("/shop/count")));
+        browser.get(node1.uri("/shop/count"));
+        int grpcPort = node2.agent.grpcPort();
+        cluster.stop(node2.agent);
+
+        // Node 2 does not hold the session and its agent is gone: a new session would replace the cookie.
+        HttpResponse<String> r = browser.send(node2.uri("/shop/count"));
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).contains("1");
+        assertThat(Browser.sessionCookie(r)).isNull();
+        assertThat(node2.counters().failoverUnavailable()).isEqualTo(1);
+        assertThat(node2.counters().failoverMisses()).isZero();
+        assertThat(node2.counters().sessionsCreated()).isZero();
+
+        Agent back = cluster.start("agent-node2", Map.of("grpc-port", Integer.toString(grpcPort)));
+        back.replicator().ready().get(15, TimeUnit.SECONDS);
+        // Once the filter's backoff (at most 5 s) has passed, the same cookie finds the session.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        do {
+            assertThat(System.nanoTime()).as("node 2 served the session again; %s", node2.counters())
+                    .isLessThan(deadline);
+            Thread.sleep(100);
+            r = browser.send(node2.uri("/shop/count"));
+        } while (r.statusCode() == 503);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).startsWith("counter=3 ");
+        assertThat(idOf(r)).isEqualTo(id);
+        assertThat(node2.counters().sessionsCreated()).isZero();
+    }
+
+    @Test
     void pastMaxLocalSessionsTheLeastRecentlyUsedLeaveTheCacheOnly() throws Exception {
         Node node1 = new Node("node1", Map.of("max-local-sessions", "2"));
         Browser a = new Browser();

@@ -33,6 +33,23 @@ final class ReplicatedRequest extends HttpServletRequestWrapper {
         return session == null ? null : session.data();
     }
 
+    /**
+     * Looks up, before the application runs, the session the cookie names when this node does not
+     * hold it: the one lookup that asks the agent, and may find it without an answer.
+     *
+     * @throws io.sessionagent.filter.core.SessionUnavailableException when the agent gave none
+     */
+    void lookUpUnheldSession() {
+        Cookie[] cookies = getCookies();
+        String name = manager.settings().cookieName();
+        for (int i = 0; cookies != null && i < cookies.length; i++) {
+            if (name.equals(cookies[i].getName()) && manager.needsAgentLookup(cookies[i].getValue())) {
+                getSession(false);
+                return;
+            }
+        }
+    }
+
     @Override
     public HttpSession getSession() {
         return getSession(true);

@@ -6,6 +6,7 @@ import io.sessionagent.filter.core.FilterMetrics;
 import io.sessionagent.filter.core.FilterSettings;
 import io.sessionagent.filter.core.SessionData;
 import io.sessionagent.filter.core.SessionManager;
+import io.sessionagent.filter.core.SessionUnavailableException;
 
 import java.io.IOException;
 import java.lang.reflect.Method;
@@ -110,6 +111,14 @@ public class SessionReplicationFilter implements Filter {
         CommittingResponse response = new CommittingResponse((HttpServletResponse) res, guard);
         boolean async = false;
         try {
+            try {
+                request.lookUpUnheldSession();
+            } catch (SessionUnavailableException e) {
+                // Not a new session: that would replace the user's cookie and lose the session for good.
+                response.setHeader("Retry-After", "1");
+                response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "session temporarily unavailable");
+                return;
+            }
             chain.doFilter(request, response);
         } finally {
             if (request.isAsyncStarted()) {
