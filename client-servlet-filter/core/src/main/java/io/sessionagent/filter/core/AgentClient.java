@@ -5,6 +5,16 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.IoHandlerFactory;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
+import io.grpc.stub.StreamObserver;
 import io.sessionagent.proto.v1.Access;
 import io.sessionagent.proto.v1.GetSessionRequest;
 import io.sessionagent.proto.v1.GetSessionResponse;
@@ -24,11 +34,17 @@ import java.util.logging.Logger;
  * {@code Invalidate}), each with the agent timeout as deadline. Writes go over the same channel
  * through {@link WritePipeline}. A call that finds the agent gone (connection refused or broken)
  * tells {@link AgentHealth}; one that only takes too long does not: a slow agent is not a dead one.
+ *
+ * <p>The channel runs on an event loop of its own, which also runs its deadlines and its name
+ * resolution, instead of gRPC's shared ones: {@link #close} stops it, so that a web application
+ * that is stopped or redeployed leaves no thread behind (gRPC's shared pools outlive it, and keep
+ * its class loader).
  */
 public final class AgentClient implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AgentClient.class.getName());
     private static final long WARM_UP_TIMEOUT_MS = 10_000;
 
+    private final EventLoopGroup eventLoop;
     private final ManagedChannel channel;
     private final SessionServiceGrpc.SessionServiceBlockingStub stub;
     private final long timeoutMs;
@@ -36,7 +52,13 @@ public final class AgentClient implements AutoCloseable {
     private final AgentHealth health;
 
     AgentClient(String host, int port, long timeoutMs, FilterCounters counters, AgentHealth health) {
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.eventLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("session-agent-client", true), io);
         this.channel = NettyChannelBuilder.forAddress(new InetSocketAddress(host, port))
+                .eventLoopGroup(eventLoop)
+                .channelType(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                .offloadExecutor(eventLoop)
                 .usePlaintext()
                 // The agent is on this host; a large message is a large session.
                 .maxInboundMessageSize(64 << 20)
@@ -162,17 +184,24 @@ public final class AgentClient implements AutoCloseable {
      * connection and on loading gRPC's classes. Its outcome is ignored.
      */
     public void warmUp() {
-        Thread t = new Thread(() -> {
-            try {
-                channel.getState(true);
-                stub.withDeadlineAfter(WARM_UP_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-                        .getSession(GetSessionRequest.newBuilder().setId("warm-up").build());
-            } catch (RuntimeException e) {
-                LOG.log(Level.FINE, "warming up the connection to the session agent at " + health.target() + ": " + e);
-            }
-        }, "session-agent-warm-up");
-        t.setDaemon(true);
-        t.start();
+        channel.getState(true);
+        SessionServiceGrpc.newStub(channel).withDeadlineAfter(WARM_UP_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                .getSession(GetSessionRequest.newBuilder().setId("warm-up").build(),
+                        new StreamObserver<GetSessionResponse>() {
+                            @Override
+                            public void onNext(GetSessionResponse value) {
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                                LOG.log(Level.FINE, "warming up the connection to the session agent at "
+                                        + health.target() + ": " + t);
+                            }
+
+                            @Override
+                            public void onCompleted() {
+                            }
+                        });
     }
 
     @Override
@@ -187,5 +216,7 @@ public final class AgentClient implements AutoCloseable {
             Thread.currentThread().interrupt();
             channel.shutdownNow();
         }
+        // No quiet period: nothing can use the channel any more.
+        eventLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
     }
 }

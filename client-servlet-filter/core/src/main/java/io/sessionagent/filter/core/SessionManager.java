@@ -87,6 +87,8 @@ public final class SessionManager implements FilterState, AutoCloseable {
         scheduler.scheduleWithFixedDelay(this::flushTouches, TOUCH_FLUSH_MS, TOUCH_FLUSH_MS, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::expire, EXPIRY_SCAN_MS, EXPIRY_SCAN_MS, TimeUnit.MILLISECONDS);
         counters.state(this);
+        // The container's thread that starts the filter outlives the application.
+        RequestThreads.release();
     }
 
     public FilterSettings settings() {
@@ -662,5 +664,12 @@ public final class SessionManager implements FilterState, AutoCloseable {
         // Writes waiting and in flight are answered first: the agent applies them either way.
         writes.close();
         agent.close();
+        try {
+            // Its thread must be gone before the application's class loader is: a redeploy would keep it.
+            scheduler.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        RequestThreads.release();
     }
 }

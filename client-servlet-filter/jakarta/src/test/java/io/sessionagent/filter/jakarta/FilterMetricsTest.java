@@ -56,6 +56,7 @@ class FilterMetricsTest {
             "session_filter.attributes.deserialize_failures", "session_filter.attributes.refused",
             "session_filter.agent.errors",
             "session_filter.agent.calls_skipped", "session_filter.failover.restores", "session_filter.failover.misses",
+            "session_filter.failover.unavailable",
             "session_filter.cache.evictions", "session_filter.cache.misses",
             "session_filter.touches.sent", "session_filter.sessions.created", "session_filter.sessions.expired",
             "session_filter.writes.conflicts", "session_filter.writes.coalesced", "session_filter.writes.not_replicated",
@@ -170,7 +171,8 @@ class FilterMetricsTest {
         assertThat(attributes).containsExactlyInAnyOrder("SerializeTimeNanos", "Serializations", "DeltasSent",
                 "DeltaBytes", "SkippedAttributes", "DeserializeFailures", "DeserializeFailuresByClass",
                 "RefusedAttributes", "RefusedAttributesByClass", "AgentErrors", "AgentCallsSkipped",
-                "FailoverRestores", "FailoverMisses", "CacheEvictions", "CacheMisses", "TouchesSent", "SessionsCreated", "SessionsExpired",
+                "FailoverRestores", "FailoverMisses", "FailoverUnavailable", "CacheEvictions", "CacheMisses",
+                "TouchesSent", "SessionsCreated", "SessionsExpired",
                 "WriteConflicts", "WritesCoalesced", "WritesNotReplicated", "WritesUnconfirmed", "StreamFailures",
                 "BackpressureWaits", "BackpressureTimeouts", "LocalSessions", "AgentDown", "PendingWrites",
                 "ReplicationLagMillis");

@@ -4,6 +4,7 @@ import io.sessionagent.filter.core.CommitGuard;
 import io.sessionagent.filter.core.FilterCounters;
 import io.sessionagent.filter.core.FilterMetrics;
 import io.sessionagent.filter.core.FilterSettings;
+import io.sessionagent.filter.core.RequestThreads;
 import io.sessionagent.filter.core.SessionData;
 import io.sessionagent.filter.core.SessionManager;
 import io.sessionagent.filter.core.SessionUnavailableException;
@@ -150,6 +151,7 @@ public class SessionReplicationFilter implements Filter {
             if (!async) {
                 req.removeAttribute(ACTIVE);
             }
+            RequestThreads.release();
         }
     }
 
@@ -158,6 +160,7 @@ public class SessionReplicationFilter implements Filter {
         if (!guard.run()) {
             commit(request, true);
         }
+        RequestThreads.release();
     }
 
     private void commit(ReplicatedRequest request, boolean afterResponse) {
