@@ -1,5 +1,8 @@
 package io.sessionagent.filter.core;
 
+import java.lang.management.LockInfo;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
@@ -106,6 +109,19 @@ final class Behaviour {
     }
 
     /**
+     * Whether {@code t} is blocked on the monitor of {@code o}: a thread also blocks for a moment
+     * on monitors of its own, its thread group's when it ends among others, which say nothing of
+     * the wrapper.
+     */
+    private static boolean blockedOn(Thread t, Object o) {
+        ThreadInfo info = ManagementFactory.getThreadMXBean().getThreadInfo(t.getId());
+        LockInfo lock = info == null ? null : info.getLockInfo();
+        return lock != null && info.getThreadState() == Thread.State.BLOCKED
+                && lock.getIdentityHashCode() == System.identityHashCode(o)
+                && lock.getClassName().equals(o.getClass().getName());
+    }
+
+    /**
      * Whether {@code size()} called from another thread waits while this thread holds the monitor
      * of {@code wrapper}: it blocks (the thread is seen BLOCKED), or it returns at once (TERMINATED).
      * A wrapper rebuilt without its mutex would throw instead.
@@ -119,16 +135,24 @@ final class Behaviour {
                 outcome[0] = e;
             }
         }, "behaviour-probe");
-        String seen;
+        String seen = null;
         synchronized (wrapper) {
             t.start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            Thread.State s;
-            while ((s = t.getState()) != Thread.State.BLOCKED && s != Thread.State.TERMINATED
-                    && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
+            Thread.State s = t.getState();
+            while (seen == null && System.nanoTime() < deadline) {
+                s = t.getState();
+                if (s == Thread.State.TERMINATED) {
+                    seen = "does not block (" + s + ")";
+                } else if (s == Thread.State.BLOCKED && blockedOn(t, wrapper)) {
+                    seen = "blocks";
+                } else {
+                    Thread.onSpinWait();
+                }
             }
-            seen = s == Thread.State.BLOCKED ? "blocks" : "does not block (" + s + ")";
+            if (seen == null) {
+                seen = "does not block (" + s + ")";
+            }
         }
         try {
             t.join(10_000);
