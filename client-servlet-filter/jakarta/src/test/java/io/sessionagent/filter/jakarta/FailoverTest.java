@@ -697,17 +697,26 @@ class FailoverTest {
             }
         }
 
-        /** Whether another thread's add waits while this one holds the set's monitor. */
+        /**
+         * Whether another thread's read waits while this one holds the set's monitor: blocked on
+         * that very monitor, not for a moment on one of its own (its thread group's as it ends).
+         */
         boolean locksItself() {
             Thread t = new Thread(() -> items.contains(null));
             synchronized (items) {
                 t.start();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                while (t.getState() != Thread.State.BLOCKED && t.getState() != Thread.State.TERMINATED
-                        && System.nanoTime() < deadline) {
+                while (t.getState() != Thread.State.TERMINATED && System.nanoTime() < deadline) {
+                    java.lang.management.ThreadInfo info = java.lang.management.ManagementFactory.getThreadMXBean()
+                            .getThreadInfo(t.getId());
+                    java.lang.management.LockInfo lock = info == null ? null : info.getLockInfo();
+                    if (lock != null && info.getThreadState() == Thread.State.BLOCKED
+                            && lock.getIdentityHashCode() == System.identityHashCode(items)) {
+                        return true;
+                    }
                     Thread.onSpinWait();
                 }
-                return t.getState() == Thread.State.BLOCKED;
+                return false;
             }
         }
     }
