@@ -48,7 +48,7 @@ public enum Counter {
     SYNC_WRITES("sync.writes", "writes", "Writes that waited for replica acknowledgements"),
     SYNC_TIMEOUTS("sync.timeouts", "writes", "Sync writes answered after sync-timeout without every acknowledgement"),
     ACKS_SENT("acks.sent", "messages", "Acknowledgements of delivered data sent (one per sender and burst)"),
-    PROTOCOL_ERRORS("protocol.errors", "errors", "Frames or protocol ticks whose handling failed with an unexpected error (each logged)"),
+    PROTOCOL_ERRORS("protocol.errors", "errors", "Tasks of the protocol thread (frames, ticks, flushes, peer call results) that failed with an unexpected error; the first of each kind is logged"),
     VIEW_CHANGES("view.changes", "changes", "Changes of this agent's view of the cluster"),
     MEMBERS_SUSPECTED("members.failed", "members", "Members dropped after failure-timeout of silence"),
     MEMBERS_LEFT("members.left", "members", "Members that left in order"),

@@ -273,8 +273,11 @@ final class SendStream {
     /** Hands the datagrams made so far to the transport, in sequence order, as one hand-off. */
     private void transmit() {
         if (!datagrams.isEmpty()) {
-            transport.sendAll(List.copyOf(datagrams));
+            List<byte[]> handOff = List.copyOf(datagrams);
+            // Cleared first: datagrams a failing transport did not take are in the retransmit buffer
+            // and repaired like any loss, not sent again with the next flush.
             datagrams.clear();
+            transport.sendAll(handOff);
         }
     }
 
