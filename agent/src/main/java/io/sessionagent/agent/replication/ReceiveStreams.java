@@ -86,6 +86,10 @@ final class ReceiveStreams {
         if (st != null && st.incarnation > incarnation) {
             return null;
         }
+        if (st != null) {
+            // The member restarted: its former run will never fill the holes.
+            releaseHeld(memberId, st, "restarted");
+        }
         st = new Stream(incarnation, new ReceiveWindow(Math.max(1, firstSequence), s.receiveBufferFrames()));
         streams.put(memberId, st);
         return st;
@@ -242,6 +246,27 @@ final class ReceiveStreams {
 
     /** A member left the view; if it comes back, its stream starts afresh. */
     void forget(long memberId) {
-        streams.remove(memberId);
+        Stream st = streams.remove(memberId);
+        if (st != null) {
+            releaseHeld(memberId, st, "left the view");
+        }
+    }
+
+    /**
+     * Delivers, in order, the frames of a sender that can no longer fill the holes before them
+     * (it left, failed or restarted). They were received, and each delta is as good as when it
+     * arrived: the apply rule takes what builds on what the table holds, and what does not is
+     * repaired from another member, like any gap.
+     */
+    private void releaseHeld(long sender, Stream st, String why) {
+        List<Frame> held = new ArrayList<>();
+        long skipped = st.window.releaseHeld(held);
+        if (held.isEmpty()) {
+            return;
+        }
+        counters.add(Counter.GAPS_UNRECOVERABLE, skipped);
+        log.info("{} {}: delivering the {} frames it sent after {} lost sequences", Long.toHexString(sender), why,
+                held.size(), skipped);
+        deliver(sender, st, held);
     }
 }
