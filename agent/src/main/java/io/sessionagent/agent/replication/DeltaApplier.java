@@ -45,14 +45,18 @@ final class DeltaApplier {
                 ApplyOutcome outcome = table.applyReplicated(d);
                 switch (outcome) {
                     case APPLIED -> {
-                        counters.increment(Counter.DELTAS_APPLIED);
-                        if (d.getWrittenAtMs() > 0) {
-                            histograms.replicationLag(now - d.getWrittenAtMs());
-                        }
                     }
                     case DUPLICATE -> counters.increment(Counter.DELTAS_DUPLICATE);
                     case GAP -> counters.increment(Counter.DELTAS_OUT_OF_ORDER);
-                    case CONFLICT_LOCAL_WINS, CONFLICT_REMOTE_WINS -> counters.increment(Counter.CONFLICTS);
+                    case WHOLE_OVER_GAP -> counters.increment(Counter.DELTAS_WHOLE_OVER_GAP);
+                    case CONFLICT_LOCAL_WINS, CONFLICT_REMOTE_WINS, WHOLE_OVER_CONFLICT ->
+                            counters.increment(Counter.CONFLICTS);
+                }
+                if (outcome.applied()) {
+                    counters.increment(Counter.DELTAS_APPLIED);
+                    if (d.getWrittenAtMs() > 0) {
+                        histograms.replicationLag(now - d.getWrittenAtMs());
+                    }
                 }
                 if (outcome.needsFetch()) {
                     repairs.add(d.getWriter() != 0 ? d.getWriter() : sender, d.getId());

@@ -111,7 +111,7 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
         this.antiEntropy = new AntiEntropyScheduler(new AntiEntropy(table, peers, counters, PEER_CALL_TIMEOUT_MS),
                 local, membership, table, counters, peerResults, peerIo, clockMs);
         this.repairs = new Repairs(local, membership, peers, table, antiEntropy, counters, peerResults, peerIo,
-                PEER_CALL_TIMEOUT_MS);
+                PEER_CALL_TIMEOUT_MS, clockMs);
         DeltaApplier applier = new DeltaApplier(table, repairs, counters, histograms, clockMs);
         JoinBuffer joinBuffer = new JoinBuffer(MAX_JOIN_BUFFER);
         this.send = new SendStream(settings, codec, transport, control, local, membership, counters, histograms,
