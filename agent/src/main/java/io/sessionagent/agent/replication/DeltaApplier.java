@@ -9,6 +9,7 @@ import io.sessionagent.proto.v1.DataBatch;
 import io.sessionagent.proto.v1.DataEntry;
 import io.sessionagent.proto.v1.ReplicatedDelta;
 
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -33,10 +34,11 @@ final class DeltaApplier {
     }
 
     /**
-     * @param sender the member the batch came from, used to route a repair when the delta names no
-     *               writer
+     * @param sender    the member the batch came from, used to route a repair when the delta names no
+     *                  writer
+     * @param unapplied told of each delta the table could not take (its session is being repaired)
      */
-    void apply(long sender, DataBatch batch) {
+    void apply(long sender, DataBatch batch, Consumer<ReplicatedDelta> unapplied) {
         long now = clockMs.getAsLong();
         for (DataEntry e : batch.getEntriesList()) {
             if (e.hasDelta()) {
@@ -60,6 +62,7 @@ final class DeltaApplier {
                 }
                 if (outcome.needsFetch()) {
                     repairs.add(d.getWriter() != 0 ? d.getWriter() : sender, d.getId());
+                    unapplied.accept(d);
                 }
             } else if (e.hasTouch()) {
                 counters.increment(Counter.TOUCHES_RECEIVED);

@@ -156,8 +156,11 @@ final class Join {
     private void becomeReady(long now) {
         if (local.replicationEnabled()) {
             for (DataBatch b : buffer.batches()) {
-                // The sender is only needed to route repairs; the delta's writer serves for that.
-                applier.apply(0, b);
+                // The sender is only needed to route repairs; the delta's writer serves for that. What
+                // cannot be applied is repaired, but no stream holds its acknowledgement back: see
+                // reliable-delivery.md, "Acknowledgements".
+                applier.apply(0, b, unapplied -> {
+                });
             }
         }
         buffer.clear();

@@ -5,6 +5,7 @@ import io.sessionagent.agent.membership.Member;
 import io.sessionagent.agent.membership.Membership;
 import io.sessionagent.agent.metrics.Counter;
 import io.sessionagent.agent.metrics.Counters;
+import io.sessionagent.agent.store.SessionTable;
 import io.sessionagent.agent.transport.Fragments;
 import io.sessionagent.agent.transport.Frame;
 import io.sessionagent.agent.transport.FrameType;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * The other members' reliable streams, one per sender: frames delivered in order, holes asked for
@@ -42,7 +44,9 @@ final class ReceiveStreams {
     private final JoinBuffer joinBuffer;
     private final DeltaApplier applier;
     private final AntiEntropyScheduler antiEntropy;
+    private final SessionTable table;
     private final Counters counters;
+    private final LongSupplier clockMs;
     private final Map<Long, Stream> streams = new HashMap<>();
 
     /** The reliable stream from one incarnation of one member, and its fragment joiner. */
@@ -50,6 +54,7 @@ final class ReceiveStreams {
         final long incarnation;
         final ReceiveWindow window;
         final Fragments.Joiner joiner = new Fragments.Joiner();
+        final UnappliedDeltas unapplied = new UnappliedDeltas();
         /** Data was delivered since the last ACK. */
         boolean ackDue;
         /** A delivered batch asked to be acknowledged without waiting for the tick. */
@@ -62,8 +67,8 @@ final class ReceiveStreams {
     }
 
     ReceiveStreams(ReplicationSettings settings, ControlSender control, LocalMember local, Membership membership,
-                   JoinBuffer joinBuffer, DeltaApplier applier, AntiEntropyScheduler antiEntropy,
-                   Counters counters) {
+                   JoinBuffer joinBuffer, DeltaApplier applier, AntiEntropyScheduler antiEntropy, SessionTable table,
+                   Counters counters, LongSupplier clockMs) {
         this.s = settings;
         this.control = control;
         this.local = local;
@@ -71,7 +76,9 @@ final class ReceiveStreams {
         this.joinBuffer = joinBuffer;
         this.applier = applier;
         this.antiEntropy = antiEntropy;
+        this.table = table;
         this.counters = counters;
+        this.clockMs = clockMs;
     }
 
     /**
@@ -157,32 +164,57 @@ final class ReceiveStreams {
             if (local.isJoining()) {
                 joinBuffer.add(batch);
             } else if (local.replicationEnabled()) {
-                applier.apply(sender, batch);
+                long sequence = d.sequence();
+                applier.apply(sender, batch, delta -> st.unapplied.add(delta, sequence, clockMs.getAsLong()));
             }
         }
     }
 
     /**
-     * Acknowledges what was delivered (and so applied) since the last ACK, one ACK per sender: the
-     * replicator calls this with {@code requestedOnly} once the queued frames are handled, so that a
-     * burst a write waits for costs one ACK, and at every tick for everything else. A joining agent
-     * or one with replication off applies nothing and acknowledges nothing.
+     * Acknowledges what was delivered and what of it is applied, one ACK per sender: the
+     * replicator calls this with {@code requestedOnly} once the queued frames are handled, so that
+     * a burst a write waits for costs one ACK, and at every tick for everything else. While a
+     * delta of a stream is not applied, its ACK names the session (every nak-interval) so that the
+     * sender re-sends it whole, and once the table holds it an ACK says so. A joining agent or one
+     * with replication off applies nothing and acknowledges nothing.
      */
     void sendAcks(boolean requestedOnly) {
+        long now = clockMs.getAsLong();
         for (Map.Entry<Long, Stream> e : streams.entrySet()) {
             Stream st = e.getValue();
-            if (!st.ackDue || (requestedOnly && !st.ackRequested)) {
+            if (!st.unapplied.isEmpty() && resolveUnapplied(e.getKey(), st, now) > 0) {
+                // A sync write of the sender may wait for exactly this.
+                st.ackDue = true;
+            }
+            boolean ask = st.unapplied.askDue(now, s.nakIntervalMs());
+            boolean due = requestedOnly ? st.ackDue && st.ackRequested : st.ackDue || ask;
+            if (!due) {
                 continue;
             }
             st.ackDue = false;
             st.ackRequested = false;
             if (local.isReady() && local.replicationEnabled()) {
-                control.send(FrameType.ACK, Ack.newBuilder().setTargetMember(e.getKey())
-                        .setTargetIncarnation(st.incarnation).setDeliveredThrough(st.window.deliveredThrough())
-                        .build().toByteArray());
+                long delivered = st.window.deliveredThrough();
+                Ack.Builder ack = Ack.newBuilder().setTargetMember(e.getKey()).setTargetIncarnation(st.incarnation)
+                        .setDeliveredThrough(delivered).setAppliedThrough(st.unapplied.appliedThrough(delivered));
+                if (ask) {
+                    ack.addAllUnapplied(st.unapplied.ask(now, control.maxBodyBytes() - ack.build().getSerializedSize()));
+                }
+                control.send(FrameType.ACK, ack.build().toByteArray());
                 counters.increment(Counter.ACKS_SENT);
             }
         }
+    }
+
+    /** Forgets the unapplied deltas of a stream that the table now holds, or that waited too long. */
+    private int resolveUnapplied(long sender, Stream st, long now) {
+        List<String> givenUp = new ArrayList<>();
+        int resolved = st.unapplied.resolve(table, now, s.failureTimeoutMs(), givenUp);
+        if (!givenUp.isEmpty()) {
+            log.warn("{} did not re-send {} sessions within {} ms ({}...); acknowledging past them",
+                    Long.toHexString(sender), givenUp.size(), s.failureTimeoutMs(), givenUp.get(0));
+        }
+        return resolved;
     }
 
     void onGone(Frame f, Gone gone) {
@@ -238,8 +270,10 @@ final class ReceiveStreams {
     List<ReceiveDigest> digests() {
         List<ReceiveDigest> all = new ArrayList<>(streams.size());
         for (Map.Entry<Long, Stream> e : streams.entrySet()) {
+            long delivered = e.getValue().window.deliveredThrough();
             all.add(ReceiveDigest.newBuilder().setMemberId(e.getKey()).setIncarnation(e.getValue().incarnation)
-                    .setDeliveredThrough(e.getValue().window.deliveredThrough()).build());
+                    .setDeliveredThrough(delivered).setAppliedThrough(e.getValue().unapplied.appliedThrough(delivered))
+                    .build());
         }
         return all;
     }

@@ -117,7 +117,7 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
         this.send = new SendStream(settings, codec, transport, control, local, membership, counters, histograms,
                 clockMs, errors.guard(loop, "flushing the outgoing queue"));
         this.receive = new ReceiveStreams(settings, control, local, membership, joinBuffer, applier, antiEntropy,
-                counters);
+                table, counters, clockMs);
         this.heartbeats = new Heartbeats(settings, control, local, send, receive, table);
         this.join = new Join(settings, local, membership, peers, table, joinBuffer, applier, heartbeats,
                 antiEntropy, counters, histograms, clockMs, peerResults, peerIo);
@@ -278,7 +278,7 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
                 case DATA -> receive.onData(f, now);
                 case NAK -> send.onNak(f.memberId(), Nak.parseFrom(f.body()));
                 case GONE -> receive.onGone(f, Gone.parseFrom(f.body()));
-                case ACK -> send.onAck(f, Ack.parseFrom(f.body()));
+                case ACK -> onAck(f, Ack.parseFrom(f.body()));
             }
         } catch (InvalidProtocolBufferException e) {
             counters.increment(Counter.FRAMES_DROPPED_MALFORMED);
@@ -305,6 +305,22 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
             }
             case BECAME_READY, REPLICATION_RESUMED -> antiEntropy.request(m);
             default -> antiEntropy.onHeartbeat(m, now);
+        }
+    }
+
+    /**
+     * An ACK counts for sync writes and stability; the sessions it names a replica could not
+     * apply are re-sent whole at once, which it takes on any base.
+     */
+    private void onAck(Frame f, Ack ack) {
+        send.onAck(f, ack);
+        if (ack.getTargetMember() != s.selfId() || ack.getTargetIncarnation() != s.incarnation()) {
+            return;
+        }
+        for (String id : ack.getUnappliedList()) {
+            if (table.resendWhole(id, send::resend)) {
+                counters.increment(Counter.DELTAS_RESENT_WHOLE);
+            }
         }
     }
 

@@ -296,6 +296,42 @@ public final class SessionTable {
         return s == null ? Optional.empty() : Optional.of(s.toRecord());
     }
 
+    /** True when the table holds this version of the session, or one that beats it by the conflict rule. */
+    public boolean holdsAtLeast(String id, long version, long writer) {
+        StoredSession s = entries.get(id);
+        return s != null && StoredSession.compareVersions(s.version, s.writer, version, writer) >= 0;
+    }
+
+    /**
+     * Hands over the held record as a whole delta, inside the id's critical section, so that it
+     * is queued in version order with the deltas of local writes.
+     *
+     * @return false when the table holds no record of that id
+     */
+    public boolean resendWhole(String id, Consumer<ReplicatedDelta> onCommit) {
+        boolean[] held = new boolean[1];
+        entries.computeIfPresent(id, (k, cur) -> {
+            held[0] = true;
+            onCommit.accept(ReplicatedDelta.newBuilder()
+                    .setId(id)
+                    // Its own version as its base: an agent that ignores `whole` then never merges it
+                    // into an older version (which would keep attributes removed since) but fetches it.
+                    .setBaseVersion(cur.version)
+                    .setBaseWriter(cur.writer)
+                    .setNewVersion(cur.version)
+                    .setWriter(cur.writer)
+                    .setCreationTimeMs(cur.creationTimeMs)
+                    .setAccessTimeMs(cur.lastAccessMs)
+                    .setMaxInactiveSeconds(cur.maxInactiveSeconds)
+                    .addAllSet(cur.toRecord().getAttributesList())
+                    .setInvalidate(cur.invalidated)
+                    .setWhole(true)
+                    .build());
+            return cur;
+        });
+        return held[0];
+    }
+
     /** The (version, writer) held for an id, or null. */
     public VersionEntry versionOf(String id) {
         StoredSession s = entries.get(id);
