@@ -182,9 +182,13 @@ final class ReceiveStreams {
         long now = clockMs.getAsLong();
         for (Map.Entry<Long, Stream> e : streams.entrySet()) {
             Stream st = e.getValue();
-            if (!st.unapplied.isEmpty() && resolveUnapplied(e.getKey(), st, now) > 0) {
+            long sender = e.getKey();
+            if (!st.unapplied.isEmpty()) {
+                boolean resolved = resolveUnapplied(sender, st, now) > 0;
+                resolved |= st.unapplied.resolveSkipped(since -> antiEntropy.pulledSince(sender, since), now,
+                        s.failureTimeoutMs());
                 // A sync write of the sender may wait for exactly this.
-                st.ackDue = true;
+                st.ackDue |= resolved;
             }
             boolean ask = st.unapplied.askDue(now, s.nakIntervalMs());
             boolean due = requestedOnly ? st.ackDue && st.ackRequested : st.ackDue || ask;
@@ -233,7 +237,11 @@ final class ReceiveStreams {
             return;
         }
         List<Frame> deliverable = new ArrayList<>();
+        long firstSkipped = st.window.deliveredThrough() + 1;
         long skipped = st.window.skipTo(lowestRetained, deliverable);
+        if (skipped > 0) {
+            st.unapplied.skipped(firstSkipped, clockMs.getAsLong());
+        }
         counters.add(Counter.GAPS_UNRECOVERABLE, skipped);
         log.info("{} sequences from {} are gone from its buffer; repairing by anti-entropy", skipped,
                 Long.toHexString(sender));

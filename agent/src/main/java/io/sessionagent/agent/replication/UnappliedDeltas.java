@@ -9,13 +9,17 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongPredicate;
 
 /**
- * The deltas of one sender's stream that were delivered here but not applied: the apply rule
- * found their base missing, or a concurrent version it cannot merge. They keep this agent's
- * acknowledgement of the stream ({@code applied_through}) below what it delivered, so that a
- * sync write is never counted as replicated here while the table lacks it, and their sessions
- * are what the ACK asks the sender to re-send whole. Confined to the protocol thread.
+ * What of one sender's stream was delivered here but is not applied: the deltas the apply rule
+ * could not take (their base missing, or a concurrent version it cannot merge), and sequences
+ * given up because the sender no longer held them. They keep this agent's acknowledgement of the
+ * stream ({@code applied_through}) below what it delivered, so that a sync write is never counted
+ * as replicated here while the table lacks it. The sessions of the deltas are what the ACK asks
+ * the sender to re-send whole; what the given-up sequences carried is unknown, and only a pull
+ * from the sender by anti-entropy, started after they were given up, brings it. Confined to the
+ * protocol thread.
  */
 final class UnappliedDeltas {
     /** The version a session must reach here, and the first sequence that wanted it. */
@@ -24,6 +28,10 @@ final class UnappliedDeltas {
 
     private final Map<String, Wanted> wanted = new LinkedHashMap<>();
     private long lastAskedMs;
+    /** The first sequence given up and not yet covered by anti-entropy; 0 for none. */
+    private long skippedFrom;
+    /** When the first sequences not yet covered were given up. */
+    private long skippedSinceMs;
 
     /** A delta of the batch the frame {@code sequence} completed was not applied. */
     void add(ReplicatedDelta d, long sequence, long nowMs) {
@@ -34,8 +42,19 @@ final class UnappliedDeltas {
                 old.sinceMs()));
     }
 
+    /**
+     * Sequences from {@code firstSkipped} on were given up: their data comes only by anti-entropy,
+     * from a pull that starts after the latest skip.
+     */
+    void skipped(long firstSkipped, long nowMs) {
+        if (skippedFrom == 0) {
+            skippedFrom = firstSkipped;
+        }
+        skippedSinceMs = nowMs;
+    }
+
     boolean isEmpty() {
-        return wanted.isEmpty();
+        return wanted.isEmpty() && skippedFrom == 0;
     }
 
     /**
@@ -65,9 +84,23 @@ final class UnappliedDeltas {
         return resolved;
     }
 
+    /**
+     * Forgets the given-up sequences once a pull from the sender that started at or after they
+     * were given up has succeeded ({@code pulledSince}), or after {@code giveUpMs}.
+     *
+     * @return true when they were forgotten
+     */
+    boolean resolveSkipped(LongPredicate pulledSince, long nowMs, long giveUpMs) {
+        if (skippedFrom == 0 || !(pulledSince.test(skippedSinceMs) || nowMs - skippedSinceMs > giveUpMs)) {
+            return false;
+        }
+        skippedFrom = 0;
+        return true;
+    }
+
     /** Every delta up to this sequence is applied here, given what was delivered. */
     long appliedThrough(long deliveredThrough) {
-        long through = deliveredThrough;
+        long through = skippedFrom == 0 ? deliveredThrough : Math.min(deliveredThrough, skippedFrom - 1);
         for (Wanted w : wanted.values()) {
             through = Math.min(through, w.sequence() - 1);
         }

@@ -2,7 +2,13 @@ package io.sessionagent.agent.replication;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.sessionagent.agent.api.PeerServiceImpl;
 import io.sessionagent.agent.metrics.Counter;
+import io.sessionagent.agent.metrics.Counters;
+import io.sessionagent.agent.store.Limits;
+import io.sessionagent.agent.store.SessionTable;
 import io.sessionagent.agent.testing.Eventually;
 import io.sessionagent.agent.transport.Frame;
 import io.sessionagent.agent.transport.FrameType;
@@ -13,6 +19,7 @@ import io.sessionagent.proto.v1.ReplicatedDelta;
 import io.sessionagent.proto.v1.SessionChange;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -108,6 +115,37 @@ class AcknowledgedMeansAppliedTest {
             SyncWaiter.Result r = waiter.future().get(5, TimeUnit.SECONDS);
             assertThat(r.acks()).isEqualTo(1);
             assertThat(r.timedOut()).isFalse();
+        }
+    }
+
+    @Test
+    void sequencesGivenUpHoldTheAcknowledgementBackUntilAPullFromTheSenderBroughtWhatTheyCarried()
+            throws Exception {
+        Server senderPeerService = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(new PeerServiceImpl(new SessionTable(Limits.unlimited(), System::currentTimeMillis, 0,
+                        600_000), new Counters(), "c")).build().start();
+        try (ReplicatorHarness h = new ReplicatorHarness(3000).startAlone()) {
+            h.heartbeat(PEER, ReplicatorHarness.NOWHERE, 0, 1, 0);
+            h.data(PEER, 1, delta("a", PEER, 0, 1).build());
+            Eventually.await(Duration.ofSeconds(5), () -> lastAckTo(h, PEER) != null
+                    && lastAckTo(h, PEER).getAppliedThrough() == 1, () -> "sequence 1 applied");
+
+            // Sequence 2 left the sender's buffer before it arrived here; its PeerService is unreachable.
+            h.heartbeat(PEER, ReplicatorHarness.NOWHERE, 3, 3, 0);
+            h.data(PEER, 3, delta("c", PEER, 0, 1).build());
+            Eventually.await(Duration.ofSeconds(5), () -> lastAckTo(h, PEER).getDeliveredThrough() == 3,
+                    () -> "sequence 3 delivered");
+            assertThat(lastAckTo(h, PEER).getAppliedThrough()).isEqualTo(1);
+            assertThat(h.counters.get(Counter.GAPS_UNRECOVERABLE)).isEqualTo(1);
+
+            // Its PeerService answers again: the pull retried covers what sequence 2 carried.
+            long runs = h.counters.get(Counter.ANTI_ENTROPY_RUNS);
+            h.heartbeat(PEER, "127.0.0.1:" + senderPeerService.getPort(), 3, 3, 0);
+            Eventually.await(Duration.ofSeconds(2), () -> lastAckTo(h, PEER).getAppliedThrough() == 3,
+                    () -> "applied through 3 after the pull: " + lastAckTo(h, PEER));
+            assertThat(h.counters.get(Counter.ANTI_ENTROPY_RUNS)).isGreaterThan(runs);
+        } finally {
+            senderPeerService.shutdownNow();
         }
     }
 

@@ -91,9 +91,14 @@ final class ReplicatorHarness implements AutoCloseable {
 
     /** A READY peer with its PeerService at {@code peerAddress} and a table of that hash. */
     void heartbeat(long member, String peerAddress, long highestSent, long tableHash) {
+        heartbeat(member, peerAddress, highestSent, 1, tableHash);
+    }
+
+    /** As above, with the lowest sequence the peer can still retransmit. */
+    void heartbeat(long member, String peerAddress, long highestSent, long lowestRetained, long tableHash) {
         replicator.datagram(codec.encode(FrameType.HEARTBEAT, member, 1, Heartbeat.newBuilder()
                 .setNodeName("peer-" + member).setPeerAddress(peerAddress).setState(MemberState.MEMBER_STATE_READY)
-                .setReplicationEnabled(true).setHighestSent(highestSent).setLowestRetained(1)
+                .setReplicationEnabled(true).setHighestSent(highestSent).setLowestRetained(lowestRetained)
                 .setTableHash(tableHash).build().toByteArray()));
     }
 
