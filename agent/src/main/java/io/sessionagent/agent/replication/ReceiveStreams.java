@@ -161,11 +161,17 @@ final class ReceiveStreams {
                 continue;
             }
             st.ackRequested |= batch.getAckRequested();
+            long sequence = d.sequence();
             if (local.isJoining()) {
-                joinBuffer.add(batch);
+                if (!joinBuffer.add(sender, st.incarnation, sequence, batch)) {
+                    // Not kept: what it carried comes only with the anti-entropy runs after the join.
+                    st.unapplied.skipped(sequence, clockMs.getAsLong());
+                }
             } else if (local.replicationEnabled()) {
-                long sequence = d.sequence();
                 applier.apply(sender, batch, delta -> st.unapplied.add(delta, sequence, clockMs.getAsLong()));
+            } else {
+                // Dropped: anti-entropy brings it once replication is switched on again.
+                st.unapplied.skipped(sequence, clockMs.getAsLong());
             }
         }
     }
@@ -183,7 +189,8 @@ final class ReceiveStreams {
         for (Map.Entry<Long, Stream> e : streams.entrySet()) {
             Stream st = e.getValue();
             long sender = e.getKey();
-            if (!st.unapplied.isEmpty()) {
+            // Joining or with replication off, nothing is applied, so nothing can be found applied.
+            if (!st.unapplied.isEmpty() && local.isReady() && local.replicationEnabled()) {
                 boolean resolved = resolveUnapplied(sender, st, now) > 0;
                 resolved |= st.unapplied.resolveSkipped(since -> antiEntropy.pulledSince(sender, since), now,
                         s.failureTimeoutMs());
@@ -279,11 +286,42 @@ final class ReceiveStreams {
         List<ReceiveDigest> all = new ArrayList<>(streams.size());
         for (Map.Entry<Long, Stream> e : streams.entrySet()) {
             long delivered = e.getValue().window.deliveredThrough();
+            // A joining agent only keeps what it receives, and one with replication off drops it.
+            long applied = local.isReady() && local.replicationEnabled()
+                    ? e.getValue().unapplied.appliedThrough(delivered) : 0;
             all.add(ReceiveDigest.newBuilder().setMemberId(e.getKey()).setIncarnation(e.getValue().incarnation)
-                    .setDeliveredThrough(delivered).setAppliedThrough(e.getValue().unapplied.appliedThrough(delivered))
-                    .build());
+                    .setDeliveredThrough(delivered).setAppliedThrough(applied).build());
         }
         return all;
+    }
+
+    /**
+     * The state transfer is over: applies what the join buffer kept, in arrival order (with
+     * replication off it is dropped), each delta that cannot be applied holding its stream's
+     * acknowledgement back like any other.
+     */
+    void endJoin() {
+        long now = clockMs.getAsLong();
+        for (JoinBuffer.Entry e : joinBuffer.entries()) {
+            Stream st = streams.get(e.sender());
+            UnappliedDeltas unapplied = st != null && st.incarnation == e.incarnation() ? st.unapplied
+                    : new UnappliedDeltas();
+            if (local.replicationEnabled()) {
+                applier.apply(e.sender(), e.batch(), d -> unapplied.add(d, e.sequence(), now));
+            } else {
+                unapplied.skipped(e.sequence(), now);
+            }
+        }
+        startApplying(now);
+    }
+
+    /**
+     * This agent applies from now on (it became READY, or replication was switched on): what it
+     * gave up before is covered only by anti-entropy runs that start now, so the time allowed for
+     * them counts from now.
+     */
+    void startApplying(long now) {
+        streams.values().forEach(st -> st.unapplied.restartGiveUpClock(now));
     }
 
     /** A member left the view; if it comes back, its stream starts afresh. */

@@ -119,7 +119,7 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
         this.receive = new ReceiveStreams(settings, control, local, membership, joinBuffer, applier, antiEntropy,
                 table, counters, clockMs);
         this.heartbeats = new Heartbeats(settings, control, local, send, receive, table);
-        this.join = new Join(settings, local, membership, peers, table, joinBuffer, applier, heartbeats,
+        this.join = new Join(settings, local, membership, peers, table, joinBuffer, receive, heartbeats,
                 antiEntropy, counters, histograms, clockMs, peerResults, peerIo);
     }
 
@@ -421,6 +421,7 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
             log.info("replication switched {}", enabled ? "on" : "off");
             heartbeats.send(clockMs.getAsLong());
             if (enabled) {
+                receive.startApplying(clockMs.getAsLong());
                 membership.members().stream().filter(Member::isReady).forEach(antiEntropy::request);
             }
         });

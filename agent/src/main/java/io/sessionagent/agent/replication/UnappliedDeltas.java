@@ -53,6 +53,13 @@ final class UnappliedDeltas {
         skippedSinceMs = nowMs;
     }
 
+    /** See {@link ReceiveStreams#startApplying}. */
+    void restartGiveUpClock(long nowMs) {
+        if (skippedFrom != 0) {
+            skippedSinceMs = nowMs;
+        }
+    }
+
     boolean isEmpty() {
         return wanted.isEmpty() && skippedFrom == 0;
     }

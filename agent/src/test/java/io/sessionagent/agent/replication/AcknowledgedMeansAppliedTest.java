@@ -15,6 +15,8 @@ import io.sessionagent.agent.transport.FrameType;
 import io.sessionagent.proto.v1.Ack;
 import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.DataBatch;
+import io.sessionagent.proto.v1.Heartbeat;
+import io.sessionagent.proto.v1.ReceiveDigest;
 import io.sessionagent.proto.v1.ReplicatedDelta;
 import io.sessionagent.proto.v1.SessionChange;
 import org.junit.jupiter.api.Test;
@@ -147,6 +149,47 @@ class AcknowledgedMeansAppliedTest {
         } finally {
             senderPeerService.shutdownNow();
         }
+    }
+
+    @Test
+    void deltasKeptWhileJoiningThatCannotBeAppliedHoldTheAcknowledgementBackOnceReady() throws Exception {
+        try (ReplicatorHarness h = new ReplicatorHarness(3000, 1000)) {
+            h.replicator.start();
+            // A ready member whose state transfer fails; meanwhile its stream is only kept here.
+            h.heartbeat(PEER, 0);
+            h.data(PEER, 1, delta("s", PEER, 1, 2).addSet(attr("a", "2")).build());
+            Eventually.await(Duration.ofSeconds(5), () -> lastDigestOf(h, PEER) != null
+                    && lastDigestOf(h, PEER).getDeliveredThrough() == 1, () -> "a digest of sequence 1");
+            assertThat(h.replicator.ready()).isNotDone();
+            assertThat(lastDigestOf(h, PEER).getAppliedThrough()).isZero();
+
+            h.replicator.ready().get(10, TimeUnit.SECONDS);
+            Eventually.await(Duration.ofSeconds(5), () -> lastAckTo(h, PEER) != null,
+                    () -> "an ACK once ready");
+            assertThat(lastAckTo(h, PEER).getUnappliedList()).containsExactly("s");
+            assertThat(lastAckTo(h, PEER).getAppliedThrough()).isZero();
+            int heartbeats = h.sent(FrameType.HEARTBEAT).size();
+            Eventually.await(Duration.ofSeconds(5), () -> h.sent(FrameType.HEARTBEAT).size() > heartbeats,
+                    () -> "a heartbeat once ready");
+            assertThat(lastDigestOf(h, PEER).getAppliedThrough()).isZero();
+            assertThat(h.table.get("s")).isEmpty();
+        }
+    }
+
+    private static ReceiveDigest lastDigestOf(ReplicatorHarness h, long member) {
+        ReceiveDigest last = null;
+        for (Frame f : h.sent(FrameType.HEARTBEAT)) {
+            try {
+                for (ReceiveDigest d : Heartbeat.parseFrom(f.body()).getReceivedList()) {
+                    if (d.getMemberId() == member) {
+                        last = d;
+                    }
+                }
+            } catch (InvalidProtocolBufferException e) {
+                throw new AssertionError(e);
+            }
+        }
+        return last;
     }
 
     private static void ackFromPeer(ReplicatorHarness h, Ack.Builder ack) {

@@ -45,6 +45,11 @@ final class ReplicatorHarness implements AutoCloseable {
     final Replicator replicator;
 
     ReplicatorHarness(long failureTimeoutMs) {
+        this(failureTimeoutMs, 50);
+    }
+
+    /** @param joinWaitMs how long the agent, once started, waits for a state transfer before it starts alone */
+    ReplicatorHarness(long failureTimeoutMs, long joinWaitMs) {
         Transport recording = new Transport() {
             @Override
             public void start(Receiver receiver) {
@@ -72,7 +77,7 @@ final class ReplicatorHarness implements AutoCloseable {
             }
         };
         replicator = new Replicator(new ReplicationSettings("c", "self", SELF, 1, NOWHERE, 100, failureTimeoutMs,
-                50, 1000, 50, 64, 1 << 20, 64, 0, 5000, 1000, 1000, true), codec, recording, table,
+                joinWaitMs, 10_000, 50, 64, 1 << 20, 64, 0, 5000, 1000, 1000, true), codec, recording, table,
                 new PeerClients("c", SELF, 1 << 20, null), counters, new Histograms(new SimpleMeterRegistry()),
                 System::currentTimeMillis, loop, peerIo);
     }
