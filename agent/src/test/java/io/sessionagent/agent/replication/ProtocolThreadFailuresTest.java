@@ -40,6 +40,25 @@ class ProtocolThreadFailuresTest {
     }
 
     @Test
+    void aFrameWhoseHandlerThrowsIsCountedAndTheNextFramesAreHandled() throws Exception {
+        try (ReplicatorHarness h = new ReplicatorHarness(3000).startAlone()) {
+            h.table.observeReplicatedApplies(d -> {
+                if (d.getId().startsWith("bad")) {
+                    throw new IllegalStateException("a handler that throws");
+                }
+            });
+            h.heartbeat(2, 0);
+            h.data(2, 1, ReplicatorHarness.delta("bad1", 2, 0, 1).build());
+            h.data(2, 2, ReplicatorHarness.delta("bad2", 2, 0, 1).build());
+            h.data(2, 3, ReplicatorHarness.delta("good", 2, 0, 1).build());
+
+            Eventually.await(Duration.ofSeconds(5), () -> h.table.get("good").isPresent(),
+                    () -> "the frame after the failures handled: " + h.counters.snapshotByName());
+            assertThat(h.counters.get(Counter.PROTOCOL_ERRORS)).isEqualTo(2);
+        }
+    }
+
+    @Test
     void eachKindOfFailureIsLoggedOnceAndEveryFailureCounted() {
         Queue<SubstituteLoggingEvent> events = new ConcurrentLinkedQueue<>();
         Counters counters = new Counters();
