@@ -45,6 +45,10 @@ final class AntiEntropyScheduler {
     private final Executor peerIo;
     private final LongSupplier clockMs;
     private final Set<Long> inFlight = new HashSet<>();
+    /** Members asked for again while a pull was in flight: that pull may have started too early. */
+    private final Set<Long> requestedAgain = new HashSet<>();
+    /** Member id → when the last successful pull from it started. */
+    private final Map<Long, Long> pulledAt = new HashMap<>();
     private final Map<Long, Retry> retries = new HashMap<>();
     private final Map<Long, Seen> seen = new HashMap<>();
 
@@ -63,12 +67,18 @@ final class AntiEntropyScheduler {
     void request(Member m) {
         // A member with replication off serves its own node only: nothing is pulled from it.
         if (!local.isReady() || !local.replicationEnabled() || !m.replicationEnabled()
-                || m.peerAddress().isEmpty() || !inFlight.add(m.id())) {
+                || m.peerAddress().isEmpty()) {
+            return;
+        }
+        if (!inFlight.add(m.id())) {
+            // What this request is for may have happened after the pull under way started.
+            requestedAgain.add(m.id());
             return;
         }
         long id = m.id();
         String address = m.peerAddress();
         long peerCount = m.sessionCount();
+        long started = clockMs.getAsLong();
         peerIo.execute(() -> {
             boolean ok = false;
             try {
@@ -79,20 +89,33 @@ final class AntiEntropyScheduler {
                 log.warn("anti-entropy with {} failed: {}", address, e.toString());
             } finally {
                 boolean succeeded = ok;
-                loop.execute(() -> finished(id, succeeded, clockMs.getAsLong()));
+                loop.execute(() -> finished(id, succeeded, started, clockMs.getAsLong()));
             }
         });
     }
 
-    private void finished(long memberId, boolean succeeded, long nowMs) {
+    private void finished(long memberId, boolean succeeded, long startedMs, long nowMs) {
         inFlight.remove(memberId);
+        boolean again = requestedAgain.remove(memberId);
         if (succeeded) {
             retries.remove(memberId);
+            pulledAt.merge(memberId, startedMs, Math::max);
+            Member m = membership.get(memberId);
+            if (again && m != null) {
+                request(m);
+            }
             return;
         }
+        // A failed pull is retried, which covers a request made while it ran.
         Retry previous = retries.get(memberId);
         long delay = previous == null ? FIRST_RETRY_MS : Math.min(MAX_RETRY_MS, previous.delayMs() * 2);
         retries.put(memberId, new Retry(nowMs + delay, delay));
+    }
+
+    /** True when a pull from the member that started at or after {@code sinceMs} succeeded. */
+    boolean pulledSince(long memberId, long sinceMs) {
+        Long at = pulledAt.get(memberId);
+        return at != null && at >= sinceMs;
     }
 
     /** Tries failed pulls again, with a doubling delay, while their member is in the view. */
@@ -132,6 +155,8 @@ final class AntiEntropyScheduler {
     void forget(long memberId) {
         retries.remove(memberId);
         seen.remove(memberId);
+        requestedAgain.remove(memberId);
+        pulledAt.remove(memberId);
     }
 
     /**

@@ -9,6 +9,7 @@ import io.sessionagent.proto.v1.DataBatch;
 import io.sessionagent.proto.v1.DataEntry;
 import io.sessionagent.proto.v1.ReplicatedDelta;
 
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -33,10 +34,11 @@ final class DeltaApplier {
     }
 
     /**
-     * @param sender the member the batch came from, used to route a repair when the delta names no
-     *               writer
+     * @param sender    the member the batch came from, used to route a repair when the delta names no
+     *                  writer
+     * @param unapplied told of each delta the table could not take (its session is being repaired)
      */
-    void apply(long sender, DataBatch batch) {
+    void apply(long sender, DataBatch batch, Consumer<ReplicatedDelta> unapplied) {
         long now = clockMs.getAsLong();
         for (DataEntry e : batch.getEntriesList()) {
             if (e.hasDelta()) {
@@ -45,17 +47,22 @@ final class DeltaApplier {
                 ApplyOutcome outcome = table.applyReplicated(d);
                 switch (outcome) {
                     case APPLIED -> {
-                        counters.increment(Counter.DELTAS_APPLIED);
-                        if (d.getWrittenAtMs() > 0) {
-                            histograms.replicationLag(now - d.getWrittenAtMs());
-                        }
                     }
                     case DUPLICATE -> counters.increment(Counter.DELTAS_DUPLICATE);
                     case GAP -> counters.increment(Counter.DELTAS_OUT_OF_ORDER);
-                    case CONFLICT_LOCAL_WINS, CONFLICT_REMOTE_WINS -> counters.increment(Counter.CONFLICTS);
+                    case WHOLE_OVER_GAP -> counters.increment(Counter.DELTAS_WHOLE_OVER_GAP);
+                    case CONFLICT_LOCAL_WINS, CONFLICT_REMOTE_WINS, WHOLE_OVER_CONFLICT ->
+                            counters.increment(Counter.CONFLICTS);
+                }
+                if (outcome.applied()) {
+                    counters.increment(Counter.DELTAS_APPLIED);
+                    if (d.getWrittenAtMs() > 0) {
+                        histograms.replicationLag(now - d.getWrittenAtMs());
+                    }
                 }
                 if (outcome.needsFetch()) {
                     repairs.add(d.getWriter() != 0 ? d.getWriter() : sender, d.getId());
+                    unapplied.accept(d);
                 }
             } else if (e.hasTouch()) {
                 counters.increment(Counter.TOUCHES_RECEIVED);

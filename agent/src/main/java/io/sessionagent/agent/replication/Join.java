@@ -6,7 +6,6 @@ import io.sessionagent.agent.metrics.Counter;
 import io.sessionagent.agent.metrics.Counters;
 import io.sessionagent.agent.metrics.Histograms;
 import io.sessionagent.agent.store.SessionTable;
-import io.sessionagent.proto.v1.DataBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +29,7 @@ final class Join {
     private final PeerClients peers;
     private final SessionTable table;
     private final JoinBuffer buffer;
-    private final DeltaApplier applier;
+    private final ReceiveStreams receive;
     private final Heartbeats heartbeats;
     private final AntiEntropyScheduler antiEntropy;
     private final Counters counters;
@@ -49,7 +48,7 @@ final class Join {
     private long transferSource;
 
     Join(ReplicationSettings settings, LocalMember local, Membership membership, PeerClients peers,
-         SessionTable table, JoinBuffer buffer, DeltaApplier applier, Heartbeats heartbeats,
+         SessionTable table, JoinBuffer buffer, ReceiveStreams receive, Heartbeats heartbeats,
          AntiEntropyScheduler antiEntropy, Counters counters, Histograms histograms, LongSupplier clockMs,
          Executor loop, Executor peerIo) {
         this.s = settings;
@@ -58,7 +57,7 @@ final class Join {
         this.peers = peers;
         this.table = table;
         this.buffer = buffer;
-        this.applier = applier;
+        this.receive = receive;
         this.heartbeats = heartbeats;
         this.antiEntropy = antiEntropy;
         this.counters = counters;
@@ -154,12 +153,7 @@ final class Join {
     }
 
     private void becomeReady(long now) {
-        if (local.replicationEnabled()) {
-            for (DataBatch b : buffer.batches()) {
-                // The sender is only needed to route repairs; the delta's writer serves for that.
-                applier.apply(0, b);
-            }
-        }
+        receive.endJoin();
         buffer.clear();
         local.becomeReady();
         heartbeats.send(now);

@@ -12,21 +12,27 @@ import java.util.List;
  * transfer source. Confined to the protocol thread.
  */
 final class JoinBuffer {
+    /** A batch, and where it came from: the sequence that completed it in its sender's stream. */
+    record Entry(long sender, long incarnation, long sequence, DataBatch batch) {
+    }
+
     private final int maxBatches;
-    private final List<DataBatch> batches = new ArrayList<>();
+    private final List<Entry> entries = new ArrayList<>();
     private boolean lostData;
 
     JoinBuffer(int maxBatches) {
         this.maxBatches = maxBatches;
     }
 
-    void add(DataBatch batch) {
-        if (batches.size() < maxBatches) {
-            batches.add(batch);
-        } else {
-            // What does not fit is pulled from every member once the join is done.
-            lostData = true;
+    /** @return false when the buffer is full and the batch was not kept */
+    boolean add(long sender, long incarnation, long sequence, DataBatch batch) {
+        if (entries.size() < maxBatches) {
+            entries.add(new Entry(sender, incarnation, sequence, batch));
+            return true;
         }
+        // What does not fit is pulled from every member once the join is done.
+        lostData = true;
+        return false;
     }
 
     /** Part of some sender's stream was given up while joining. */
@@ -39,11 +45,11 @@ final class JoinBuffer {
     }
 
     /** The batches in arrival order. */
-    List<DataBatch> batches() {
-        return batches;
+    List<Entry> entries() {
+        return entries;
     }
 
     void clear() {
-        batches.clear();
+        entries.clear();
     }
 }

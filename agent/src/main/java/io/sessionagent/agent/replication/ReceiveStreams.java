@@ -5,6 +5,7 @@ import io.sessionagent.agent.membership.Member;
 import io.sessionagent.agent.membership.Membership;
 import io.sessionagent.agent.metrics.Counter;
 import io.sessionagent.agent.metrics.Counters;
+import io.sessionagent.agent.store.SessionTable;
 import io.sessionagent.agent.transport.Fragments;
 import io.sessionagent.agent.transport.Frame;
 import io.sessionagent.agent.transport.FrameType;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * The other members' reliable streams, one per sender: frames delivered in order, holes asked for
@@ -42,7 +44,9 @@ final class ReceiveStreams {
     private final JoinBuffer joinBuffer;
     private final DeltaApplier applier;
     private final AntiEntropyScheduler antiEntropy;
+    private final SessionTable table;
     private final Counters counters;
+    private final LongSupplier clockMs;
     private final Map<Long, Stream> streams = new HashMap<>();
 
     /** The reliable stream from one incarnation of one member, and its fragment joiner. */
@@ -50,6 +54,7 @@ final class ReceiveStreams {
         final long incarnation;
         final ReceiveWindow window;
         final Fragments.Joiner joiner = new Fragments.Joiner();
+        final UnappliedDeltas unapplied = new UnappliedDeltas();
         /** Data was delivered since the last ACK. */
         boolean ackDue;
         /** A delivered batch asked to be acknowledged without waiting for the tick. */
@@ -62,8 +67,8 @@ final class ReceiveStreams {
     }
 
     ReceiveStreams(ReplicationSettings settings, ControlSender control, LocalMember local, Membership membership,
-                   JoinBuffer joinBuffer, DeltaApplier applier, AntiEntropyScheduler antiEntropy,
-                   Counters counters) {
+                   JoinBuffer joinBuffer, DeltaApplier applier, AntiEntropyScheduler antiEntropy, SessionTable table,
+                   Counters counters, LongSupplier clockMs) {
         this.s = settings;
         this.control = control;
         this.local = local;
@@ -71,7 +76,9 @@ final class ReceiveStreams {
         this.joinBuffer = joinBuffer;
         this.applier = applier;
         this.antiEntropy = antiEntropy;
+        this.table = table;
         this.counters = counters;
+        this.clockMs = clockMs;
     }
 
     /**
@@ -85,6 +92,10 @@ final class ReceiveStreams {
         }
         if (st != null && st.incarnation > incarnation) {
             return null;
+        }
+        if (st != null) {
+            // The member restarted: its former run will never fill the holes.
+            releaseHeld(memberId, st, "restarted");
         }
         st = new Stream(incarnation, new ReceiveWindow(Math.max(1, firstSequence), s.receiveBufferFrames()));
         streams.put(memberId, st);
@@ -150,35 +161,71 @@ final class ReceiveStreams {
                 continue;
             }
             st.ackRequested |= batch.getAckRequested();
+            long sequence = d.sequence();
             if (local.isJoining()) {
-                joinBuffer.add(batch);
+                if (!joinBuffer.add(sender, st.incarnation, sequence, batch)) {
+                    // Not kept: what it carried comes only with the anti-entropy runs after the join.
+                    st.unapplied.skipped(sequence, clockMs.getAsLong());
+                }
             } else if (local.replicationEnabled()) {
-                applier.apply(sender, batch);
+                applier.apply(sender, batch, delta -> st.unapplied.add(delta, sequence, clockMs.getAsLong()));
+            } else {
+                // Dropped: anti-entropy brings it once replication is switched on again.
+                st.unapplied.skipped(sequence, clockMs.getAsLong());
             }
         }
     }
 
     /**
-     * Acknowledges what was delivered (and so applied) since the last ACK, one ACK per sender: the
-     * replicator calls this with {@code requestedOnly} once the queued frames are handled, so that a
-     * burst a write waits for costs one ACK, and at every tick for everything else. A joining agent
-     * or one with replication off applies nothing and acknowledges nothing.
+     * Acknowledges what was delivered and what of it is applied, one ACK per sender: the
+     * replicator calls this with {@code requestedOnly} once the queued frames are handled, so that
+     * a burst a write waits for costs one ACK, and at every tick for everything else. While a
+     * delta of a stream is not applied, its ACK names the session (every nak-interval) so that the
+     * sender re-sends it whole, and once the table holds it an ACK says so. A joining agent or one
+     * with replication off applies nothing and acknowledges nothing.
      */
     void sendAcks(boolean requestedOnly) {
+        long now = clockMs.getAsLong();
         for (Map.Entry<Long, Stream> e : streams.entrySet()) {
             Stream st = e.getValue();
-            if (!st.ackDue || (requestedOnly && !st.ackRequested)) {
+            long sender = e.getKey();
+            // Joining or with replication off, nothing is applied, so nothing can be found applied.
+            if (!st.unapplied.isEmpty() && local.isReady() && local.replicationEnabled()) {
+                boolean resolved = resolveUnapplied(sender, st, now) > 0;
+                resolved |= st.unapplied.resolveSkipped(since -> antiEntropy.pulledSince(sender, since), now,
+                        s.failureTimeoutMs());
+                // A sync write of the sender may wait for exactly this.
+                st.ackDue |= resolved;
+            }
+            boolean ask = st.unapplied.askDue(now, s.nakIntervalMs());
+            boolean due = requestedOnly ? st.ackDue && st.ackRequested : st.ackDue || ask;
+            if (!due) {
                 continue;
             }
             st.ackDue = false;
             st.ackRequested = false;
             if (local.isReady() && local.replicationEnabled()) {
-                control.send(FrameType.ACK, Ack.newBuilder().setTargetMember(e.getKey())
-                        .setTargetIncarnation(st.incarnation).setDeliveredThrough(st.window.deliveredThrough())
-                        .build().toByteArray());
+                long delivered = st.window.deliveredThrough();
+                Ack.Builder ack = Ack.newBuilder().setTargetMember(e.getKey()).setTargetIncarnation(st.incarnation)
+                        .setDeliveredThrough(delivered).setAppliedThrough(st.unapplied.appliedThrough(delivered));
+                if (ask) {
+                    ack.addAllUnapplied(st.unapplied.ask(now, control.maxBodyBytes() - ack.build().getSerializedSize()));
+                }
+                control.send(FrameType.ACK, ack.build().toByteArray());
                 counters.increment(Counter.ACKS_SENT);
             }
         }
+    }
+
+    /** Forgets the unapplied deltas of a stream that the table now holds, or that waited too long. */
+    private int resolveUnapplied(long sender, Stream st, long now) {
+        List<String> givenUp = new ArrayList<>();
+        int resolved = st.unapplied.resolve(table, now, s.failureTimeoutMs(), givenUp);
+        if (!givenUp.isEmpty()) {
+            log.warn("{} did not re-send {} sessions within {} ms ({}...); acknowledging past them",
+                    Long.toHexString(sender), givenUp.size(), s.failureTimeoutMs(), givenUp.get(0));
+        }
+        return resolved;
     }
 
     void onGone(Frame f, Gone gone) {
@@ -197,7 +244,11 @@ final class ReceiveStreams {
             return;
         }
         List<Frame> deliverable = new ArrayList<>();
+        long firstSkipped = st.window.deliveredThrough() + 1;
         long skipped = st.window.skipTo(lowestRetained, deliverable);
+        if (skipped > 0) {
+            st.unapplied.skipped(firstSkipped, clockMs.getAsLong());
+        }
         counters.add(Counter.GAPS_UNRECOVERABLE, skipped);
         log.info("{} sequences from {} are gone from its buffer; repairing by anti-entropy", skipped,
                 Long.toHexString(sender));
@@ -234,14 +285,68 @@ final class ReceiveStreams {
     List<ReceiveDigest> digests() {
         List<ReceiveDigest> all = new ArrayList<>(streams.size());
         for (Map.Entry<Long, Stream> e : streams.entrySet()) {
+            long delivered = e.getValue().window.deliveredThrough();
+            // A joining agent only keeps what it receives, and one with replication off drops it.
+            long applied = local.isReady() && local.replicationEnabled()
+                    ? e.getValue().unapplied.appliedThrough(delivered) : 0;
             all.add(ReceiveDigest.newBuilder().setMemberId(e.getKey()).setIncarnation(e.getValue().incarnation)
-                    .setDeliveredThrough(e.getValue().window.deliveredThrough()).build());
+                    .setDeliveredThrough(delivered).setAppliedThrough(applied).build());
         }
         return all;
     }
 
+    /**
+     * The state transfer is over: applies what the join buffer kept, in arrival order (with
+     * replication off it is dropped), each delta that cannot be applied holding its stream's
+     * acknowledgement back like any other.
+     */
+    void endJoin() {
+        long now = clockMs.getAsLong();
+        for (JoinBuffer.Entry e : joinBuffer.entries()) {
+            Stream st = streams.get(e.sender());
+            UnappliedDeltas unapplied = st != null && st.incarnation == e.incarnation() ? st.unapplied
+                    : new UnappliedDeltas();
+            if (local.replicationEnabled()) {
+                applier.apply(e.sender(), e.batch(), d -> unapplied.add(d, e.sequence(), now));
+            } else {
+                unapplied.skipped(e.sequence(), now);
+            }
+        }
+        startApplying(now);
+    }
+
+    /**
+     * This agent applies from now on (it became READY, or replication was switched on): what it
+     * gave up before is covered only by anti-entropy runs that start now, so the time allowed for
+     * them counts from now.
+     */
+    void startApplying(long now) {
+        streams.values().forEach(st -> st.unapplied.restartGiveUpClock(now));
+    }
+
     /** A member left the view; if it comes back, its stream starts afresh. */
     void forget(long memberId) {
-        streams.remove(memberId);
+        Stream st = streams.remove(memberId);
+        if (st != null) {
+            releaseHeld(memberId, st, "left the view");
+        }
+    }
+
+    /**
+     * Delivers, in order, the frames of a sender that can no longer fill the holes before them
+     * (it left, failed or restarted). They were received, and each delta is as good as when it
+     * arrived: the apply rule takes what builds on what the table holds, and what does not is
+     * repaired from another member, like any gap.
+     */
+    private void releaseHeld(long sender, Stream st, String why) {
+        List<Frame> held = new ArrayList<>();
+        long skipped = st.window.releaseHeld(held);
+        if (held.isEmpty()) {
+            return;
+        }
+        counters.add(Counter.GAPS_UNRECOVERABLE, skipped);
+        log.info("{} {}: delivering the {} frames it sent after {} lost sequences", Long.toHexString(sender), why,
+                held.size(), skipped);
+        deliver(sender, st, held);
     }
 }

@@ -153,6 +153,16 @@ final class ReceiveWindow {
         return skipped;
     }
 
+    /**
+     * Delivers every held frame, in order, giving up on the holes between them: for a sender that
+     * can no longer fill them.
+     *
+     * @return how many sequences were skipped
+     */
+    long releaseHeld(List<Frame> out) {
+        return early.isEmpty() ? 0 : skipTo(early.lastKey() + 1, out);
+    }
+
     /** Every sequence up to and including this one was delivered (or skipped). */
     long deliveredThrough() {
         return next - 1;

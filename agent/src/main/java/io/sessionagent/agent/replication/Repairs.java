@@ -17,14 +17,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.function.LongSupplier;
 
 /**
- * Sessions whose replicated delta could not be applied, fetched whole from their writer: one
- * fetch per writer at a time, on the peer I/O executor. Confined to the protocol thread.
+ * Sessions whose replicated delta could not be applied, fetched whole: from their writer while it
+ * is in the view, else from any other READY member (they all hold the replicated table). One fetch
+ * per writer at a time, on the peer I/O executor. A fetch that fails is not the end of the
+ * repair: its ids wait {@link #RETRY_MS} and are asked of another member if there is one.
+ * Confined to the protocol thread.
  */
 final class Repairs {
     private static final Logger log = LoggerFactory.getLogger(Repairs.class);
     private static final int REPAIR_BATCH = 500;
+    /** Wait after a failed fetch before the ids are asked for again. */
+    static final long RETRY_MS = 250;
+
+    /** The last fetch for a writer's sessions failed: from which member, and when. */
+    private record Failure(long sourceId, long atMs) {
+    }
 
     private final LocalMember local;
     private final Membership membership;
@@ -35,12 +45,15 @@ final class Repairs {
     private final Executor loop;
     private final Executor peerIo;
     private final long callTimeoutMs;
+    private final LongSupplier clockMs;
     /** Writer id → session ids to fetch whole. */
     private final Map<Long, Set<String>> pending = new HashMap<>();
     private final Set<Long> inFlight = new HashSet<>();
+    private final Map<Long, Failure> failures = new HashMap<>();
 
     Repairs(LocalMember local, Membership membership, PeerClients peers, SessionTable table,
-            AntiEntropyScheduler antiEntropy, Counters counters, Executor loop, Executor peerIo, long callTimeoutMs) {
+            AntiEntropyScheduler antiEntropy, Counters counters, Executor loop, Executor peerIo, long callTimeoutMs,
+            LongSupplier clockMs) {
         this.local = local;
         this.membership = membership;
         this.peers = peers;
@@ -50,6 +63,7 @@ final class Repairs {
         this.loop = loop;
         this.peerIo = peerIo;
         this.callTimeoutMs = callTimeoutMs;
+        this.clockMs = clockMs;
     }
 
     void add(long writer, String id) {
@@ -57,13 +71,14 @@ final class Repairs {
     }
 
     /**
-     * Starts a fetch for every writer without one in flight. Repairs owed by a member no longer in
-     * the view are kept and sent to another READY member.
+     * Starts a fetch for every writer without one in flight. Ids are dropped only when no member
+     * in the view could serve them; what the fetch does not bring is left to anti-entropy.
      */
     void start() {
         if (pending.isEmpty() || !local.isReady()) {
             return;
         }
+        long now = clockMs.getAsLong();
         Iterator<Map.Entry<Long, Set<String>>> it = pending.entrySet().iterator();
         while (it.hasNext()) {
             Map.Entry<Long, Set<String>> e = it.next();
@@ -71,13 +86,14 @@ final class Repairs {
             if (inFlight.contains(writer)) {
                 continue;
             }
-            Member source = membership.get(writer);
-            if (source == null || source.peerAddress().isEmpty()) {
-                source = membership.members().stream().filter(m -> m.isReady() && !m.peerAddress().isEmpty())
-                        .findFirst().orElse(null);
+            Failure failure = failures.get(writer);
+            if (failure != null && now - failure.atMs() < RETRY_MS) {
+                continue;
             }
+            Member source = sourceFor(writer, failure == null ? null : failure.sourceId());
             if (source == null) {
                 it.remove();
+                failures.remove(writer);
                 continue;
             }
             List<String> ids = new ArrayList<>(REPAIR_BATCH);
@@ -89,23 +105,63 @@ final class Repairs {
             if (e.getValue().isEmpty()) {
                 it.remove();
             }
-            inFlight.add(writer);
-            String address = source.peerAddress();
-            Member fallback = source;
-            peerIo.execute(() -> {
-                try {
-                    peers.fetch(address, ids, callTimeoutMs, r -> {
-                        if (table.merge(r)) {
-                            counters.increment(Counter.SESSION_REPAIRS);
-                        }
-                    });
-                } catch (RuntimeException ex) {
-                    log.warn("repair of {} sessions from {} failed: {}", ids.size(), address, ex.toString());
-                    loop.execute(() -> antiEntropy.request(fallback));
-                } finally {
-                    loop.execute(() -> inFlight.remove(writer));
-                }
-            });
+            fetch(writer, source, ids);
         }
+    }
+
+    /**
+     * The writer itself while it is in the view, else a READY member; a member whose fetch just
+     * failed only when there is no other. Null when no member could serve.
+     */
+    private Member sourceFor(long writer, Long failedSource) {
+        Member fallback = null;
+        Member w = membership.get(writer);
+        if (w != null && !w.peerAddress().isEmpty()) {
+            if (failedSource == null || failedSource != w.id()) {
+                return w;
+            }
+            fallback = w;
+        }
+        for (Member m : membership.members()) {
+            if (m.isReady() && !m.peerAddress().isEmpty() && m.id() != writer) {
+                if (failedSource == null || failedSource != m.id()) {
+                    return m;
+                }
+                fallback = m;
+            }
+        }
+        return fallback;
+    }
+
+    private void fetch(long writer, Member source, List<String> ids) {
+        inFlight.add(writer);
+        String address = source.peerAddress();
+        peerIo.execute(() -> {
+            boolean ok = false;
+            try {
+                peers.fetch(address, ids, callTimeoutMs, r -> {
+                    if (table.merge(r)) {
+                        counters.increment(Counter.SESSION_REPAIRS);
+                    }
+                });
+                ok = true;
+            } catch (RuntimeException ex) {
+                log.warn("repair of {} sessions from {} failed: {}", ids.size(), address, ex.toString());
+            } finally {
+                boolean succeeded = ok;
+                loop.execute(() -> fetched(writer, source, ids, succeeded));
+            }
+        });
+    }
+
+    private void fetched(long writer, Member source, List<String> ids, boolean succeeded) {
+        inFlight.remove(writer);
+        if (succeeded) {
+            failures.remove(writer);
+            return;
+        }
+        failures.put(writer, new Failure(source.id(), clockMs.getAsLong()));
+        ids.forEach(id -> add(writer, id));
+        antiEntropy.request(source);
     }
 }

@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -68,6 +69,7 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
     private final LongSupplier clockMs;
     private final ScheduledExecutorService loop;
     private final ExecutorService peerIo;
+    private final ProtocolErrors errors;
 
     private final LocalMember local;
     private final AntiEntropyScheduler antiEntropy;
@@ -101,27 +103,29 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
         this.clockMs = clockMs;
         this.loop = loop;
         this.peerIo = peerIo;
+        this.errors = new ProtocolErrors(counters, log);
+        Executor peerResults = errors.guard(loop, "handling a peer call's result");
         this.local = new LocalMember(settings.replicationEnabled());
         ControlSender control = new ControlSender(codec, transport, settings.selfId(), settings.incarnation(),
                 counters);
         this.antiEntropy = new AntiEntropyScheduler(new AntiEntropy(table, peers, counters, PEER_CALL_TIMEOUT_MS),
-                local, membership, table, counters, loop, peerIo, clockMs);
-        this.repairs = new Repairs(local, membership, peers, table, antiEntropy, counters, loop, peerIo,
-                PEER_CALL_TIMEOUT_MS);
+                local, membership, table, counters, peerResults, peerIo, clockMs);
+        this.repairs = new Repairs(local, membership, peers, table, antiEntropy, counters, peerResults, peerIo,
+                PEER_CALL_TIMEOUT_MS, clockMs);
         DeltaApplier applier = new DeltaApplier(table, repairs, counters, histograms, clockMs);
         JoinBuffer joinBuffer = new JoinBuffer(MAX_JOIN_BUFFER);
         this.send = new SendStream(settings, codec, transport, control, local, membership, counters, histograms,
-                clockMs, loop);
+                clockMs, errors.guard(loop, "flushing the outgoing queue"));
         this.receive = new ReceiveStreams(settings, control, local, membership, joinBuffer, applier, antiEntropy,
-                counters);
+                table, counters, clockMs);
         this.heartbeats = new Heartbeats(settings, control, local, send, receive, table);
-        this.join = new Join(settings, local, membership, peers, table, joinBuffer, applier, heartbeats,
-                antiEntropy, counters, histograms, clockMs, loop, peerIo);
+        this.join = new Join(settings, local, membership, peers, table, joinBuffer, receive, heartbeats,
+                antiEntropy, counters, histograms, clockMs, peerResults, peerIo);
     }
 
     /** Starts the timers and the join; the transport must already deliver to {@link #onDatagram}. */
     public void start() {
-        loop.execute(() -> {
+        errors.guard(loop, "starting the protocol").execute(() -> {
             loopThread = Thread.currentThread();
             long now = clockMs.getAsLong();
             join.start(now);
@@ -130,7 +134,9 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
             lastAntiEntropyMs = now;
             heartbeats.send(now);
         });
-        timers.add(loop.scheduleWithFixedDelay(this::tick, s.tickMs(), s.tickMs(), TimeUnit.MILLISECONDS));
+        // A scheduled task that throws is never run again: the guard keeps the tick alive.
+        timers.add(loop.scheduleWithFixedDelay(() -> errors.run("protocol tick", this::tick), s.tickMs(), s.tickMs(),
+                TimeUnit.MILLISECONDS));
     }
 
     /** Completes when this agent holds the replicated table (or gave up waiting for it). */
@@ -219,9 +225,7 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
                 receive.sendAcks(true);
             }
         } catch (RuntimeException e) {
-            // The executor would keep it in a Future nobody reads: say it, and count it.
-            counters.increment(Counter.PROTOCOL_ERRORS);
-            log.error("handling {} from {} failed", f.type(), Long.toHexString(f.memberId()), e);
+            errors.report("handling " + f.type(), "from " + Long.toHexString(f.memberId()), e);
         }
     }
 
@@ -230,7 +234,9 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
     public void burstEnd() {
         if (Thread.currentThread() == loopThread && dataSinceAck > 0) {
             dataSinceAck = 0;
-            receive.sendAcks(true);
+            // Thrown here, it would reach the transport's channel handler, which neither counts it
+            // nor knows what failed.
+            errors.run("acknowledging a burst", () -> receive.sendAcks(true));
         }
     }
 
@@ -272,7 +278,7 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
                 case DATA -> receive.onData(f, now);
                 case NAK -> send.onNak(f.memberId(), Nak.parseFrom(f.body()));
                 case GONE -> receive.onGone(f, Gone.parseFrom(f.body()));
-                case ACK -> send.onAck(f, Ack.parseFrom(f.body()));
+                case ACK -> onAck(f, Ack.parseFrom(f.body()));
             }
         } catch (InvalidProtocolBufferException e) {
             counters.increment(Counter.FRAMES_DROPPED_MALFORMED);
@@ -302,6 +308,22 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
         }
     }
 
+    /**
+     * An ACK counts for sync writes and stability; the sessions it names a replica could not
+     * apply are re-sent whole at once, which it takes on any base.
+     */
+    private void onAck(Frame f, Ack ack) {
+        send.onAck(f, ack);
+        if (ack.getTargetMember() != s.selfId() || ack.getTargetIncarnation() != s.incarnation()) {
+            return;
+        }
+        for (String id : ack.getUnappliedList()) {
+            if (table.resendWhole(id, send::resend)) {
+                counters.increment(Counter.DELTAS_RESENT_WHOLE);
+            }
+        }
+    }
+
     private void onLeave(Frame f) {
         Member m = membership.onLeave(f.memberId(), f.incarnation());
         if (m != null) {
@@ -315,43 +337,38 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
     // ---------------------------------------------------------------- timers
 
     private void tick() {
-        try {
-            long now = clockMs.getAsLong();
-            if (heartbeats.due(now)) {
-                heartbeats.send(now);
-                send.releaseStable();
-            }
-            for (Member m : membership.detectFailures(now)) {
-                counters.increment(Counter.MEMBERS_SUSPECTED);
-                counters.increment(Counter.VIEW_CHANGES);
-                log.warn("member {} silent for more than {} ms: dropped, view {}", m, s.failureTimeoutMs(),
-                        membership.viewId());
-                forget(m);
-            }
-            receive.sendAcks(false);
-            receive.sendNaks(now);
-            send.completeWaiters(now);
-            if (local.isJoining()) {
-                join.advance(now);
-            }
-            if (now - lastTouchFlushMs >= s.accessFlushIntervalMs()) {
-                lastTouchFlushMs = now;
-                send.flushTouches();
-            }
-            if (now - lastExpiryMs >= s.expiryScanIntervalMs()) {
-                lastExpiryMs = now;
-                counters.add(Counter.SESSIONS_EXPIRED, table.expire(now));
-            }
-            if (s.antiEntropyIntervalMs() > 0 && now - lastAntiEntropyMs >= s.antiEntropyIntervalMs()) {
-                lastAntiEntropyMs = now;
-                antiEntropy.requestWhereTablesDiffer();
-            }
-            antiEntropy.retryDue(now);
-            repairs.start();
-        } catch (RuntimeException e) {
-            counters.increment(Counter.PROTOCOL_ERRORS);
-            log.error("protocol tick failed", e);
+        long now = clockMs.getAsLong();
+        if (heartbeats.due(now)) {
+            heartbeats.send(now);
+            send.releaseStable();
         }
+        for (Member m : membership.detectFailures(now)) {
+            counters.increment(Counter.MEMBERS_SUSPECTED);
+            counters.increment(Counter.VIEW_CHANGES);
+            log.warn("member {} silent for more than {} ms: dropped, view {}", m, s.failureTimeoutMs(),
+                    membership.viewId());
+            forget(m);
+        }
+        receive.sendAcks(false);
+        receive.sendNaks(now);
+        send.completeWaiters(now);
+        if (local.isJoining()) {
+            join.advance(now);
+        }
+        if (now - lastTouchFlushMs >= s.accessFlushIntervalMs()) {
+            lastTouchFlushMs = now;
+            send.flushTouches();
+        }
+        if (now - lastExpiryMs >= s.expiryScanIntervalMs()) {
+            lastExpiryMs = now;
+            counters.add(Counter.SESSIONS_EXPIRED, table.expire(now));
+        }
+        if (s.antiEntropyIntervalMs() > 0 && now - lastAntiEntropyMs >= s.antiEntropyIntervalMs()) {
+            lastAntiEntropyMs = now;
+            antiEntropy.requestWhereTablesDiffer();
+        }
+        antiEntropy.retryDue(now);
+        repairs.start();
     }
 
     /** A member left the view: its stream and acks go; repairs it owed are routed to another member. */
@@ -404,6 +421,7 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
             log.info("replication switched {}", enabled ? "on" : "off");
             heartbeats.send(clockMs.getAsLong());
             if (enabled) {
+                receive.startApplying(clockMs.getAsLong());
                 membership.members().stream().filter(Member::isReady).forEach(antiEntropy::request);
             }
         });
@@ -416,7 +434,15 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
 
     private <T> T call(java.util.concurrent.Callable<T> task) {
         try {
-            return loop.submit(task).get(5, TimeUnit.SECONDS);
+            return loop.submit(() -> {
+                try {
+                    return task.call();
+                } catch (RuntimeException e) {
+                    // The caller hears of it too, but only as "did not answer".
+                    errors.report("answering a call from outside the protocol thread", "", e);
+                    throw e;
+                }
+            }).get(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);

@@ -68,8 +68,15 @@ final class SendStream {
     private final ConcurrentHashMap<String, Long> pendingTouches = new ConcurrentHashMap<>();
 
     private final RetransmitBuffer sent;
-    /** Member id → highest sequence of this incarnation it has delivered. */
+    /** Member id → highest sequence of this incarnation it has delivered: what it no longer needs resent. */
     private final Map<Long, Long> ackedThrough = new HashMap<>();
+    /**
+     * Member id → highest sequence of this incarnation through which it has applied every delta:
+     * what sync writes wait for. Below {@link #ackedThrough} while the member repairs a session.
+     */
+    private final Map<Long, Long> appliedThrough = new HashMap<>();
+    /** An entry of the batch being built asks for an ACK at once (a session re-sent whole). */
+    private boolean ackWanted;
     private final ArrayDeque<SyncWaiter> waiters = new ArrayDeque<>();
     private final List<SyncWaiter> unsentWaiters = new ArrayList<>();
     /**
@@ -83,8 +90,11 @@ final class SendStream {
     /** Datagrams of the current flush, handed to the transport together at its end. */
     private final List<byte[]> datagrams = new ArrayList<>();
 
-    /** A delta to send, a waiter to place behind the deltas queued before it, or both. */
-    private record Outgoing(DataEntry entry, long committedAtMs, SyncWaiter waiter) {
+    /**
+     * A delta to send, a waiter to place behind the deltas queued before it, or both; {@code ackWanted}
+     * for a delta a replica waits for although no local write does.
+     */
+    private record Outgoing(DataEntry entry, long committedAtMs, SyncWaiter waiter, boolean ackWanted) {
     }
 
     SendStream(ReplicationSettings settings, FrameCodec codec, Transport transport, ControlSender control,
@@ -109,13 +119,24 @@ final class SendStream {
 
     /** See {@link Replicator#replicate}. */
     void replicate(ReplicatedDelta delta, SyncWaiter waiter) {
-        outgoing.add(new Outgoing(DataEntry.newBuilder().setDelta(delta).build(), delta.getWrittenAtMs(), waiter));
+        outgoing.add(new Outgoing(DataEntry.newBuilder().setDelta(delta).build(), delta.getWrittenAtMs(), waiter,
+                false));
+        scheduleFlush();
+    }
+
+    /**
+     * Queues a session re-sent whole because a replica could not apply its delta: in the stream's
+     * order like any delta, in a batch that asks for an ACK at once, since sync writes may wait
+     * for that replica. Called inside the table's critical section for the session.
+     */
+    void resend(ReplicatedDelta whole) {
+        outgoing.add(new Outgoing(DataEntry.newBuilder().setDelta(whole).build(), 0, null, true));
         scheduleFlush();
     }
 
     /** See {@link Replicator#awaitReplicas}. */
     void awaitReplicas(SyncWaiter waiter) {
-        outgoing.add(new Outgoing(null, 0, waiter));
+        outgoing.add(new Outgoing(null, 0, waiter, false));
         scheduleFlush();
     }
 
@@ -155,6 +176,7 @@ final class SendStream {
                 }
                 batch.addEntries(o.entry);
                 size += framed;
+                ackWanted |= o.ackWanted;
                 if (o.committedAtMs > 0) {
                     oldestCommit = Math.min(oldestCommit, o.committedAtMs);
                 }
@@ -185,7 +207,7 @@ final class SendStream {
             Long at = pendingTouches.remove(id);
             if (at != null) {
                 outgoing.add(new Outgoing(DataEntry.newBuilder()
-                        .setTouch(Access.newBuilder().setId(id).setAccessTimeMs(at)).build(), 0, null));
+                        .setTouch(Access.newBuilder().setId(id).setAccessTimeMs(at)).build(), 0, null, false));
             }
         }
         flush();
@@ -196,7 +218,8 @@ final class SendStream {
         long now = clockMs.getAsLong();
         // A write waits for what this batch carries (or for earlier batches of this flush): ask for
         // the ACK at once rather than at the receivers' next tick.
-        batch.setAckRequested(!unsentWaiters.isEmpty());
+        batch.setAckRequested(!unsentWaiters.isEmpty() || ackWanted);
+        ackWanted = false;
         if (!local.replicationEnabled()) {
             completeUnsentWithoutReplicas();
             return;
@@ -273,8 +296,11 @@ final class SendStream {
     /** Hands the datagrams made so far to the transport, in sequence order, as one hand-off. */
     private void transmit() {
         if (!datagrams.isEmpty()) {
-            transport.sendAll(List.copyOf(datagrams));
+            List<byte[]> handOff = List.copyOf(datagrams);
+            // Cleared first: datagrams a failing transport did not take are in the retransmit buffer
+            // and repaired like any loss, not sent again with the next flush.
             datagrams.clear();
+            transport.sendAll(handOff);
         }
     }
 
@@ -336,6 +362,8 @@ final class SendStream {
             return;
         }
         ackedThrough.merge(f.memberId(), ack.getDeliveredThrough(), Math::max);
+        appliedThrough.merge(f.memberId(), ack.hasAppliedThrough() ? ack.getAppliedThrough()
+                : ack.getDeliveredThrough(), Math::max);
         completeWaiters(clockMs.getAsLong());
         releaseStable();
     }
@@ -345,6 +373,9 @@ final class SendStream {
         for (ReceiveDigest d : digests) {
             if (d.getMemberId() == selfId && d.getIncarnation() == incarnation) {
                 ackedThrough.merge(sender, d.getDeliveredThrough(), Math::max);
+                // An agent that predates applied_through applied what it delivered, as far as it knows.
+                appliedThrough.merge(sender, d.hasAppliedThrough() ? d.getAppliedThrough() : d.getDeliveredThrough(),
+                        Math::max);
             }
         }
     }
@@ -372,12 +403,12 @@ final class SendStream {
         return oldest == null ? 0 : Math.max(0, now - oldest[1]);
     }
 
-    /** The highest sequence every ready replica with replication on has acknowledged. */
+    /** The highest sequence every ready replica with replication on has applied. */
     private long replicatedThrough() {
         long through = sent.highestSent();
         for (Member m : membership.members()) {
             if (m.isReady() && m.replicationEnabled()) {
-                through = Math.min(through, ackedThrough.getOrDefault(m.id(), 0L));
+                through = Math.min(through, appliedThrough.getOrDefault(m.id(), 0L));
             }
         }
         return through;
@@ -386,6 +417,7 @@ final class SendStream {
     /** A member left the view: it no longer holds frames back, and sync writes stop waiting for it. */
     void forget(long memberId) {
         ackedThrough.remove(memberId);
+        appliedThrough.remove(memberId);
         completeWaiters(clockMs.getAsLong());
     }
 
@@ -401,7 +433,7 @@ final class SendStream {
             for (Member m : membership.members()) {
                 if (m.isReady() && m.replicationEnabled()) {
                     readyMembers++;
-                    if (ackedThrough.getOrDefault(m.id(), 0L) >= w.sequence) {
+                    if (appliedThrough.getOrDefault(m.id(), 0L) >= w.sequence) {
                         acks++;
                     }
                 }

@@ -11,10 +11,19 @@ public enum ApplyOutcome {
     /** A concurrent version that loses to the local one by the conflict rule: ignored. */
     CONFLICT_LOCAL_WINS,
     /** A concurrent version that beats the local one: the winner must be fetched whole. */
-    CONFLICT_REMOTE_WINS;
+    CONFLICT_REMOTE_WINS,
+    /** The delta builds on a version this table has not seen but carries the whole session: taken. */
+    WHOLE_OVER_GAP,
+    /** A concurrent version that beats the local one and carries the whole session: taken. */
+    WHOLE_OVER_CONFLICT;
 
     /** True when the caller should fetch the session whole from the delta's writer. */
     public boolean needsFetch() {
         return this == GAP || this == CONFLICT_REMOTE_WINS;
+    }
+
+    /** True when the table now holds the delta's version. */
+    public boolean applied() {
+        return this == APPLIED || this == WHOLE_OVER_GAP || this == WHOLE_OVER_CONFLICT;
     }
 }

@@ -11,9 +11,11 @@ import io.sessionagent.proto.v1.VersionEntry;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -122,6 +124,7 @@ public final class SessionTable {
                     .addAllSet(change.getSetList())
                     .addAllRemoved(change.getRemovedList())
                     .setWrittenAtMs(now)
+                    .setWhole(setsEveryAttribute(change.getSetList(), attrs))
                     .build());
             return next;
         });
@@ -160,54 +163,63 @@ public final class SessionTable {
                     .setAccessTimeMs(nowMs)
                     .setInvalidate(true)
                     .setWrittenAtMs(committedAt)
+                    .setWhole(true)
                     .build());
             return tomb;
         });
         return version[0] == 0 ? Optional.empty() : Optional.of(version[0]);
     }
 
-    /** Applies a delta replicated by another member, by the apply rule of the design. */
+    /**
+     * Applies a delta replicated by another member, by the apply rule of the design. A whole delta
+     * does not need its base: it is taken when it beats the held version by the conflict rule.
+     */
     public ApplyOutcome applyReplicated(ReplicatedDelta d) {
         ApplyOutcome[] outcome = new ApplyOutcome[1];
         entries.compute(d.getId(), (k, cur) -> {
-            if (cur == null) {
-                if (d.getBaseVersion() != 0) {
-                    outcome[0] = ApplyOutcome.GAP;
-                    return null;
-                }
-                StoredSession next = applyTo(null, d);
-                account(null, next);
-                outcome[0] = ApplyOutcome.APPLIED;
-                return next;
-            }
-            int cmp = StoredSession.compareVersions(d.getNewVersion(), d.getWriter(), cur.version, cur.writer);
-            int byVersion = Long.compareUnsigned(d.getNewVersion(), cur.version);
-            if (cmp == 0 || byVersion < 0) {
-                outcome[0] = ApplyOutcome.DUPLICATE;
+            outcome[0] = classify(cur, d);
+            if (!outcome[0].applied()) {
                 return cur;
             }
-            if (byVersion == 0) {
-                // Same version number by another writer: two members wrote concurrently.
-                outcome[0] = cmp > 0 ? ApplyOutcome.CONFLICT_REMOTE_WINS : ApplyOutcome.CONFLICT_LOCAL_WINS;
-                return cur;
-            }
-            if (d.getBaseVersion() == cur.version && d.getBaseWriter() == cur.writer) {
-                StoredSession next = applyTo(cur, d);
-                account(cur, next);
-                outcome[0] = ApplyOutcome.APPLIED;
-                return next;
-            }
-            // The delta is newer but was built on something this table does not hold: either
-            // versions in between are missing, or it descends from a concurrent branch. In both
-            // cases its writer holds the winning record.
-            outcome[0] = Long.compareUnsigned(d.getBaseVersion(), cur.version) > 0 ? ApplyOutcome.GAP
-                    : ApplyOutcome.CONFLICT_REMOTE_WINS;
-            return cur;
+            StoredSession next = applyTo(cur, d);
+            account(cur, next);
+            return next;
         });
-        if (outcome[0] == ApplyOutcome.APPLIED) {
+        if (outcome[0].applied()) {
             appliedObserver.accept(d);
         }
         return outcome[0];
+    }
+
+    /** The apply rule: what a delta does to the record held (null for none). */
+    private static ApplyOutcome classify(StoredSession cur, ReplicatedDelta d) {
+        if (cur == null) {
+            if (d.getBaseVersion() == 0) {
+                return ApplyOutcome.APPLIED;
+            }
+            return d.getWhole() ? ApplyOutcome.WHOLE_OVER_GAP : ApplyOutcome.GAP;
+        }
+        int cmp = StoredSession.compareVersions(d.getNewVersion(), d.getWriter(), cur.version, cur.writer);
+        int byVersion = Long.compareUnsigned(d.getNewVersion(), cur.version);
+        if (cmp == 0 || byVersion < 0) {
+            return ApplyOutcome.DUPLICATE;
+        }
+        if (byVersion == 0) {
+            // Same version number by another writer: two members wrote concurrently.
+            return cmp < 0 ? ApplyOutcome.CONFLICT_LOCAL_WINS
+                    : d.getWhole() ? ApplyOutcome.WHOLE_OVER_CONFLICT : ApplyOutcome.CONFLICT_REMOTE_WINS;
+        }
+        if (d.getBaseVersion() == cur.version && d.getBaseWriter() == cur.writer) {
+            return ApplyOutcome.APPLIED;
+        }
+        // The delta is newer but was built on something this table does not hold: either versions
+        // in between are missing, or it descends from a concurrent branch. In both cases its writer
+        // holds the winning record, and a whole delta is that record.
+        boolean gap = Long.compareUnsigned(d.getBaseVersion(), cur.version) > 0;
+        if (d.getWhole()) {
+            return gap ? ApplyOutcome.WHOLE_OVER_GAP : ApplyOutcome.WHOLE_OVER_CONFLICT;
+        }
+        return gap ? ApplyOutcome.GAP : ApplyOutcome.CONFLICT_REMOTE_WINS;
     }
 
     /** Replaces the observer of applied replicated deltas (see {@link #appliedObserver}). */
@@ -282,6 +294,42 @@ public final class SessionTable {
     public Optional<SessionRecord> getForPeer(String id) {
         StoredSession s = entries.get(id);
         return s == null ? Optional.empty() : Optional.of(s.toRecord());
+    }
+
+    /** True when the table holds this version of the session, or one that beats it by the conflict rule. */
+    public boolean holdsAtLeast(String id, long version, long writer) {
+        StoredSession s = entries.get(id);
+        return s != null && StoredSession.compareVersions(s.version, s.writer, version, writer) >= 0;
+    }
+
+    /**
+     * Hands over the held record as a whole delta, inside the id's critical section, so that it
+     * is queued in version order with the deltas of local writes.
+     *
+     * @return false when the table holds no record of that id
+     */
+    public boolean resendWhole(String id, Consumer<ReplicatedDelta> onCommit) {
+        boolean[] held = new boolean[1];
+        entries.computeIfPresent(id, (k, cur) -> {
+            held[0] = true;
+            onCommit.accept(ReplicatedDelta.newBuilder()
+                    .setId(id)
+                    // Its own version as its base: an agent that ignores `whole` then never merges it
+                    // into an older version (which would keep attributes removed since) but fetches it.
+                    .setBaseVersion(cur.version)
+                    .setBaseWriter(cur.writer)
+                    .setNewVersion(cur.version)
+                    .setWriter(cur.writer)
+                    .setCreationTimeMs(cur.creationTimeMs)
+                    .setAccessTimeMs(cur.lastAccessMs)
+                    .setMaxInactiveSeconds(cur.maxInactiveSeconds)
+                    .addAllSet(cur.toRecord().getAttributesList())
+                    .setInvalidate(cur.invalidated)
+                    .setWhole(true)
+                    .build());
+            return cur;
+        });
+        return held[0];
     }
 
     /** The (version, writer) held for an id, or null. */
@@ -427,12 +475,26 @@ public final class SessionTable {
             return new StoredSession(d.getId(), idHash, d.getNewVersion(), d.getWriter(), d.getCreationTimeMs(),
                     d.getAccessTimeMs(), d.getMaxInactiveSeconds(), Map.of(), true);
         }
-        Map<String, ByteString> attrs = merged(cur == null ? Map.of() : cur.attributes, d.getSetList(),
-                d.getRemovedList());
-        long access = Math.max(d.getAccessTimeMs(), cur == null ? 0 : cur.lastAccessMs);
+        // A whole delta is the record: what the held version had beyond it is not part of it.
+        boolean replace = cur == null || d.getWhole();
+        Map<String, ByteString> attrs = replace ? merged(Map.of(), d.getSetList(), List.of())
+                : merged(cur.attributes, d.getSetList(), d.getRemovedList());
+        long access = Math.max(d.getAccessTimeMs(), cur == null || cur.invalidated ? 0 : cur.lastAccessMs);
         return new StoredSession(d.getId(), idHash, d.getNewVersion(), d.getWriter(),
-                cur == null ? d.getCreationTimeMs() : cur.creationTimeMs, access, d.getMaxInactiveSeconds(), attrs,
+                replace ? d.getCreationTimeMs() : cur.creationTimeMs, access, d.getMaxInactiveSeconds(), attrs,
                 false);
+    }
+
+    /** True when a change's {@code set} names every attribute of the session after it. */
+    private static boolean setsEveryAttribute(List<Attribute> set, Map<String, ByteString> after) {
+        if (set.size() < after.size()) {
+            return false;
+        }
+        Set<String> names = new HashSet<>(set.size() * 2);
+        for (Attribute a : set) {
+            names.add(a.getName());
+        }
+        return names.size() == after.size();
     }
 
     private Map<String, ByteString> merged(Map<String, ByteString> base, List<Attribute> set,

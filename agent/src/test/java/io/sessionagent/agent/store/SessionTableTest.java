@@ -409,6 +409,59 @@ class SessionTableTest {
     }
 
     @Test
+    void aLocalWriteIsWholeWhenItSetsEveryAttributeTheSessionKeeps() throws Exception {
+        SessionTable t = table();
+        write(t, change("s1", 0, "a", "1", "b", "1"), A);
+        write(t, change("s1", 1, "a", "2"), A);
+        write(t, change("s1", 2, "a", "3", "b", "3"), A);
+        write(t, change("s1", 3, "c", "4").toBuilder().addRemoved("a").addRemoved("b").build(), A);
+        t.invalidateLocal("s1", A, T0, sent::add);
+
+        assertThat(sent).extracting(ReplicatedDelta::getWhole).containsExactly(true, false, true, true, true);
+    }
+
+    @Test
+    void aWholeDeltaForAnUnknownSessionIsTakenOnAnyBase() {
+        SessionTable t = table();
+
+        ApplyOutcome o = t.applyReplicated(delta("s1", 3, A, 4, A).addSet(attr("a", "4")).setWhole(true).build());
+
+        assertThat(o).isEqualTo(ApplyOutcome.WHOLE_OVER_GAP);
+        assertThat(o.needsFetch()).isFalse();
+        assertThat(versionOf(t, "s1")).isEqualTo(4);
+        assertThat(attributesOf(t, "s1")).containsExactly(Map.entry("a", "4"));
+        assertThat(t.liveCount()).isEqualTo(1);
+    }
+
+    @Test
+    void aWholeDeltaReplacesWhatItBeatsAndLosesToWhatBeatsIt() throws Exception {
+        SessionTable t = table();
+        write(t, change("s1", 0, "a", "1", "old", "1"), A);
+
+        // Versions 2 and 3 never arrived: the whole version 4 is the record, without "old".
+        assertThat(t.applyReplicated(delta("s1", 3, A, 4, A).addSet(attr("a", "4")).setWhole(true).build()))
+                .isEqualTo(ApplyOutcome.WHOLE_OVER_GAP);
+        assertThat(attributesOf(t, "s1")).containsExactly(Map.entry("a", "4"));
+        // A concurrent branch that wins by the writer id: taken as it is, no fetch.
+        ApplyOutcome concurrent = t.applyReplicated(delta("s1", 3, B, 4, B).addSet(attr("b", "4")).setWhole(true)
+                .build());
+        assertThat(concurrent).isEqualTo(ApplyOutcome.WHOLE_OVER_CONFLICT);
+        assertThat(concurrent.needsFetch()).isFalse();
+        assertThat(attributesOf(t, "s1")).containsExactly(Map.entry("b", "4"));
+        // Older, or the same version by a lower writer: the held record stays.
+        assertThat(t.applyReplicated(delta("s1", 2, A, 3, A).addSet(attr("a", "3")).setWhole(true).build()))
+                .isEqualTo(ApplyOutcome.DUPLICATE);
+        assertThat(t.applyReplicated(delta("s1", 3, A, 4, A).addSet(attr("a", "x")).setWhole(true).build()))
+                .isEqualTo(ApplyOutcome.CONFLICT_LOCAL_WINS);
+        assertThat(attributesOf(t, "s1")).containsExactly(Map.entry("b", "4"));
+        // A whole tombstone ends the session whatever it was built on.
+        assertThat(t.applyReplicated(delta("s1", 4, A, 5, A).setInvalidate(true).setWhole(true).build()))
+                .isEqualTo(ApplyOutcome.WHOLE_OVER_CONFLICT);
+        assertThat(t.get("s1")).isEmpty();
+        assertThat(t.tombstoneCount()).isEqualTo(1);
+    }
+
+    @Test
     void deltaBuiltOnAVersionAheadOfTheLocalOneIsAGap() throws Exception {
         SessionTable t = table();
         write(t, change("s1", 0, "a", "1"), A);
