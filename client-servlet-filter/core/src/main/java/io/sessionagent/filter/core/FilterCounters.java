@@ -12,6 +12,9 @@ public final class FilterCounters {
     final LongAdder deltaBytes = new LongAdder();
     final LongAdder skippedAttributes = new LongAdder();
     final LongAdder deserializeFailures = new LongAdder();
+    final ClassCounts deserializeFailuresByClass = new ClassCounts();
+    final LongAdder refusedAttributes = new LongAdder();
+    final ClassCounts refusedByClass = new ClassCounts();
     final LongAdder agentErrors = new LongAdder();
     final LongAdder agentCallsSkipped = new LongAdder();
     final LongAdder failoverRestores = new LongAdder();
@@ -56,7 +59,7 @@ public final class FilterCounters {
         return deltaBytes.sum();
     }
 
-    /** Attribute values not replicated: not serializable, or larger than max-attribute-bytes. */
+    /** Attribute values not replicated: not serializable, over max-attribute-bytes, or refused by allowed-classes. */
     public long skippedAttributes() {
         return skippedAttributes.sum();
     }
@@ -64,6 +67,27 @@ public final class FilterCounters {
     /** Replicated attribute values that could not be deserialized here (left out of the session). */
     public long deserializeFailures() {
         return deserializeFailures.sum();
+    }
+
+    /**
+     * Replicated attribute values that could not be deserialized here, by the class of the value
+     * as written (at most {@value ClassCounts#MAX_NAMES} classes, then {@link ClassCounts#OTHER}).
+     */
+    public Map<String, Long> deserializeFailuresByClass() {
+        return deserializeFailuresByClass.snapshot();
+    }
+
+    /**
+     * Attribute values holding a class the allowed-classes init-param does not allow: not sent
+     * (and also counted as skipped), or from the agent and left out.
+     */
+    public long refusedAttributes() {
+        return refusedAttributes.sum();
+    }
+
+    /** {@link #refusedAttributes()} by the class refused. */
+    public Map<String, Long> refusedAttributesByClass() {
+        return refusedByClass.snapshot();
     }
 
     /** Agent calls that failed: agent down, deadline passed, or refused. */
@@ -163,6 +187,7 @@ public final class FilterCounters {
         m.put("delta.bytes", deltaBytes());
         m.put("attributes.skipped", skippedAttributes());
         m.put("attributes.deserialize_failures", deserializeFailures());
+        m.put("attributes.refused", refusedAttributes());
         m.put("agent.errors", agentErrors());
         m.put("agent.calls_skipped", agentCallsSkipped());
         m.put("failover.restores", failoverRestores());

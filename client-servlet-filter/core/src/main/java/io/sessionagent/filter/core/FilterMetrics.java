@@ -92,11 +92,15 @@ public final class FilterMetrics implements AutoCloseable {
             new Count("session_filter.delta.bytes", "DeltaBytes", "bytes",
                     "Serialized attribute bytes in the deltas the agent accepted", FilterCounters::deltaBytes),
             new Count("session_filter.attributes.skipped", "SkippedAttributes", "attributes",
-                    "Attribute values not replicated: not serializable, or larger than max-attribute-bytes",
+                    "Attribute values not replicated: not serializable, larger than max-attribute-bytes, or holding a"
+                            + " class the allowed-classes init-param does not allow",
                     FilterCounters::skippedAttributes),
             new Count("session_filter.attributes.deserialize_failures", "DeserializeFailures", "attributes",
                     "Replicated attribute values that could not be deserialized on this node",
                     FilterCounters::deserializeFailures),
+            new Count("session_filter.attributes.refused", "RefusedAttributes", "attributes",
+                    "Attribute values holding a class the allowed-classes init-param does not allow: not sent, or"
+                            + " from the agent and left out", FilterCounters::refusedAttributes),
             new Count("session_filter.agent.errors", "AgentErrors", "calls",
                     "Agent calls that failed: agent down, deadline passed, or refused", FilterCounters::agentErrors),
             new Count("session_filter.agent.calls_skipped", "AgentCallsSkipped", "calls",
@@ -143,6 +147,36 @@ public final class FilterMetrics implements AutoCloseable {
             new Count("session_filter.backpressure.timeouts", "BackpressureTimeouts", "requests",
                     "Requests whose wait for the agent reached agent-timeout; they went on and the write stayed"
                             + " in flight", FilterCounters::backpressureTimeouts)));
+
+    /** A count per class name: a meter per class (tag {@code class}) and one JMX attribute holding them all. */
+    static final class ByClass {
+        final String meter;
+        final String attribute;
+        final String baseUnit;
+        final String description;
+        final java.util.function.Function<FilterCounters, ClassCounts> counts;
+
+        ByClass(String meter, String attribute, String baseUnit, String description,
+                java.util.function.Function<FilterCounters, ClassCounts> counts) {
+            this.meter = meter;
+            this.attribute = attribute;
+            this.baseUnit = baseUnit;
+            this.description = description;
+            this.counts = counts;
+        }
+    }
+
+    /**
+     * Per-class counts; a class's meter appears with its first count. At most
+     * {@value ClassCounts#MAX_NAMES} classes each, then {@code (other)}.
+     */
+    static final List<ByClass> BY_CLASS = Collections.unmodifiableList(Arrays.asList(
+            new ByClass("session_filter.attributes.deserialize_failures.by_class", "DeserializeFailuresByClass",
+                    "attributes", "Replicated attribute values that could not be deserialized on this node, by the class"
+                    + " of the value", c -> c.deserializeFailuresByClass),
+            new ByClass("session_filter.attributes.refused.by_class", "RefusedAttributesByClass", "attributes",
+                    "Attribute values refused by the allowed-classes init-param, by the class refused",
+                    c -> c.refusedByClass)));
 
     private final MBeanServer server;
     private final Bean bean;
@@ -267,6 +301,9 @@ public final class FilterMetrics implements AutoCloseable {
             for (Count c : COUNTS) {
                 d.put(c.attribute, c.description + " (" + c.baseUnit + ")");
             }
+            for (ByClass b : BY_CLASS) {
+                d.put(b.attribute, b.description + " (" + b.baseUnit + ", a map from class name to count)");
+            }
             d.put("SerializeTimeNanos", "Total time spent serializing attribute values (nanoseconds)");
             d.put("Serializations", "Attribute values serialized");
             for (Reading l : READINGS) {
@@ -366,6 +403,21 @@ public final class FilterMetrics implements AutoCloseable {
         @Override
         public long getDeserializeFailures() {
             return counters.deserializeFailures();
+        }
+
+        @Override
+        public Map<String, Long> getDeserializeFailuresByClass() {
+            return counters.deserializeFailuresByClass();
+        }
+
+        @Override
+        public long getRefusedAttributes() {
+            return counters.refusedAttributes();
+        }
+
+        @Override
+        public Map<String, Long> getRefusedAttributesByClass() {
+            return counters.refusedAttributesByClass();
         }
 
         @Override

@@ -1,5 +1,7 @@
 package io.sessionagent.filter.core;
 
+import java.util.Map;
+
 /**
  * The JMX view of one filter instance: every counter of {@link FilterCounters} and the gauges of
  * {@link FilterState}, read when asked. Registered as
@@ -17,6 +19,14 @@ public interface FilterMetricsMBean {
     long getSkippedAttributes();
 
     long getDeserializeFailures();
+
+    /** Class name of the value as written to its count, sorted by name. */
+    Map<String, Long> getDeserializeFailuresByClass();
+
+    long getRefusedAttributes();
+
+    /** Class name refused to its count, sorted by name. */
+    Map<String, Long> getRefusedAttributesByClass();
 
     long getAgentErrors();
 

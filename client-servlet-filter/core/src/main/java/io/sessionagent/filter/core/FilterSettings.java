@@ -32,6 +32,7 @@ public final class FilterSettings {
     public static final String DEFAULT_METER_REGISTRY_ATTRIBUTE = "io.micrometer.core.instrument.MeterRegistry";
     public static final String MAX_LOCAL_SESSIONS = "max-local-sessions";
     public static final String LOCAL_ATTRIBUTES = "local-attributes";
+    public static final String ALLOWED_CLASSES = "allowed-classes";
 
     /** Reads one init-param; null when absent. */
     public interface Params {
@@ -58,6 +59,7 @@ public final class FilterSettings {
     private String meterRegistryAttribute = DEFAULT_METER_REGISTRY_ATTRIBUTE;
     private int maxLocalSessions = 100_000;
     private LocalAttributes localAttributes = LocalAttributes.NONE;
+    private ClassAllowList allowedClasses = ClassAllowList.DEFAULT;
 
     private FilterSettings() {
     }
@@ -146,6 +148,11 @@ public final class FilterSettings {
             s.meterRegistryAttribute = v;
         }
         s.localAttributes = LocalAttributes.parse(value(params, LOCAL_ATTRIBUTES));
+        try {
+            s.allowedClasses = ClassAllowList.parse(value(params, ALLOWED_CLASSES));
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+        }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("session replication filter: " + String.join("; ", problems));
         }
@@ -332,6 +339,14 @@ public final class FilterSettings {
         return localAttributes;
     }
 
+    /**
+     * The classes attribute values may hold: the {@code allowed-classes} patterns, then the JDK's
+     * value and collection types and the application's own classes.
+     */
+    public ClassAllowList allowedClasses() {
+        return allowedClasses;
+    }
+
     /** Same settings with another inactivity timeout (from the container's session-config). */
     public FilterSettings withMaxInactiveIntervalSeconds(int seconds) {
         FilterSettings c = copy();
@@ -361,6 +376,7 @@ public final class FilterSettings {
         c.meterRegistryAttribute = meterRegistryAttribute;
         c.maxLocalSessions = maxLocalSessions;
         c.localAttributes = localAttributes;
+        c.allowedClasses = allowedClasses;
         return c;
     }
 

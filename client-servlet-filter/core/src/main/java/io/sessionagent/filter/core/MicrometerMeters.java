@@ -10,7 +10,9 @@ import io.micrometer.core.instrument.Tags;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
@@ -55,9 +57,26 @@ final class MicrometerMeters {
             meters.add(Gauge.builder(l.meter, state, x -> l.read.applyAsLong(x)).strongReference(true)
                     .baseUnit(l.baseUnit).description(l.description).tags(tags).register(registry));
         }
+        // A meter per class, registered when the class is first counted (on the thread counting it).
+        List<Meter> perClass = new CopyOnWriteArrayList<>();
+        List<Runnable> detach = new ArrayList<>();
+        for (FilterMetrics.ByClass b : FilterMetrics.BY_CLASS) {
+            ClassCounts counts = b.counts.apply(counters);
+            Consumer<String> add = name -> perClass.add(FunctionCounter.builder(b.meter, counts, c -> c.count(name))
+                    .baseUnit(b.baseUnit).description(b.description).tags(tags.and("class", name)).register(registry));
+            counts.onNewName(add);
+            detach.add(() -> counts.removeListener(add));
+            for (String name : counts.snapshot().keySet()) {
+                add.accept(name);
+            }
+        }
         LOG.info("session replication filter meters for context " + context + ", filter " + filter
                 + " registered in " + where + (replaced ? " (replacing meters left by an earlier instance)" : ""));
         return () -> {
+            for (Runnable r : detach) {
+                r.run();
+            }
+            meters.addAll(perClass);
             for (Meter m : meters) {
                 // Only our own: a later instance with the same tags may have replaced it.
                 if (registry.find(m.getId().getName()).tags(m.getId().getTags()).meter() == m) {
@@ -76,6 +95,9 @@ final class MicrometerMeters {
         }
         for (FilterMetrics.Count c : FilterMetrics.COUNTS) {
             names.add(c.meter);
+        }
+        for (FilterMetrics.ByClass b : FilterMetrics.BY_CLASS) {
+            names.add(b.meter);
         }
         boolean any = false;
         for (String name : names) {

@@ -68,7 +68,8 @@ public final class SessionManager implements FilterState, AutoCloseable {
         this.settings = settings;
         this.events = events;
         this.clockMs = clockMs;
-        this.codec = new AttributeCodec(appClassLoader, settings.maxAttributeBytes(), counters);
+        this.codec = new AttributeCodec(appClassLoader, settings.maxAttributeBytes(), settings.allowedClasses(),
+                counters);
         this.health = new AgentHealth(settings.agentHost() + ":" + settings.agentPort(), counters, clockMs);
         this.agent = new AgentClient(settings.agentHost(), settings.agentPort(), settings.agentTimeoutMs(), counters,
                 health);
@@ -280,21 +281,43 @@ public final class SessionManager implements FilterState, AutoCloseable {
         return e;
     }
 
+    /**
+     * The agent's record as a session of this node. A value that cannot be read here is left out
+     * and counted per class (refused by the allow-list; or failed, under the class missing here if
+     * that is why, else the value's class as written); it is never fatal. The
+     * fingerprint each value is compared against by on-read-change is that of this node's own
+     * encoding of the value it just decoded, not of the agent's bytes: hash-ordered collections
+     * (a HashSet of objects with identity hash codes, a HashMap keyed by enums) iterate in another
+     * order in this JVM, and their bytes would differ from the agent's without any change.
+     */
     private SessionData decode(SessionRecord r) {
         Map<String, Object> values = new HashMap<>();
         Map<String, byte[]> serialized = new HashMap<>();
         for (Attribute a : r.getAttributesList()) {
             byte[] bytes = a.getValue().toByteArray();
+            Object value;
             try {
-                values.put(a.getName(), codec.deserialize(bytes));
-                serialized.put(a.getName(), bytes);
-            } catch (RuntimeException | LinkageError e) {
-                counters.deserializeFailures.increment();
-                if (undecodableNames.add(a.getName())) {
-                    LOG.log(Level.WARNING, "session attribute '" + a.getName() + "' from the agent cannot be read"
-                            + " on this node and is left out (logged once per attribute name)", e);
+                value = codec.deserialize(bytes);
+            } catch (RuntimeException | LinkageError | StackOverflowError e) {
+                RefusedClassException refused = RefusedClassException.in(e);
+                if (refused != null) {
+                    codec.refusedOnRead(a.getName(), refused.className());
+                    continue;
                 }
+                String missing = AttributeCodec.missingClass(e);
+                String className = missing != null ? missing : codec.className(bytes);
+                counters.deserializeFailures.increment();
+                counters.deserializeFailuresByClass.increment(className);
+                if (undecodableNames.add(a.getName())) {
+                    LOG.log(Level.WARNING, "session attribute '" + a.getName() + "' (" + className
+                            + ") from the agent cannot be read on this node and is left out (logged once per"
+                            + " attribute name)", e);
+                }
+                continue;
             }
+            values.put(a.getName(), value);
+            byte[] own = value == null ? null : codec.reencode(value);
+            serialized.put(a.getName(), own != null ? own : bytes);
         }
         return SessionData.restored(r.getId(), r.getVersion(), r.getCreationTimeMs(), r.getLastAccessTimeMs(),
                 r.getMaxInactiveSeconds(), values, serialized);

@@ -56,12 +56,13 @@ class FailoverLookupTest {
         try (ScriptedAgent agent = new ScriptedAgent(0); SessionManager node1 = manager(agent.port(), "node1");
              SessionManager node2 = manager(agent.port(), "node2")) {
             String cookie = sessionOfNode2(node2);
+            String id = SessionIds.parse(cookie).id();
             agent.stallLookups();
-            int before = agent.lookups();
+            int before = agent.lookups(id);
 
             assertThatThrownBy(() -> node1.find(cookie)).isInstanceOf(SessionUnavailableException.class)
                     .hasMessageContaining("did not answer");
-            assertThat(agent.lookups() - before).isEqualTo(SessionManager.LOOKUP_TRIES);
+            assertThat(agent.lookups(id) - before).isEqualTo(SessionManager.LOOKUP_TRIES);
             assertThat(node1.counters().failoverUnavailable()).isEqualTo(1);
             assertThat(node1.counters().failoverMisses()).isZero();
             // Slow is not gone: the next request asks again.

@@ -51,6 +51,60 @@ class FilterMetricsTest {
         assertThat(registry.getMeters()).isEmpty();
     }
 
+    /** Per-class counts: a meter per class (tag class) as classes appear, and a map in one JMX attribute. */
+    @Test
+    void failuresAndRefusalsAreCountedPerClassOverJmxAndMicrometer() throws Exception {
+        FilterCounters counters = new FilterCounters();
+        counters.deserializeFailures.increment();
+        counters.deserializeFailuresByClass.increment("shop.Cart");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        FilterMetrics metrics = FilterMetrics.start(counters, new State(0, false), "/byclass", "f",
+                getClass().getClassLoader(), registry, "r");
+        try {
+            ObjectName name = FilterMetrics.objectName("/byclass", "f");
+            assertThat(registry.get("session_filter.attributes.deserialize_failures.by_class").tag("class", "shop.Cart")
+                    .functionCounter().count()).as("counted before the meters were bound").isEqualTo(1);
+            assertThat(registry.find("session_filter.attributes.refused.by_class").meters()).isEmpty();
+
+            // Counted later, as a request or a restore would.
+            counters.refusedAttributes.add(3);
+            counters.refusedByClass.increment("gadget.Boom");
+            counters.refusedByClass.increment("gadget.Boom");
+            counters.refusedByClass.increment("java.net.URL");
+            counters.deserializeFailures.increment();
+            counters.deserializeFailuresByClass.increment("shop.Cart");
+            assertThat(registry.get("session_filter.attributes.refused.by_class").tags("class", "gadget.Boom",
+                    "context", "/byclass", "filter", "f").functionCounter().count()).isEqualTo(2);
+            assertThat(registry.get("session_filter.attributes.refused.by_class").tag("class", "java.net.URL")
+                    .functionCounter().count()).isEqualTo(1);
+            assertThat(registry.get("session_filter.attributes.refused").functionCounter().count()).isEqualTo(3);
+            assertThat(registry.get("session_filter.attributes.deserialize_failures.by_class")
+                    .tag("class", "shop.Cart").functionCounter().count()).isEqualTo(2);
+            assertThat(mbeans.getAttribute(name, "RefusedAttributes")).isEqualTo(3L);
+            assertThat(mbeans.getAttribute(name, "RefusedAttributesByClass"))
+                    .isEqualTo(java.util.Map.of("gadget.Boom", 2L, "java.net.URL", 1L));
+            assertThat(mbeans.getAttribute(name, "DeserializeFailuresByClass")).isEqualTo(java.util.Map.of("shop.Cart", 2L));
+        } finally {
+            metrics.close();
+        }
+        assertThat(registry.getMeters()).isEmpty();
+        // Detached: a class counted after close registers nothing.
+        counters.refusedByClass.increment("late.Class");
+        assertThat(registry.getMeters()).isEmpty();
+    }
+
+    @Test
+    void perClassCountsStopTakingNewNamesAtTheirLimit() {
+        ClassCounts counts = new ClassCounts();
+        for (int i = 0; i < ClassCounts.MAX_NAMES + 50; i++) {
+            counts.increment("c" + i);
+        }
+        assertThat(counts.snapshot()).hasSize(ClassCounts.MAX_NAMES + 1);
+        assertThat(counts.count(ClassCounts.OTHER)).isEqualTo(50);
+        counts.increment("c0");
+        assertThat(counts.count("c0")).isEqualTo(2);
+    }
+
     /** Fixed readings. */
     private static final class State implements FilterState {
         private final int local;

@@ -44,7 +44,7 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
     private final List<Runnable> held = new ArrayList<>();
     private boolean holding;
     private boolean stallLookups;
-    private int lookups;
+    private final Map<String, Integer> lookups = new HashMap<>();
 
     ScriptedAgent(int port) throws IOException {
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).addService(this).build().start();
@@ -84,6 +84,11 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
 
     synchronized SessionRecord session(String id) {
         return sessions.get(id);
+    }
+
+    /** A record as another node's writes left it. */
+    synchronized void put(SessionRecord r) {
+        sessions.put(r.getId(), r);
     }
 
     /** Another node writes the session: its version moves on under the filter. */
@@ -165,14 +170,17 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
         stallLookups = false;
     }
 
-    /** GetSession calls received, answered or not. */
-    synchronized int lookups() {
-        return lookups;
+    /**
+     * GetSession calls received for {@code id}, answered or not. By id: a filter's connection
+     * warm-up is a lookup too, sent from its own thread, and may arrive at any time.
+     */
+    synchronized int lookups(String id) {
+        return lookups.getOrDefault(id, 0);
     }
 
     @Override
     public synchronized void getSession(GetSessionRequest request, StreamObserver<GetSessionResponse> out) {
-        lookups++;
+        lookups.merge(request.getId(), 1, Integer::sum);
         if (stallLookups) {
             return;
         }

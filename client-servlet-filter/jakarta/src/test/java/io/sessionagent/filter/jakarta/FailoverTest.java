@@ -278,6 +278,63 @@ class FailoverTest {
         assertThat(names(node2.agent.table().get(id).orElseThrow())).containsExactly("visits");
     }
 
+    /**
+     * A session bean whose items live in {@code Collections.synchronizedSet(new HashSet<>())},
+     * created once and then mutated in place (never set again), as {@code <jsp:useBean scope="session">}
+     * does. Several users fill their carts on node 1; node 1 dies; node 2 must show every item of
+     * every cart, with nothing left out as unreadable, and the rebuilt set must still work (node 2
+     * adds to it, under its lock).
+     */
+    private void cartBeansSurviveFailover(String mode) throws Exception {
+        Node node1 = new Node("node1", Map.of("replication-mode", mode));
+        Node node2 = new Node("node2", Map.of("replication-mode", mode));
+        List<Browser> users = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (int u = 0; u < 4; u++) {
+            Browser b = new Browser();
+            users.add(b);
+            ids.add(idOf(b.get(node1.uri("/shop/bean"))));
+        }
+        for (int i = 1; i <= 6; i++) {
+            for (int u = 0; u < users.size(); u++) {
+                assertThat(users.get(u).get(node1.uri("/shop/bean?add=u" + u + "-item" + i)).body())
+                        .startsWith("bean " + i + " items");
+            }
+        }
+        if (mode.equals("async")) {
+            // Async answers before the replicas applied the last writes (at most max-replication-lag
+            // behind): this test is about what node 2 reads, so it lets replication catch up first.
+            for (String id : ids) {
+                Eventually.await(Duration.ofSeconds(10), () -> node1.agent.table().get(id).map(r -> r.getVersion())
+                        .equals(node2.agent.table().get(id).map(r -> r.getVersion())), () -> id + " at node2's agent");
+            }
+        }
+        node1.kill();
+        for (int u = 0; u < users.size(); u++) {
+            StringBuilder expected = new StringBuilder();
+            for (int i = 1; i <= 6; i++) {
+                expected.append(expected.length() == 0 ? "" : ", ").append("u").append(u).append("-item").append(i);
+            }
+            HttpResponse<String> failover = users.get(u).get(node2.uri("/shop/bean?add=u" + u + "-item7"));
+            assertThat(failover.body()).as("user %d on node 2", u)
+                    .isEqualTo("bean 7 items [" + expected + ", u" + u + "-item7] locked=true");
+            assertThat(Browser.sessionCookie(failover)).startsWith("SASESSIONID=" + ids.get(u) + ".node2;");
+        }
+        assertThat(node2.counters().failoverRestores()).isEqualTo(users.size());
+        assertThat(node2.counters().deserializeFailures()).as("%s", node2.counters()).isZero();
+        assertThat(node2.counters().refusedAttributes()).isZero();
+    }
+
+    @Test
+    void aCartBeanWithASynchronizedSetMutatedInPlaceSurvivesFailoverInSyncMode() throws Exception {
+        cartBeansSurviveFailover("sync");
+    }
+
+    @Test
+    void aCartBeanWithASynchronizedSetMutatedInPlaceSurvivesFailoverInAsyncMode() throws Exception {
+        cartBeansSurviveFailover("async");
+    }
+
     @Test
     void anIncludeStillWritesOnce() throws Exception {
         // Sync: the agent's answer, which the count follows, is in before the response.
@@ -492,6 +549,10 @@ class FailoverTest {
                 localAttributes(req, resp);
                 return;
             }
+            if ("/bean".equals(path)) {
+                cartBean(req, resp);
+                return;
+            }
             if ("/invalidate".equals(path)) {
                 HttpSession s = req.getSession(false);
                 String id = s.getId();
@@ -596,6 +657,78 @@ class FailoverTest {
         s.setAttribute("tmpFile", "/tmp/upload-" + next);
         s.setAttribute("connection", new LocalConnection(req.getLocalPort()));
         resp.getWriter().print(sb);
+    }
+
+    /**
+     * A cart bean as a JSP's {@code <jsp:useBean scope="session">} keeps it: created and set once, then
+     * only read and mutated in place.
+     * Answers the items sorted, and whether the set still locks itself (its add from another thread
+     * waits while this request holds the set's monitor).
+     */
+    private static void cartBean(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        HttpSession s = req.getSession();
+        CartBean cart = (CartBean) s.getAttribute("bean");
+        if (cart == null) {
+            cart = new CartBean();
+            s.setAttribute("bean", cart);
+        }
+        String add = req.getParameter("add");
+        if (add != null) {
+            cart.add(new CartItem(add));
+        }
+        resp.getWriter().print("bean " + cart.size() + " items " + cart.names() + " locked=" + cart.locksItself());
+    }
+
+    public static final class CartBean implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        private final java.util.Set<CartItem> items = Collections.synchronizedSet(new java.util.HashSet<>());
+
+        void add(CartItem item) {
+            items.add(item);
+        }
+
+        int size() {
+            return items.size();
+        }
+
+        List<String> names() {
+            synchronized (items) {
+                return items.stream().map(i -> i.name).sorted().collect(Collectors.toList());
+            }
+        }
+
+        /**
+         * Whether another thread's read waits while this one holds the set's monitor: blocked on
+         * that very monitor, not for a moment on one of its own (its thread group's as it ends).
+         */
+        boolean locksItself() {
+            Thread t = new Thread(() -> items.contains(null));
+            synchronized (items) {
+                t.start();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (t.getState() != Thread.State.TERMINATED && System.nanoTime() < deadline) {
+                    java.lang.management.ThreadInfo info = java.lang.management.ManagementFactory.getThreadMXBean()
+                            .getThreadInfo(t.getId());
+                    java.lang.management.LockInfo lock = info == null ? null : info.getLockInfo();
+                    if (lock != null && info.getThreadState() == Thread.State.BLOCKED
+                            && lock.getIdentityHashCode() == System.identityHashCode(items)) {
+                        return true;
+                    }
+                    Thread.onSpinWait();
+                }
+                return false;
+            }
+        }
+    }
+
+    /** A cart line without equals or hashCode, as plain beans often are. */
+    public static final class CartItem implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        final String name;
+
+        CartItem(String name) {
+            this.name = name;
+        }
     }
 
     /** A value that means something only in this JVM: never replicated, whatever its name. */

@@ -53,7 +53,8 @@ import static org.assertj.core.api.Assertions.within;
 class FilterMetricsTest {
     private static final List<String> METERS = List.of("session_filter.serialize", "session_filter.deltas.sent",
             "session_filter.delta.bytes", "session_filter.attributes.skipped",
-            "session_filter.attributes.deserialize_failures", "session_filter.agent.errors",
+            "session_filter.attributes.deserialize_failures", "session_filter.attributes.refused",
+            "session_filter.agent.errors",
             "session_filter.agent.calls_skipped", "session_filter.failover.restores", "session_filter.failover.misses",
             "session_filter.failover.unavailable",
             "session_filter.cache.evictions", "session_filter.cache.misses",
@@ -168,8 +169,10 @@ class FilterMetricsTest {
             assertThat(a.getDescription()).as(a.getName()).isNotBlank().isNotEqualTo(a.getName());
         }
         assertThat(attributes).containsExactlyInAnyOrder("SerializeTimeNanos", "Serializations", "DeltasSent",
-                "DeltaBytes", "SkippedAttributes", "DeserializeFailures", "AgentErrors", "AgentCallsSkipped",
-                "FailoverRestores", "FailoverMisses", "FailoverUnavailable", "CacheEvictions", "CacheMisses", "TouchesSent", "SessionsCreated", "SessionsExpired",
+                "DeltaBytes", "SkippedAttributes", "DeserializeFailures", "DeserializeFailuresByClass",
+                "RefusedAttributes", "RefusedAttributesByClass", "AgentErrors", "AgentCallsSkipped",
+                "FailoverRestores", "FailoverMisses", "FailoverUnavailable", "CacheEvictions", "CacheMisses",
+                "TouchesSent", "SessionsCreated", "SessionsExpired",
                 "WriteConflicts", "WritesCoalesced", "WritesNotReplicated", "WritesUnconfirmed", "StreamFailures",
                 "BackpressureWaits", "BackpressureTimeouts", "LocalSessions", "AgentDown", "PendingWrites",
                 "ReplicationLagMillis");

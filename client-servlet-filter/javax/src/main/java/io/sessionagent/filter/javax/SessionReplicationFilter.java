@@ -70,7 +70,8 @@ public class SessionReplicationFilter implements Filter {
         LOG.info("session replication filter for " + (context.getContextPath().isEmpty() ? "/" : context.getContextPath())
                 + ": agent " + settings.agentHost() + ":" + settings.agentPort() + ", route '" + settings.route()
                 + "', cookie " + settings.cookieName() + ", " + settings.replicationMode().name().toLowerCase()
-                + " replication, save mode " + settings.saveMode().paramValue());
+                + " replication, save mode " + settings.saveMode().paramValue() + ", attribute classes allowed: "
+                + settings.allowedClasses());
     }
 
     /** The session-config timeout; the getter exists from Servlet 4 on. */
