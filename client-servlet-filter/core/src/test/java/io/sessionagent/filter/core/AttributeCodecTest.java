@@ -14,9 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Handler;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -79,24 +77,8 @@ class AttributeCodecTest {
 
     @Test
     void unserializableValuesAreSkippedCountedAndLoggedOncePerName() throws Exception {
-        List<LogRecord> logged = new ArrayList<>();
-        Handler h = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                logged.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger log = Logger.getLogger(AttributeCodec.class.getName());
-        log.addHandler(h);
-        try {
+        try (LogCapture log = new LogCapture(AttributeCodec.class)) {
+            List<LogRecord> logged = log.records();
             FilterCounters counters = new FilterCounters();
             AttributeCodec codec = new AttributeCodec(getClass().getClassLoader(), 1 << 20, counters);
             HoldsSocket holder = new HoldsSocket();
@@ -111,8 +93,6 @@ class AttributeCodecTest {
             // The codec still works after the failures (no half-written state left in the pool).
             assertThat(codec.deserialize(codec.serialize("ok", "fine"))).isEqualTo("fine");
             holder.socket.close();
-        } finally {
-            log.removeHandler(h);
         }
     }
 

@@ -20,9 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
-import java.util.logging.Handler;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -197,24 +195,8 @@ class ClassAllowListTest {
 
     @Test
     void aValueHoldingARefusedClassIsNotSentCountedPerClassAndLoggedOncePerClass() throws Exception {
-        List<LogRecord> logged = new ArrayList<>();
-        Handler h = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                logged.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger log = Logger.getLogger(AttributeCodec.class.getName());
-        log.addHandler(h);
-        try (URLClassLoader lib = libraryLoader()) {
+        try (LogCapture log = new LogCapture(AttributeCodec.class); URLClassLoader lib = libraryLoader()) {
+            List<LogRecord> logged = log.records();
             FilterCounters counters = new FilterCounters();
             AttributeCodec codec = new AttributeCodec(lib, 1 << 20, ClassAllowList.DEFAULT, counters);
             Object boom = lib.loadClass("gadget.Boom").getConstructor().newInstance();
@@ -228,8 +210,6 @@ class ClassAllowListTest {
                     Map.entry("java.net.URL", 1L));
             assertThat(logged).hasSize(2);
             assertThat(logged.get(0).getMessage()).contains("'a'", "gadget.Boom", "allowed-classes", "gadget.**");
-        } finally {
-            log.removeHandler(h);
         }
     }
 
