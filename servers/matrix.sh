@@ -100,9 +100,14 @@ free_port() { # VAR: a TCP port nobody uses and not handed out before in this ru
 }
 
 free_port_base() { # VAR: a multiple of 100 whose ports base+0..base+99 are all free (GlassFish's port base)
-  local b i taken
+  local b i taken ephemeral span
+  # Below the kernel's ephemeral range: create-domain probes its ports again later (even with
+  # --checkports=false) and fails if any connection made meanwhile took one of them as its local port.
+  ephemeral=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  span=$(( (ephemeral - 100) / 100 - 200 ))
+  [ "$span" -ge 10 ] || span=390
   while true; do
-    b=$(( (200 + RANDOM % 390) * 100 ))
+    b=$(( (200 + RANDOM % span) * 100 ))
     taken=false
     for i in $(seq "$b" $((b + 99))); do [ -z "${used_ports[$i]:-}" ] || { taken=true; break; }; done
     $taken && continue
