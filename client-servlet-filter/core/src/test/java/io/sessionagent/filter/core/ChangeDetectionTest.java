@@ -53,7 +53,6 @@ class ChangeDetectionTest {
             case FilterSettings.AGENT_ADDRESS -> "127.0.0.1:" + port;
             case FilterSettings.ROUTE -> route;
             case FilterSettings.REPLICATION_MODE -> "sync";
-            case FilterSettings.AGENT_TIMEOUT -> "5s";
             default -> null;
         }, "");
         return new SessionManager(settings, ChangeDetectionTest.class.getClassLoader(), new AgentClientTest.NoEvents(),

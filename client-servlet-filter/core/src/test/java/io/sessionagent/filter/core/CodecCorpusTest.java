@@ -181,7 +181,6 @@ class CodecCorpusTest {
             case FilterSettings.AGENT_ADDRESS -> "127.0.0.1:" + port;
             case FilterSettings.ROUTE -> route;
             case FilterSettings.REPLICATION_MODE -> "sync";
-            case FilterSettings.AGENT_TIMEOUT -> "5s";
             case FilterSettings.ALLOWED_CLASSES -> ALLOWED.patterns();
             default -> null;
         }, "");
