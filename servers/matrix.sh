@@ -88,9 +88,13 @@ results=$root/target/matrix/results.txt
 
 declare -A used_ports
 free_port() { # VAR: a TCP port nobody uses and not handed out before in this run
-  local p
+  local p ephemeral
+  # Below the kernel's ephemeral range: a port in it can be taken as the local port of any
+  # connection made before the server that was given it binds it.
+  ephemeral=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$ephemeral" -gt 21000 ] || ephemeral=32768
   while true; do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % (ephemeral - 10000)))
     [ -z "${used_ports[$p]:-}" ] || continue
     [ -z "$(ss -Htan "sport = :$p")" ] || continue
     used_ports[$p]=1

@@ -4,7 +4,6 @@ import io.sessionagent.proto.v1.ClusterView;
 import io.sessionagent.proto.v1.MemberState;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,10 +37,9 @@ public final class AgentProcess implements AutoCloseable {
         return Path.of(jar);
     }
 
+    /** A port for a server started later; see {@link FreePorts}. */
     public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return FreePorts.next();
     }
 
     /** Starts {@code java -jar session-agent.jar} with the cluster settings as flags. */

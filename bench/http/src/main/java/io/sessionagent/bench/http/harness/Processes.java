@@ -1,6 +1,7 @@
 package io.sessionagent.bench.http.harness;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -13,6 +14,9 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -21,6 +25,7 @@ import java.util.function.Predicate;
  * #close()} stops all of them, whatever happened before.
  */
 final class Processes implements AutoCloseable {
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
     private final Path logDir;
     private final Map<String, Process> started = new LinkedHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
@@ -39,9 +44,25 @@ final class Processes implements AutoCloseable {
         }
     }
 
+    /**
+     * A port below the kernel's ephemeral range (taken as 32768): a port from {@code bind(0)} can be
+     * taken by any outgoing connection before the server started later binds it.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+        for (int attempt = 0; attempt < 1_000; attempt++) {
+            int port = ThreadLocalRandom.current().nextInt(10_000, 32_768);
+            if (HANDED_OUT.add(port) && bindable(port)) {
+                return port;
+            }
+        }
+        throw new IOException("no free port below 32768 after 1000 attempts");
+    }
+
+    private static boolean bindable(int port) throws IOException {
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (BindException inUse) {
+            return false;
         }
     }
 
