@@ -204,7 +204,7 @@ public final class Agent implements AutoCloseable {
         SessionServiceImpl.Identity self = new SessionServiceImpl.Identity(config.clusterName(), config.nodeName(),
                 memberId, incarnation, peerAddress);
         SessionServiceImpl sessions = new SessionServiceImpl(table, replicator, counters, clockMs,
-                config.syncTimeout().toMillis(), self);
+                config.syncTimeout().toMillis(), config.failoverReadWait().toMillis(), self);
         // The last interceptor added runs first: calls the drain gate refuses are timed too.
         sessionServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcAddress(), config.grpcPort()))
                 .callExecutor(Agent::writesInline)

@@ -1,5 +1,7 @@
 package io.sessionagent.agent.api;
 
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -40,6 +42,7 @@ import io.sessionagent.proto.v1.WriteResponse;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -59,15 +62,18 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
     private final Counters counters;
     private final LongSupplier clockMs;
     private final long syncTimeoutMs;
+    private final long readWaitMs;
     private final Identity self;
 
+    /** @param readWaitMs longest a read waits for this agent to catch up (failover-read-wait) */
     public SessionServiceImpl(SessionTable table, Replicator replicator, Counters counters, LongSupplier clockMs,
-                              long syncTimeoutMs, Identity self) {
+                              long syncTimeoutMs, long readWaitMs, Identity self) {
         this.table = table;
         this.replicator = replicator;
         this.counters = counters;
         this.clockMs = clockMs;
         this.syncTimeoutMs = syncTimeoutMs;
+        this.readWaitMs = readWaitMs;
         this.self = self;
     }
 
@@ -225,16 +231,42 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
         if (!check(() -> Requests.checkId(request.getId()), out)) {
             return;
         }
-        GetSessionResponse.Builder b = GetSessionResponse.newBuilder();
-        table.get(request.getId()).ifPresent(r -> b.setFound(true).setSession(r));
-        if (!b.getFound() && replicator.state() == MemberState.MEMBER_STATE_JOINING) {
-            // Not found may only mean "not transferred yet": a failover must not start afresh.
-            out.onError(Status.UNAVAILABLE.withDescription("the agent is still receiving the cluster's sessions;"
-                    + " retry shortly").asRuntimeException());
-            return;
+        // The local filter asks only for sessions its node does not hold: after a failover, when
+        // the session's last writes may still be on their way here. Answering before they are
+        // applied would hand out an older session, or none, for good.
+        long waitMs = waitWithin(Context.current().getDeadline());
+        replicator.awaitCaughtUp(request.getId(), clockMs.getAsLong() + waitMs).whenComplete((caughtUp, e) -> {
+            if (e != null || !caughtUp) {
+                counters.increment(Counter.READS_UNAVAILABLE);
+                out.onError(Status.UNAVAILABLE.withDescription("the agent is still applying what it received of"
+                        + " session writes (a member failed moments ago); waited " + waitMs + " ms, retry shortly")
+                        .asRuntimeException());
+                return;
+            }
+            GetSessionResponse.Builder b = GetSessionResponse.newBuilder();
+            table.get(request.getId()).ifPresent(r -> b.setFound(true).setSession(r));
+            if (!b.getFound() && replicator.state() == MemberState.MEMBER_STATE_JOINING) {
+                // Not found may only mean "not transferred yet": a failover must not start afresh.
+                out.onError(Status.UNAVAILABLE.withDescription("the agent is still receiving the cluster's"
+                        + " sessions; retry shortly").asRuntimeException());
+                return;
+            }
+            out.onNext(b.build());
+            out.onCompleted();
+        });
+    }
+
+    /**
+     * How long a read may wait to catch up: failover-read-wait, but short enough that the caller
+     * still hears UNAVAILABLE (and retries) before its own deadline cuts the call.
+     */
+    private long waitWithin(Deadline deadline) {
+        if (deadline == null) {
+            return readWaitMs;
         }
-        out.onNext(b.build());
-        out.onCompleted();
+        long remaining = deadline.timeRemaining(TimeUnit.MILLISECONDS);
+        long margin = Math.min(100, remaining / 4);
+        return Math.max(0, Math.min(readWaitMs, remaining - margin));
     }
 
     @Override

@@ -273,6 +273,10 @@ public final class AgentConfig {
         return get(Settings.SYNC_TIMEOUT);
     }
 
+    public Duration failoverReadWait() {
+        return get(Settings.FAILOVER_READ_WAIT);
+    }
+
     public long maxSessionBytes() {
         return get(Settings.MAX_SESSION_BYTES);
     }

@@ -119,6 +119,11 @@ public final class Settings {
     public static final Setting<Duration> SYNC_TIMEOUT = duration("sync-timeout", "1000ms",
             "Default upper bound on how long a sync write waits for replicas.");
 
+    public static final Setting<Duration> FAILOVER_READ_WAIT = duration("failover-read-wait", "1s",
+            "Longest a session read waits for this agent to apply what it received of the session (right after"
+                    + " a member died, its last frames may still be held behind a gap); then it is answered"
+                    + " UNAVAILABLE, never with an older version. Capped by the caller's deadline.");
+
     public static final Setting<Long> MAX_SESSION_BYTES = size("max-session-bytes", "1MiB",
             "Largest session (attribute names and values); larger writes are refused.");
 
@@ -172,6 +177,7 @@ public final class Settings {
             EXPIRY_SCAN_INTERVAL,
             TOMBSTONE_TTL,
             SYNC_TIMEOUT,
+            FAILOVER_READ_WAIT,
             MAX_SESSION_BYTES,
             MAX_ATTRIBUTES,
             MAX_SESSIONS,

@@ -59,6 +59,8 @@ public enum Counter {
     KEY_RELOADS("keys.reloads", "reloads", "Key file changes taken into use"),
     KEY_RELOAD_FAILURES("keys.reload_failures", "reloads", "Key file changes refused (unreadable or invalid file; the previous keys stay)"),
     LIMIT_REJECTIONS("limits.rejected", "writes", "Local writes refused by a size or count limit"),
+    READS_WAITED("reads.waited", "reads", "Session reads that waited for this agent to apply what it had received of the session (a failover right after a member died)"),
+    READS_UNAVAILABLE("reads.unavailable", "reads", "Session reads answered UNAVAILABLE because what this agent had received was still not applied after failover-read-wait"),
     GRPC_INVALID_ARGUMENT("grpc.invalid_argument", "calls", "SessionService calls refused as invalid"),
     WRITE_CONFLICTS("writes.stale_base", "writes", "Local writes refused because their base version was stale");
 

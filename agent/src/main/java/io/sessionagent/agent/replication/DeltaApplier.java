@@ -61,7 +61,7 @@ final class DeltaApplier {
                     }
                 }
                 if (outcome.needsFetch()) {
-                    repairs.add(d.getWriter() != 0 ? d.getWriter() : sender, d.getId());
+                    repairs.add(d.getWriter() != 0 ? d.getWriter() : sender, d.getId(), d.getNewVersion());
                     unapplied.accept(d);
                 }
             } else if (e.hasTouch()) {

@@ -324,6 +324,39 @@ final class ReceiveStreams {
         streams.values().forEach(st -> st.unapplied.restartGiveUpClock(now));
     }
 
+    /** How far one sender's stream was known to reach at a moment. */
+    record StreamMark(long memberId, long incarnation, long highestKnown) {
+    }
+
+    /** Where every stream stands now: the highest sequence known to exist, per sender. */
+    List<StreamMark> mark() {
+        List<StreamMark> mark = new ArrayList<>(streams.size());
+        streams.forEach((id, st) -> mark.add(new StreamMark(id, st.incarnation, st.window.highestKnown())));
+        return mark;
+    }
+
+    /**
+     * True when this agent has applied, as far as it can know, everything of session {@code id}
+     * that its senders had sent by {@code mark}: every stream delivered up to its mark (a stream
+     * gone since released what it held, see {@link #forget}), no delivered delta of the session
+     * waits for a base or a re-send, and no given-up sequences (whose content is unknown) wait for
+     * anti-entropy.
+     */
+    boolean reached(List<StreamMark> mark, String id) {
+        for (StreamMark m : mark) {
+            Stream st = streams.get(m.memberId());
+            if (st != null && st.incarnation == m.incarnation() && st.window.deliveredThrough() < m.highestKnown()) {
+                return false;
+            }
+        }
+        for (Stream st : streams.values()) {
+            if (st.unapplied.wants(id) || st.unapplied.hasSkipped()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** A member left the view; if it comes back, its stream starts afresh. */
     void forget(long memberId) {
         Stream st = streams.remove(memberId);

@@ -163,6 +163,11 @@ final class ReceiveWindow {
         return early.isEmpty() ? 0 : skipTo(early.lastKey() + 1, out);
     }
 
+    /** The highest sequence known to exist: received, or announced by the sender's heartbeat. */
+    long highestKnown() {
+        return highestKnown;
+    }
+
     /** Every sequence up to and including this one was delivered (or skipped). */
     long deliveredThrough() {
         return next - 1;

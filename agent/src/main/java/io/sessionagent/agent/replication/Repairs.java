@@ -10,12 +10,10 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.function.LongSupplier;
 
@@ -46,9 +44,10 @@ final class Repairs {
     private final Executor peerIo;
     private final long callTimeoutMs;
     private final LongSupplier clockMs;
-    /** Writer id → session ids to fetch whole. */
-    private final Map<Long, Set<String>> pending = new HashMap<>();
-    private final Set<Long> inFlight = new HashSet<>();
+    /** Writer id → session ids to fetch whole, each with the version wanted. */
+    private final Map<Long, Map<String, Long>> pending = new HashMap<>();
+    /** Writer id → the session ids its fetch in flight asks for, each with the version wanted. */
+    private final Map<Long, Map<String, Long>> inFlight = new HashMap<>();
     private final Map<Long, Failure> failures = new HashMap<>();
 
     Repairs(LocalMember local, Membership membership, PeerClients peers, SessionTable table,
@@ -66,8 +65,27 @@ final class Repairs {
         this.clockMs = clockMs;
     }
 
-    void add(long writer, String id) {
-        pending.computeIfAbsent(writer, k -> new LinkedHashSet<>()).add(id);
+    /** The delta of session {@code id} to {@code version} that {@code writer} wrote could not be applied. */
+    void add(long writer, String id, long version) {
+        pending.computeIfAbsent(writer, k -> new LinkedHashMap<>()).merge(id, version, Math::max);
+    }
+
+    /**
+     * A fetch of the session waits or is under way, and the table does not hold the version it
+     * is for yet (a whole re-send or another repair may have brought it meanwhile).
+     */
+    boolean pending(String id) {
+        return awaited(pending, id) || awaited(inFlight, id);
+    }
+
+    private boolean awaited(Map<Long, Map<String, Long>> byWriter, String id) {
+        for (Map.Entry<Long, Map<String, Long>> e : byWriter.entrySet()) {
+            Long version = e.getValue().get(id);
+            if (version != null && !table.holdsAtLeast(id, version, e.getKey())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -79,11 +97,11 @@ final class Repairs {
             return;
         }
         long now = clockMs.getAsLong();
-        Iterator<Map.Entry<Long, Set<String>>> it = pending.entrySet().iterator();
+        Iterator<Map.Entry<Long, Map<String, Long>>> it = pending.entrySet().iterator();
         while (it.hasNext()) {
-            Map.Entry<Long, Set<String>> e = it.next();
+            Map.Entry<Long, Map<String, Long>> e = it.next();
             long writer = e.getKey();
-            if (inFlight.contains(writer)) {
+            if (inFlight.containsKey(writer)) {
                 continue;
             }
             Failure failure = failures.get(writer);
@@ -96,16 +114,22 @@ final class Repairs {
                 failures.remove(writer);
                 continue;
             }
-            List<String> ids = new ArrayList<>(REPAIR_BATCH);
-            Iterator<String> idIt = e.getValue().iterator();
+            Map<String, Long> ids = new LinkedHashMap<>();
+            Iterator<Map.Entry<String, Long>> idIt = e.getValue().entrySet().iterator();
             while (idIt.hasNext() && ids.size() < REPAIR_BATCH) {
-                ids.add(idIt.next());
+                Map.Entry<String, Long> wanted = idIt.next();
                 idIt.remove();
+                // Brought meanwhile by a whole delta or a re-send: nothing to fetch.
+                if (!table.holdsAtLeast(wanted.getKey(), wanted.getValue(), writer)) {
+                    ids.put(wanted.getKey(), wanted.getValue());
+                }
             }
             if (e.getValue().isEmpty()) {
                 it.remove();
             }
-            fetch(writer, source, ids);
+            if (!ids.isEmpty()) {
+                fetch(writer, source, ids);
+            }
         }
     }
 
@@ -133,20 +157,21 @@ final class Repairs {
         return fallback;
     }
 
-    private void fetch(long writer, Member source, List<String> ids) {
-        inFlight.add(writer);
+    private void fetch(long writer, Member source, Map<String, Long> ids) {
+        inFlight.put(writer, ids);
         String address = source.peerAddress();
+        List<String> asked = new ArrayList<>(ids.keySet());
         peerIo.execute(() -> {
             boolean ok = false;
             try {
-                peers.fetch(address, ids, callTimeoutMs, r -> {
+                peers.fetch(address, asked, callTimeoutMs, r -> {
                     if (table.merge(r)) {
                         counters.increment(Counter.SESSION_REPAIRS);
                     }
                 });
                 ok = true;
             } catch (RuntimeException ex) {
-                log.warn("repair of {} sessions from {} failed: {}", ids.size(), address, ex.toString());
+                log.warn("repair of {} sessions from {} failed: {}", asked.size(), address, ex.toString());
             } finally {
                 boolean succeeded = ok;
                 loop.execute(() -> fetched(writer, source, ids, succeeded));
@@ -154,14 +179,14 @@ final class Repairs {
         });
     }
 
-    private void fetched(long writer, Member source, List<String> ids, boolean succeeded) {
+    private void fetched(long writer, Member source, Map<String, Long> ids, boolean succeeded) {
         inFlight.remove(writer);
         if (succeeded) {
             failures.remove(writer);
             return;
         }
         failures.put(writer, new Failure(source.id(), clockMs.getAsLong()));
-        ids.forEach(id -> add(writer, id));
+        ids.forEach((id, version) -> add(writer, id, version));
         antiEntropy.request(source);
     }
 }

@@ -32,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -89,6 +90,13 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
     private long lastExpiryMs;
     private long lastAntiEntropyMs;
     private final List<ScheduledFuture<?>> timers = new ArrayList<>();
+    /** Reads waiting for this agent to apply what it received; protocol thread. */
+    private final List<CatchUp> catchUps = new ArrayList<>();
+
+    /** A read of session {@code id} that waits until the streams reached {@code mark}. */
+    private record CatchUp(String id, List<ReceiveStreams.StreamMark> mark, long deadlineMs,
+                           CompletableFuture<Boolean> done) {
+    }
 
     public Replicator(ReplicationSettings settings, FrameCodec codec, Transport transport, SessionTable table,
                       PeerClients peers, Counters counters, Histograms histograms, LongSupplier clockMs,
@@ -237,6 +245,53 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
             // Thrown here, it would reach the transport's channel handler, which neither counts it
             // nor knows what failed.
             errors.run("acknowledging a burst", () -> receive.sendAcks(true));
+            errors.run("answering reads that waited", () -> settleCatchUps(clockMs.getAsLong()));
+        }
+    }
+
+    /**
+     * Waits until this agent has applied, as far as it can know, the newest version of session
+     * {@code id} that reached it: the frames every sender is known to have sent by now (received
+     * behind a gap, or announced by a heartbeat) are delivered, none of the session's deltas waits
+     * for a base or a re-send, and no repair of it is under way. This is what a failover read
+     * needs: right after a member died, its last frames may be queued, held behind a gap (released
+     * when failure detection drops it) or under repair, and the session read before then would be
+     * older than what this agent will hold, or missing. Frames queued for the protocol thread
+     * before this call are handled before the check.
+     *
+     * @return completes with true once caught up, false if {@code deadlineMs} passes first
+     */
+    public CompletableFuture<Boolean> awaitCaughtUp(String id, long deadlineMs) {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        try {
+            errors.guard(loop, "waiting for a read to catch up").execute(() -> {
+                CatchUp c = new CatchUp(id, receive.mark(), deadlineMs, done);
+                if (!settle(c, clockMs.getAsLong())) {
+                    counters.increment(Counter.READS_WAITED);
+                    catchUps.add(c);
+                }
+            });
+        } catch (RejectedExecutionException closed) {
+            done.complete(false);
+        }
+        return done;
+    }
+
+    private boolean settle(CatchUp c, long now) {
+        if (receive.reached(c.mark(), c.id()) && !repairs.pending(c.id())) {
+            c.done().complete(true);
+            return true;
+        }
+        if (now >= c.deadlineMs()) {
+            c.done().complete(false);
+            return true;
+        }
+        return false;
+    }
+
+    private void settleCatchUps(long now) {
+        if (!catchUps.isEmpty()) {
+            catchUps.removeIf(c -> settle(c, now));
         }
     }
 
@@ -369,6 +424,7 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
         }
         antiEntropy.retryDue(now);
         repairs.start();
+        settleCatchUps(now);
     }
 
     /** A member left the view: its stream and acks go; repairs it owed are routed to another member. */
@@ -479,6 +535,8 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
                 transport.send(leave);
                 transport.send(leave);
                 send.abandonWaiters();
+                catchUps.forEach(c -> c.done().complete(false));
+                catchUps.clear();
             });
         } catch (IllegalStateException e) {
             log.warn("orderly leave incomplete: {}", e.getMessage());

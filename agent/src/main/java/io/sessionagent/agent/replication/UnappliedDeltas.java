@@ -60,6 +60,16 @@ final class UnappliedDeltas {
         }
     }
 
+    /** A delta of this session was delivered and is not applied yet. */
+    boolean wants(String id) {
+        return wanted.containsKey(id);
+    }
+
+    /** Sequences were given up whose content (unknown) only anti-entropy brings. */
+    boolean hasSkipped() {
+        return skippedFrom != 0;
+    }
+
     boolean isEmpty() {
         return wanted.isEmpty() && skippedFrom == 0;
     }

@@ -95,8 +95,11 @@ public final class AgentClient implements AutoCloseable {
             return code == Status.Code.ABORTED;
         }
 
-        /** The agent answered that it is still joining the cluster. */
-        public boolean isJoining() {
+        /**
+         * The agent answered that it cannot answer yet: it is still joining the cluster, or still
+         * applying what it received of the session's writes (a member failed moments ago).
+         */
+        public boolean isNotYet() {
             return code == Status.Code.UNAVAILABLE && getCause() == null;
         }
     }
@@ -162,16 +165,16 @@ public final class AgentClient implements AutoCloseable {
             health.gone(call, s);
             return new AgentException(s.getCode(), call + ": " + s, s.getCause() != null ? s.getCause() : e);
         }
-        boolean joining = s.getCode() == Status.Code.UNAVAILABLE;
-        if (!joining) {
+        boolean notYet = s.getCode() == Status.Code.UNAVAILABLE;
+        if (!notYet) {
             LOG.log(Level.FINE, "session agent refused or was slow to answer " + call + ": " + s);
         }
-        return new AgentException(s.getCode(), call + ": " + s, joining ? null : e);
+        return new AgentException(s.getCode(), call + ": " + s, notYet ? null : e);
     }
 
     /**
      * The connection failed: refused, reset, or the channel cannot connect. An UNAVAILABLE the
-     * agent itself answered (still joining, draining) comes over a working connection.
+     * agent itself answered (still joining or catching up, draining) comes over a working connection.
      */
     private boolean isGone(Status s) {
         return s.getCode() == Status.Code.UNAVAILABLE

@@ -30,9 +30,13 @@ import java.util.logging.Logger;
  */
 public final class SessionManager implements FilterState, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SessionManager.class.getName());
-    /** Tries of GetSession while the agent answers that it is still joining. */
-    static final int JOINING_RETRIES = 5;
-    static final long JOINING_RETRY_MS = 100;
+    /**
+     * Tries of GetSession while the agent answers that it cannot answer yet (joining, or catching
+     * up with a failed member's last writes, which failure detection ends within failure-timeout):
+     * pauses of 100, 200, 400 and 800 ms between them.
+     */
+    static final int NOT_YET_RETRIES = 5;
+    static final long NOT_YET_RETRY_MS = 100;
     /**
      * Tries of GetSession that failed without an answer (deadline, a broken connection) before the
      * request is answered 503: each try waits up to agent-timeout already.
@@ -236,9 +240,9 @@ public final class SessionManager implements FilterState, AutoCloseable {
                     r = null;
                     break;
                 }
-                boolean tryAgain = e.isJoining() ? attempt + 1 < JOINING_RETRIES
+                boolean tryAgain = e.isNotYet() ? attempt + 1 < NOT_YET_RETRIES
                         : !health.isDown() && attempt + 1 < LOOKUP_TRIES;
-                if (!tryAgain || !pause(e.isJoining() ? JOINING_RETRY_MS << attempt : LOOKUP_RETRY_MS)) {
+                if (!tryAgain || !pause(e.isNotYet() ? NOT_YET_RETRY_MS << attempt : LOOKUP_RETRY_MS)) {
                     throw unavailable(id, e);
                 }
             }
