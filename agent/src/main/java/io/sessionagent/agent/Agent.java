@@ -162,13 +162,13 @@ public final class Agent implements AutoCloseable {
         Histograms histograms = new Histograms(registry);
         GrpcMetricsInterceptor grpcMetrics = new GrpcMetricsInterceptor(registry);
 
-        keys = loadKeys();
+        String peerHost = config.peerAddress().orElseGet(() -> interfaceAddress(config.multicastInterface()));
+        keys = loadKeys(peerHost);
         PeerSealing sealing = keys == null ? null
                 : new PeerSealing(keys, () -> counters.increment(Counter.PEER_AUTH_FAILURES));
         ServerServiceDefinition peerService = UnparsableRequests.refused(
                 new PeerServiceImpl(table, counters, config.clusterName()), () -> {
                 });
-        String peerHost = config.peerAddress().orElseGet(() -> interfaceAddress(config.multicastInterface()));
         peerServer = NettyServerBuilder.forAddress(new InetSocketAddress(peerHost, config.peerPort()))
                 .addService(sealing == null ? peerService : sealing.seal(peerService))
                 .intercept(grpcMetrics)
@@ -249,8 +249,23 @@ public final class Agent implements AutoCloseable {
                 SessionServiceGrpc.getWriteBatchesMethod().getFullMethodName()) ? Runnable::run : null;
     }
 
-    private ClusterKeys loadKeys() throws KeyFileException {
+    private ClusterKeys loadKeys(String peerHost) throws KeyFileException {
         if (config.clusterKeyFile().isEmpty()) {
+            String reach = beyondThisHost(config.multicastInterface(), peerHost);
+            boolean required = switch (config.requireClusterKey()) {
+                case "true" -> true;
+                case "false" -> false;
+                default -> reach != null;
+            };
+            if (required) {
+                throw new KeyFileException("no cluster-key-file, and "
+                        + (reach != null ? reach : "require-cluster-key is true")
+                        + ": anyone who can reach multicast group " + config.multicastGroup().getHostAddress() + ":"
+                        + config.multicastPort() + " or the peer port could read and change every session. Make"
+                        + " a key once with 'java -jar session-agent.jar keygen --id 1 > cluster.keys', chmod 600 it,"
+                        + " give every node the same file and set cluster-key-file to it (or set"
+                        + " require-cluster-key=false to run open on purpose)");
+            }
             log.warn("no cluster-key-file: datagrams and peer messages travel unauthenticated and in clear; anyone"
                     + " who can reach multicast group {}:{} or peer port {} can read and change sessions",
                     config.multicastGroup().getHostAddress(), config.multicastPort(), config.peerPort());
@@ -276,6 +291,26 @@ public final class Agent implements AutoCloseable {
             // Never fatal: the agent goes on with the keys it has, and the file is tried again when it changes.
             counters.increment(Counter.KEY_RELOAD_FAILURES);
             log.error("{}; keeping {}", e.getMessage(), keys.current());
+        }
+    }
+
+    /**
+     * Why packets of this agent could leave the host (a non-loopback multicast interface or peer
+     * address), or null when every one stays on it.
+     */
+    static String beyondThisHost(String interfaceName, String peerHost) {
+        try {
+            NetworkInterface ni = NetworkInterface.getByName(interfaceName);
+            if (ni == null || !ni.isLoopback()) {
+                return "multicast-interface " + interfaceName + " is not a loopback interface";
+            }
+            InetAddress peer = InetAddress.getByName(peerHost);
+            if (!peer.isLoopbackAddress()) {
+                return "the peer address " + peerHost + " is not a loopback address";
+            }
+            return null;
+        } catch (IOException e) {
+            return "multicast-interface " + interfaceName + " cannot be read (" + e.getMessage() + ")";
         }
     }
 

@@ -216,6 +216,11 @@ public final class AgentConfig {
         return get(Settings.CLUSTER_KEY_FILE);
     }
 
+    /** {@code auto}, {@code true} or {@code false}; see {@link Settings#REQUIRE_CLUSTER_KEY}. */
+    public String requireClusterKey() {
+        return get(Settings.REQUIRE_CLUSTER_KEY);
+    }
+
     public int peerPort() {
         return get(Settings.PEER_PORT);
     }

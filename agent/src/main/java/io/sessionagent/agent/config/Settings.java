@@ -143,6 +143,13 @@ public final class Settings {
                     + " file is read again when it changes.",
             Values.optionalPath(), v -> v.map(Path::toString).orElse(""));
 
+    public static final Setting<String> REQUIRE_CLUSTER_KEY = new Setting<>("require-cluster-key",
+            "auto/true/false", "auto", "auto",
+            "Whether the agent refuses to start without cluster-key-file. auto: required unless the multicast"
+                    + " interface is a loopback interface and the peer address a loopback address (every packet"
+                    + " stays on this host).",
+            Values.matching("auto|true|false", "auto, true or false"), Function.identity());
+
     public static final Setting<Boolean> REPLICATION_ENABLED = new Setting<>("replication-enabled",
             "boolean", "true", "true",
             "Whether this agent replicates; when false it serves its own node only.",
@@ -183,6 +190,7 @@ public final class Settings {
             MAX_SESSIONS,
             MAX_TOTAL_BYTES,
             CLUSTER_KEY_FILE,
+            REQUIRE_CLUSTER_KEY,
             REPLICATION_ENABLED);
     private static final Map<String, Setting<?>> BY_NAME = byName();
 

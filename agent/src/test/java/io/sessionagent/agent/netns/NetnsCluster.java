@@ -1,7 +1,10 @@
 package io.sessionagent.agent.netns;
 
+import io.sessionagent.agent.auth.Keys;
+
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -88,6 +91,10 @@ final class NetnsCluster implements AutoCloseable {
     /** Starts an agent and a client in every node namespace and waits for the full view. */
     void start(String... extraSettings) {
         settings.addAll(List.of(extraSettings));
+        if (settings.stream().noneMatch(s -> s.startsWith("--cluster-key-file="))) {
+            // The namespaces' interfaces are not loopback: an agent on them requires a key.
+            settings.add("--cluster-key-file=" + keyFile());
+        }
         for (int i = 1; i <= nodes; i++) {
             startAgent(i);
         }
@@ -96,6 +103,17 @@ final class NetnsCluster implements AutoCloseable {
                     clientClassPath(), NetnsClient.class.getName(), "127.0.0.1:" + GRPC_PORT), log("client" + i))));
         }
         awaitFullView(Duration.ofSeconds(30));
+    }
+
+    private static Path keyFile() {
+        try {
+            Path keys = Files.createTempFile("netns-", ".keys");
+            Files.writeString(keys, Keys.fileText(Keys.key(1, System.nanoTime())));
+            keys.toFile().deleteOnExit();
+            return keys;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Starts node {@code i}'s agent (again) with the cluster's settings; each run logs to its own file. */

@@ -1,5 +1,6 @@
 package io.sessionagent.agent.netns;
 
+import io.sessionagent.agent.auth.Keys;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,12 +36,16 @@ class SameHostIT {
         Path logs = Files.createDirectories(Path.of("target", "netns-logs"));
         String group = "239.255.77." + (1 + (int) (System.nanoTime() % 250));
         List<Path> agentLogs = new ArrayList<>();
+        // A real interface: the agents require a key.
+        Path keys = Files.createTempFile(logs, "same-host-", ".keys");
+        Files.writeString(keys, Keys.fileText(Keys.key(1, System.nanoTime())));
         for (int k = 0; k < 2; k++) {
             Path log = logs.resolve("same-host-" + net.suffix() + "-agent" + k + ".log");
             agentLogs.add(log);
             net.start(1, List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m", "-jar",
                     jar.toString(), "--cluster-name=same-host-" + net.suffix(), "--node-name=agent" + k,
                     "--multicast-interface=" + net.nodeInterface(1), "--multicast-ttl=1",
+                    "--cluster-key-file=" + keys,
                     "--multicast-group=" + group, "--multicast-port=45600",
                     "--grpc-port=" + (7500 + 10 * k), "--peer-address=" + net.address(1),
                     "--peer-port=" + (7501 + 10 * k), "--metrics-port=" + (7502 + 10 * k)), log);
