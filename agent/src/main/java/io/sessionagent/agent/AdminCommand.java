@@ -43,7 +43,7 @@ final class AdminCommand {
                        java -jar session-agent.jar drain [--admin HOST:PORT] [--timeout 10s]
                        java -jar session-agent.jar health|ready [--admin HOST:PORT] [--timeout 3s]
                 The agent's admin endpoints are found at --admin HOST:PORT, else at metrics-address:metrics-port
-                of its settings. replication on resynchronises with the other members; drain leaves the
+                of its settings; replication and drain send the token of its admin-token-file, if set. replication on resynchronises with the other members; drain leaves the
                 cluster but keeps the agent running until it is stopped (stop the app server first).
                 health exits 0 while the agent serves; ready exits 0 once it holds the cluster's sessions.""";
     }
@@ -66,7 +66,7 @@ final class AdminCommand {
                 err.println("session-agent " + command + ": unexpected argument " + options.positional.get(0));
                 return Main.USAGE;
             }
-            return send(options.target, "/" + command, options.timeout, false);
+            return send(options.target, "/" + command, options.timeout, false, null);
         }
         if (command.equals("replication")) {
             if (options.positional.size() != 1 || !options.positional.get(0).matches("on|off")) {
@@ -83,15 +83,18 @@ final class AdminCommand {
             path = "/admin/drain";
         }
         Duration timeout = command.equals("drain") && !options.timeoutGiven ? DRAIN_TIMEOUT : options.timeout;
-        return send(options.target, path, timeout, true);
+        return send(options.target, path, timeout, true, options.adminToken);
     }
 
-    private int send(HostPort target, String path, Duration timeout, boolean post) {
+    private int send(HostPort target, String path, Duration timeout, boolean post, String adminToken) {
         URI uri = URI.create("http://" + target + path);
         HttpClient client = HttpClient.newBuilder().connectTimeout(timeout).build();
         HttpResponse<String> response;
         try {
             HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout);
+            if (adminToken != null) {
+                request.header("Authorization", "Bearer " + adminToken);
+            }
             response = client.send((post ? request.POST(HttpRequest.BodyPublishers.noBody()) : request.GET()).build(),
                     HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (ConnectException | HttpConnectTimeoutException e) {

@@ -1,29 +1,57 @@
 package io.sessionagent.agent;
 
 import io.sessionagent.agent.api.SessionServiceImpl;
+import io.sessionagent.agent.metrics.Counter;
+import io.sessionagent.agent.metrics.Counters;
 import io.sessionagent.agent.metrics.OperatorHttpServer;
 import io.sessionagent.agent.metrics.OperatorHttpServer.Request;
 import io.sessionagent.agent.metrics.OperatorHttpServer.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.atomic.AtomicBoolean;
 
 
 /**
- * The admin endpoints on the operator port: switch replication, drain, show the view. They
- * bind to loopback by default (metrics-address) and have no authentication of their own, so
- * whoever can reach the port can use them.
+ * The admin endpoints on the operator port: switch replication, drain, show the view. The ones
+ * that change the agent answer only whom {@link AdminAccess} lets in; the view, like /metrics,
+ * is read-only and open to whoever reaches the port.
  */
 final class AdminEndpoints {
+    private static final Logger log = LoggerFactory.getLogger(AdminEndpoints.class);
+
     private final Agent agent;
     private final SessionServiceImpl sessions;
+    private final AdminAccess access;
+    private final Counters counters;
+    private final AtomicBoolean refusalLogged = new AtomicBoolean();
 
-    AdminEndpoints(Agent agent, SessionServiceImpl sessions) {
+    AdminEndpoints(Agent agent, SessionServiceImpl sessions, AdminAccess access, Counters counters) {
         this.agent = agent;
         this.sessions = sessions;
+        this.access = access;
+        this.counters = counters;
     }
 
     void addTo(OperatorHttpServer server) {
-        server.route("POST", "/admin/replication", this::replication)
-                .route("POST", "/admin/drain", r -> drain())
+        server.route("POST", "/admin/replication", guarded(this::replication))
+                .route("POST", "/admin/drain", guarded(r -> drain()))
                 .route("GET", "/admin/view", r -> view());
+    }
+
+    private OperatorHttpServer.Handler guarded(OperatorHttpServer.Handler handler) {
+        return r -> {
+            Response refused = access.refusal(r);
+            if (refused == null) {
+                return handler.handle(r);
+            }
+            counters.increment(Counter.ADMIN_REFUSED);
+            if (refusalLogged.compareAndSet(false, true)) {
+                log.warn("refused {} {}: {} (logged once; every refusal counted in admin.refused)", r.method(),
+                        r.path(), refused.body().strip());
+            }
+            return refused;
+        };
     }
 
     private Response replication(Request r) {

@@ -164,6 +164,8 @@ public final class Agent implements AutoCloseable {
 
         String peerHost = config.peerAddress().orElseGet(() -> interfaceAddress(config.multicastInterface()));
         keys = loadKeys(peerHost);
+        // Read before any socket opens: a token file that cannot be used stops the start.
+        AdminAccess adminAccess = AdminAccess.of(config.adminTokenFile(), config.metricsAddress());
         PeerSealing sealing = keys == null ? null
                 : new PeerSealing(keys, () -> counters.increment(Counter.PEER_AUTH_FAILURES));
         ServerServiceDefinition peerService = UnparsableRequests.refused(
@@ -220,7 +222,7 @@ public final class Agent implements AutoCloseable {
         operator = new OperatorHttpServer();
         new MetricsEndpoints(registry, new AgentGauges(registry, replicator, table, memberId), replicator::state)
                 .addTo(operator);
-        new AdminEndpoints(this, sessions).addTo(operator);
+        new AdminEndpoints(this, sessions, adminAccess, counters).addTo(operator);
         try {
             operator.start(config.metricsAddress(), config.metricsPort());
         } catch (IOException e) {

@@ -4,6 +4,7 @@ import io.sessionagent.agent.config.AgentConfig;
 import io.sessionagent.agent.config.ConfigException;
 import io.sessionagent.agent.config.ConfigLoader;
 import io.sessionagent.agent.config.Durations;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +39,8 @@ final class ClientOptions {
     boolean help;
     Duration timeout = DEFAULT_TIMEOUT;
     boolean timeoutGiven;
+    /** The agent's admin token (admin-token-file of its settings), or null when none is set. */
+    String adminToken;
 
     static ClientOptions parse(String[] args, Map<String, String> env) {
         return parse(args, env, Port.GRPC);
@@ -89,6 +92,13 @@ final class ClientOptions {
             config = loaded.config();
         } catch (ConfigException e) {
             problems.addAll(e.problems());
+        }
+        if (port == Port.ADMIN && config != null && config.adminTokenFile().isPresent()) {
+            try {
+                o.adminToken = AdminAccess.read(config.adminTokenFile().get());
+            } catch (IOException e) {
+                problems.add(e.getMessage());
+            }
         }
         if (grpc != null) {
             try {

@@ -216,6 +216,11 @@ public final class AgentConfig {
         return get(Settings.CLUSTER_KEY_FILE);
     }
 
+    /** The admin token's file; empty when none is set. */
+    public Optional<Path> adminTokenFile() {
+        return get(Settings.ADMIN_TOKEN_FILE);
+    }
+
     /** {@code auto}, {@code true} or {@code false}; see {@link Settings#REQUIRE_CLUSTER_KEY}. */
     public String requireClusterKey() {
         return get(Settings.REQUIRE_CLUSTER_KEY);

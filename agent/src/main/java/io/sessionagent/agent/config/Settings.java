@@ -150,6 +150,13 @@ public final class Settings {
                     + " stays on this host).",
             Values.matching("auto|true|false", "auto, true or false"), Function.identity());
 
+    public static final Setting<Optional<Path>> ADMIN_TOKEN_FILE = new Setting<>("admin-token-file",
+            "file path", "", "<none>",
+            "File holding the token (one line of at least 32 characters) that POST /admin/* requests must send as"
+                    + " 'Authorization: Bearer <token>'; the CLI reads the same setting. Without it, those requests"
+                    + " are refused unless metrics-address is a loopback address.",
+            Values.optionalPath(), v -> v.map(Path::toString).orElse(""));
+
     public static final Setting<Boolean> REPLICATION_ENABLED = new Setting<>("replication-enabled",
             "boolean", "true", "true",
             "Whether this agent replicates; when false it serves its own node only.",
@@ -191,6 +198,7 @@ public final class Settings {
             MAX_TOTAL_BYTES,
             CLUSTER_KEY_FILE,
             REQUIRE_CLUSTER_KEY,
+            ADMIN_TOKEN_FILE,
             REPLICATION_ENABLED);
     private static final Map<String, Setting<?>> BY_NAME = byName();
 

@@ -24,8 +24,14 @@ import java.util.concurrent.Executors;
 public final class OperatorHttpServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OperatorHttpServer.class);
 
-    /** One request: method, path and the decoded query parameters. */
-    public record Request(String method, String path, Map<String, String> query) {
+    /** Bytes of a request body read at most: no endpoint takes a body, so anything longer is refused unread. */
+    static final int MAX_BODY_BYTES = 16 * 1024;
+
+    /**
+     * One request: method, path, the decoded query parameters and the Authorization header (empty
+     * when absent).
+     */
+    public record Request(String method, String path, Map<String, String> query, String authorization) {
     }
 
     /** One answer; the body is text (UTF-8). */
@@ -76,17 +82,25 @@ public final class OperatorHttpServer implements AutoCloseable {
     private void serve(HttpExchange exchange) throws IOException {
         Response response;
         try (exchange) {
-            exchange.getRequestBody().readAllBytes();
             String path = exchange.getRequestURI().getPath();
             Route route = routes.get(path);
             String method = exchange.getRequestMethod();
-            if (route == null) {
+            if (exchange.getRequestBody().readNBytes(MAX_BODY_BYTES + 1).length > MAX_BODY_BYTES) {
+                // Closing the exchange drops the connection with what is left unread.
+                response = Response.text(413, "request body larger than " + MAX_BODY_BYTES
+                        + " bytes; no endpoint takes a body");
+            } else if (route == null) {
                 response = Response.text(404, "no endpoint " + path + "; endpoints: " + describeRoutes());
             } else if (!route.method().equals(method)) {
                 exchange.getResponseHeaders().set("Allow", route.method());
                 response = Response.text(405, path + " answers " + route.method() + ", not " + method);
             } else {
-                response = handle(route, new Request(method, path, query(exchange.getRequestURI().getRawQuery())));
+                String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+                response = handle(route, new Request(method, path, query(exchange.getRequestURI().getRawQuery()),
+                        authorization == null ? "" : authorization));
+                if (response.status() == 401) {
+                    exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"session-agent admin\"");
+                }
             }
             byte[] body = response.body().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", response.contentType());

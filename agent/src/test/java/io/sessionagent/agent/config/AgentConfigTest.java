@@ -76,7 +76,7 @@ class AgentConfigTest {
             assertThat(s.envVariable()).startsWith("SESSION_AGENT_").doesNotContain("-");
             assertThat(s.flag()).isEqualTo("--" + s.name());
         }
-        assertThat(Settings.all()).hasSize(35);
+        assertThat(Settings.all()).hasSize(36);
         assertThat(AgentConfig.defaults().asMap().keySet()).containsExactlyElementsOf(Settings.names());
     }
 
