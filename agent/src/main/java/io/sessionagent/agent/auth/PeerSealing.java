@@ -23,6 +23,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -35,7 +36,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A sealed message: key id (u32), a random 12-byte nonce, the ciphertext with its 16-byte tag.
  * The method's full name and the direction are authenticated too, so a sealed request can never
- * pass for a response or for another method's message.
+ * pass for a response or for another method's message. A response also authenticates the nonce of
+ * the request it answers and its own index in the call's stream of responses: recorded on the
+ * wire, it cannot be replayed as the answer to another call, nor moved within its own stream.
  */
 public final class PeerSealing {
     private static final int HEADER_BYTES = 4 + 12;
@@ -70,14 +73,15 @@ public final class PeerSealing {
         MethodDescriptor<Q, R> plain = m.getMethodDescriptor();
         MethodDescriptor<byte[], byte[]> wire = plain.toBuilder(BYTES, BYTES).build();
         byte[] requestAad = aad(plain.getFullMethodName(), (byte) 0);
-        byte[] responseAad = aad(plain.getFullMethodName(), (byte) 1);
         ServerCallHandler<byte[], byte[]> handler = (call, headers) -> {
-            ServerCall.Listener<Q> inner = m.getServerCallHandler().startCall(
-                    new OpenedCall<>(call, plain, responseAad), headers);
+            OpenedCall<Q, R> opened = new OpenedCall<>(call, plain);
+            ServerCall.Listener<Q> inner = m.getServerCallHandler().startCall(opened, headers);
             MethodDescriptor.Marshaller<Q> requests = plain.getRequestMarshaller();
             return new ConvertingListener<>(call, inner, message -> {
                 try {
-                    return requests.parse(new ByteArrayInputStream(open(message, requestAad)));
+                    byte[] request = open(message, requestAad);
+                    opened.answering(nonceOf(message));
+                    return requests.parse(new ByteArrayInputStream(request));
                 } catch (AuthFailure e) {
                     onFailure.run();
                     throw refusal(e).asException();
@@ -85,6 +89,10 @@ public final class PeerSealing {
             });
         };
         b.addMethod(wire, handler);
+    }
+
+    private static byte[] nonceOf(byte[] sealed) {
+        return Arrays.copyOfRange(sealed, 4, HEADER_BYTES);
     }
 
     private static Status refusal(AuthFailure e) {
@@ -95,6 +103,13 @@ public final class PeerSealing {
     private static byte[] aad(String method, byte direction) {
         byte[] m = method.getBytes(StandardCharsets.UTF_8);
         return ByteBuffer.allocate(LABEL.length + m.length + 1).put(LABEL).put(m).put(direction).array();
+    }
+
+    /** The response number {@code index} (from 0) of the call whose request carried {@code requestNonce}. */
+    private static byte[] responseAad(String method, byte[] requestNonce, int index) {
+        byte[] m = method.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(LABEL.length + m.length + 1 + requestNonce.length + 4).put(LABEL).put(m)
+                .put((byte) 1).put(requestNonce).putInt(index).array();
     }
 
     private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
@@ -117,12 +132,17 @@ public final class PeerSealing {
     private final class OpenedCall<Q, R> extends ServerCall<Q, R> {
         private final ServerCall<byte[], byte[]> wire;
         private final MethodDescriptor<Q, R> plain;
-        private final byte[] aad;
+        private volatile byte[] requestNonce;
+        private int sent;
 
-        OpenedCall(ServerCall<byte[], byte[]> wire, MethodDescriptor<Q, R> plain, byte[] aad) {
+        OpenedCall(ServerCall<byte[], byte[]> wire, MethodDescriptor<Q, R> plain) {
             this.wire = wire;
             this.plain = plain;
-            this.aad = aad;
+        }
+
+        /** The request opened: every response of the call is bound to it. */
+        void answering(byte[] nonce) {
+            requestNonce = nonce;
         }
 
         @Override
@@ -137,8 +157,12 @@ public final class PeerSealing {
 
         @Override
         public void sendMessage(R message) {
+            byte[] nonce = requestNonce;
+            if (nonce == null) {
+                throw new IllegalStateException("a response before the request of " + plain.getFullMethodName());
+            }
             try (InputStream in = plain.getResponseMarshaller().stream(message)) {
-                wire.sendMessage(seal(in.readAllBytes(), aad));
+                wire.sendMessage(seal(in.readAllBytes(), responseAad(plain.getFullMethodName(), nonce, sent++)));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -185,29 +209,65 @@ public final class PeerSealing {
         }
     }
 
-    /** The method with its request and response sealed. */
-    public <Q, R> MethodDescriptor<Q, R> seal(MethodDescriptor<Q, R> method) {
+    /**
+     * The method with its request and responses sealed, for one call: the responses must answer
+     * the request this descriptor sealed, in order. Take a new one for every call.
+     */
+    public <Q, R> MethodDescriptor<Q, R> sealForCall(MethodDescriptor<Q, R> method) {
         String name = method.getFullMethodName();
-        return method.toBuilder(new Sealed<>(method.getRequestMarshaller(), name, (byte) 0),
-                new Sealed<>(method.getResponseMarshaller(), name, (byte) 1)).build();
+        CallBinding binding = new CallBinding();
+        return method.toBuilder(new SealedRequest<>(method.getRequestMarshaller(), name, binding),
+                new SealedResponse<>(method.getResponseMarshaller(), name, binding)).build();
     }
 
-    private final class Sealed<T> implements MethodDescriptor.Marshaller<T> {
+    /** What binds one call's responses to its request. */
+    private static final class CallBinding {
+        volatile byte[] requestNonce;
+        int received;
+    }
+
+    private final class SealedRequest<T> implements MethodDescriptor.Marshaller<T> {
         private final MethodDescriptor.Marshaller<T> plain;
         private final byte[] aad;
+        private final CallBinding binding;
 
-        Sealed(MethodDescriptor.Marshaller<T> plain, String method, byte direction) {
+        SealedRequest(MethodDescriptor.Marshaller<T> plain, String method, CallBinding binding) {
             this.plain = plain;
-            this.aad = aad(method, direction);
+            this.aad = aad(method, (byte) 0);
+            this.binding = binding;
         }
 
         @Override
         public InputStream stream(T value) {
             try (InputStream in = plain.stream(value)) {
-                return new ByteArrayInputStream(seal(in.readAllBytes(), aad));
+                byte[] sealed = seal(in.readAllBytes(), aad);
+                binding.requestNonce = nonceOf(sealed);
+                return new ByteArrayInputStream(sealed);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }
+
+        @Override
+        public T parse(InputStream stream) {
+            throw new UnsupportedOperationException("a client never reads its own request");
+        }
+    }
+
+    private final class SealedResponse<T> implements MethodDescriptor.Marshaller<T> {
+        private final MethodDescriptor.Marshaller<T> plain;
+        private final String method;
+        private final CallBinding binding;
+
+        SealedResponse(MethodDescriptor.Marshaller<T> plain, String method, CallBinding binding) {
+            this.plain = plain;
+            this.method = method;
+            this.binding = binding;
+        }
+
+        @Override
+        public InputStream stream(T value) {
+            throw new UnsupportedOperationException("a client never sends a response");
         }
 
         @Override
@@ -218,9 +278,13 @@ public final class PeerSealing {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+            byte[] nonce = binding.requestNonce;
             byte[] opened;
             try {
-                opened = open(sealed, aad);
+                if (nonce == null) {
+                    throw new AuthFailure(false, "a response before the request was sent");
+                }
+                opened = open(sealed, responseAad(method, nonce, binding.received++));
             } catch (AuthFailure e) {
                 onFailure.run();
                 throw refusal(e).asRuntimeException();

@@ -3,6 +3,8 @@ package io.sessionagent.agent.replication;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.sessionagent.agent.auth.PeerSealing;
@@ -33,6 +35,7 @@ import java.util.function.Consumer;
 public final class PeerClients implements AutoCloseable {
     private final PeerCaller caller;
     private final int maxMessageBytes;
+    private final PeerSealing sealing;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final MethodDescriptor<SnapshotRequest, RecordChunk> snapshot;
     private final MethodDescriptor<DigestRequest, DigestResponse> digest;
@@ -43,14 +46,16 @@ public final class PeerClients implements AutoCloseable {
     public PeerClients(String clusterName, long selfId, int maxMessageBytes, PeerSealing sealing) {
         this.caller = PeerCaller.newBuilder().setClusterName(clusterName).setMemberId(selfId).build();
         this.maxMessageBytes = maxMessageBytes;
-        this.snapshot = sealed(sealing, PeerServiceGrpc.getStreamSnapshotMethod());
-        this.digest = sealed(sealing, PeerServiceGrpc.getGetDigestMethod());
-        this.bucketEntries = sealed(sealing, PeerServiceGrpc.getGetBucketEntriesMethod());
-        this.fetch = sealed(sealing, PeerServiceGrpc.getFetchRecordsMethod());
+        this.sealing = sealing;
+        this.snapshot = PeerServiceGrpc.getStreamSnapshotMethod();
+        this.digest = PeerServiceGrpc.getGetDigestMethod();
+        this.bucketEntries = PeerServiceGrpc.getGetBucketEntriesMethod();
+        this.fetch = PeerServiceGrpc.getFetchRecordsMethod();
     }
 
-    private static <Q, R> MethodDescriptor<Q, R> sealed(PeerSealing sealing, MethodDescriptor<Q, R> method) {
-        return sealing == null ? method : sealing.seal(method);
+    /** The method for one call: with a key, sealed and bound to that call's request. */
+    private <Q, R> MethodDescriptor<Q, R> call(MethodDescriptor<Q, R> method) {
+        return sealing == null ? method : sealing.sealForCall(method);
     }
 
     private ManagedChannel channel(String address) {
@@ -67,37 +72,62 @@ public final class PeerClients implements AutoCloseable {
 
     /** Streams the peer's whole table into {@code sink}; returns the number of records. */
     public long snapshot(String address, long timeoutMs, Consumer<SessionRecord> sink) {
-        long n = 0;
-        Iterator<RecordChunk> it = ClientCalls.blockingServerStreamingCall(channel(address), snapshot,
-                options(timeoutMs), SnapshotRequest.newBuilder().setCaller(caller).build());
-        while (it.hasNext()) {
-            for (SessionRecord r : it.next().getRecordsList()) {
-                sink.accept(r);
-                n++;
+        try {
+            long n = 0;
+            Iterator<RecordChunk> it = ClientCalls.blockingServerStreamingCall(channel(address), call(snapshot),
+                    options(timeoutMs), SnapshotRequest.newBuilder().setCaller(caller).build());
+            while (it.hasNext()) {
+                for (SessionRecord r : it.next().getRecordsList()) {
+                    sink.accept(r);
+                    n++;
+                }
             }
+            return n;
+        } catch (StatusRuntimeException e) {
+            throw refusalOf(e);
         }
-        return n;
     }
 
     public List<Long> digest(String address, int buckets, long timeoutMs) {
-        return ClientCalls.blockingUnaryCall(channel(address), digest, options(timeoutMs),
-                DigestRequest.newBuilder().setCaller(caller).setBuckets(buckets).build()).getHashesList();
+        try {
+            return ClientCalls.blockingUnaryCall(channel(address), call(digest), options(timeoutMs),
+                    DigestRequest.newBuilder().setCaller(caller).setBuckets(buckets).build()).getHashesList();
+        } catch (StatusRuntimeException e) {
+            throw refusalOf(e);
+        }
     }
 
     public List<VersionEntry> bucketEntries(String address, int buckets, Collection<Integer> bucketIds,
                                             long timeoutMs) {
-        return ClientCalls.blockingUnaryCall(channel(address), bucketEntries, options(timeoutMs),
-                BucketEntriesRequest.newBuilder().setCaller(caller).setBuckets(buckets).addAllBucketIds(bucketIds)
-                        .build()).getEntriesList();
+        try {
+            return ClientCalls.blockingUnaryCall(channel(address), call(bucketEntries), options(timeoutMs),
+                    BucketEntriesRequest.newBuilder().setCaller(caller).setBuckets(buckets).addAllBucketIds(bucketIds)
+                            .build()).getEntriesList();
+        } catch (StatusRuntimeException e) {
+            throw refusalOf(e);
+        }
     }
 
     /** Fetches whole records by id into {@code sink}; ids the peer lacks are left out. */
     public void fetch(String address, Collection<String> ids, long timeoutMs, Consumer<SessionRecord> sink) {
-        Iterator<RecordChunk> it = ClientCalls.blockingServerStreamingCall(channel(address), fetch,
-                options(timeoutMs), FetchRecordsRequest.newBuilder().setCaller(caller).addAllIds(ids).build());
-        while (it.hasNext()) {
-            it.next().getRecordsList().forEach(sink);
+        try {
+            Iterator<RecordChunk> it = ClientCalls.blockingServerStreamingCall(channel(address), call(fetch),
+                    options(timeoutMs), FetchRecordsRequest.newBuilder().setCaller(caller).addAllIds(ids).build());
+            while (it.hasNext()) {
+                it.next().getRecordsList().forEach(sink);
+            }
+        } catch (StatusRuntimeException e) {
+            throw refusalOf(e);
         }
+    }
+
+    /**
+     * An answer this agent refused to open reaches the caller as gRPC's CANCELLED "Failed to read
+     * message"; the refusal itself (UNAUTHENTICATED, and why) is what the logs must show.
+     */
+    private static StatusRuntimeException refusalOf(StatusRuntimeException e) {
+        return e.getCause() instanceof StatusRuntimeException refused
+                && refused.getStatus().getCode() == Status.Code.UNAUTHENTICATED ? refused : e;
     }
 
     /** Closes the channel to a peer that left. */

@@ -1,13 +1,18 @@
 package io.sessionagent.agent.auth;
 
 import com.google.protobuf.ByteString;
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
 import io.sessionagent.agent.api.PeerServiceImpl;
 import io.sessionagent.agent.metrics.Counters;
 import io.sessionagent.agent.replication.PeerClients;
@@ -22,10 +27,16 @@ import io.sessionagent.proto.v1.SnapshotRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -133,18 +144,108 @@ class PeerSealingTest {
     @Test
     void sealedMessagesCarryNoSessionDataInClear() throws Exception {
         PeerSealing sealing = new PeerSealing(Keys.fixed(K1), () -> { });
-        var method = sealing.seal(PeerServiceGrpc.getStreamSnapshotMethod());
+        var method = sealing.sealForCall(PeerServiceGrpc.getStreamSnapshotMethod());
         SnapshotRequest request = SnapshotRequest.newBuilder()
                 .setCaller(PeerCaller.newBuilder().setClusterName("very-visible-cluster-name").setMemberId(7)).build();
         byte[] wire = method.getRequestMarshaller().stream(request).readAllBytes();
         assertThat(new String(wire, StandardCharsets.ISO_8859_1)).doesNotContain("very-visible");
-        assertThat(method.getRequestMarshaller().parse(new java.io.ByteArrayInputStream(wire))).isEqualTo(request);
         // A request's bytes are no response: direction and method are authenticated too.
         assertThatThrownBy(() -> method.getResponseMarshaller().parse(new java.io.ByteArrayInputStream(wire)))
                 .isInstanceOf(StatusRuntimeException.class);
-        var other = sealing.seal(PeerServiceGrpc.getFetchRecordsMethod());
-        assertThatThrownBy(() -> other.getRequestMarshaller().parse(new java.io.ByteArrayInputStream(wire)))
-                .isInstanceOf(StatusRuntimeException.class);
+    }
+
+    /** A method of the PeerService with its messages as raw bytes, as they cross the wire. */
+    private static <Q, R> MethodDescriptor<byte[], byte[]> raw(MethodDescriptor<Q, R> m) {
+        return m.toBuilder(RAW, RAW).build();
+    }
+
+    private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+            return new ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+            try {
+                return stream.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    };
+
+    /**
+     * Someone on the path between two agents: passes each call on to the real PeerService and
+     * hands back what {@code tamper} makes of its sealed answers (it cannot open them).
+     */
+    private String proxy(String target, UnaryOperator<List<byte[]>> tamper) throws Exception {
+        ManagedChannel ch = NettyChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(MAX_MESSAGE)
+                .build();
+        open.add(ch::shutdownNow);
+        ServerServiceDefinition.Builder service = ServerServiceDefinition.builder(PeerServiceGrpc.SERVICE_NAME);
+        for (MethodDescriptor<?, ?> m : List.of(PeerServiceGrpc.getGetDigestMethod(),
+                PeerServiceGrpc.getFetchRecordsMethod())) {
+            MethodDescriptor<byte[], byte[]> wire = raw(m);
+            service.addMethod(wire, ServerCalls.asyncServerStreamingCall((byte[] request, StreamObserver<byte[]> out) -> {
+                List<byte[]> answers = new ArrayList<>();
+                ClientCalls.blockingServerStreamingCall(ch, wire, CallOptions.DEFAULT, request)
+                        .forEachRemaining(answers::add);
+                tamper.apply(answers).forEach(out::onNext);
+                out.onCompleted();
+            }));
+        }
+        Server p = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(service.build())
+                .maxInboundMessageSize(MAX_MESSAGE).build().start();
+        open.add(() -> p.shutdownNow().awaitTermination());
+        return "127.0.0.1:" + p.getPort();
+    }
+
+    @Test
+    void anAnswerRecordedOnTheWireIsRefusedAsTheAnswerToAnotherCall() throws Exception {
+        String address = serve(Keys.fixed(K1));
+        List<byte[]> recorded = new ArrayList<>();
+        String proxy = proxy(address, answers -> {
+            if (recorded.isEmpty()) {
+                recorded.addAll(answers);
+                return answers;
+            }
+            return recorded;
+        });
+        PeerClients c = client(Keys.fixed(K1));
+        assertThat(c.digest(proxy, 64, 5_000)).hasSize(64);
+        // The same question again, answered with the first call's genuine, sealed answer.
+        assertRefused(() -> c.digest(proxy, 64, 5_000));
+        assertThat(clientFailures).hasValue(1);
+        assertThat(c.digest(address, 64, 5_000)).hasSize(64);
+    }
+
+    @Test
+    void answersOfOneCallMovedWithinItsStreamAreRefused() throws Exception {
+        long now = System.currentTimeMillis();
+        // Large sessions, so that the fetch answers in several chunks.
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            ids.add("big" + i);
+            table.writeLocal(SessionChange.newBuilder().setId("big" + i).setAccessTimeMs(now).setMaxInactiveSeconds(600)
+                    .addSet(Attribute.newBuilder().setName("blob").setValue(ByteString.copyFrom(new byte[8192])))
+                    .build(), 1, d -> {
+                    });
+        }
+        String address = serve(Keys.fixed(K1));
+        List<Integer> chunks = new ArrayList<>();
+        String proxy = proxy(address, answers -> {
+            chunks.add(answers.size());
+            List<byte[]> swapped = new ArrayList<>(answers);
+            Collections.reverse(swapped);
+            return swapped;
+        });
+        PeerClients c = client(Keys.fixed(K1));
+        assertRefused(() -> c.fetch(proxy, ids, 5_000, r -> { }));
+        assertThat(chunks.get(0)).isGreaterThan(1);
+        List<SessionRecord> direct = new ArrayList<>();
+        c.fetch(address, ids, 5_000, direct::add);
+        assertThat(direct).hasSize(300);
     }
 
     @Test
