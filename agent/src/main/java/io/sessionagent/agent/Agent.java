@@ -15,16 +15,19 @@ import io.sessionagent.agent.auth.FrameSealer;
 import io.sessionagent.agent.auth.KeyFileException;
 import io.sessionagent.agent.auth.PeerSealing;
 import io.sessionagent.agent.config.AgentConfig;
-import io.sessionagent.agent.metrics.AgentGauges;
+import io.sessionagent.agent.http.AdminAccess;
+import io.sessionagent.agent.http.AdminActions;
+import io.sessionagent.agent.http.AdminEndpoints;
+import io.sessionagent.agent.http.MetricsEndpoints;
+import io.sessionagent.agent.http.OperatorHttpServer;
 import io.sessionagent.agent.metrics.Counter;
 import io.sessionagent.agent.metrics.CounterMeters;
 import io.sessionagent.agent.metrics.Counters;
 import io.sessionagent.agent.metrics.GrpcMetricsInterceptor;
 import io.sessionagent.agent.metrics.Histograms;
 import io.sessionagent.agent.metrics.JvmMeters;
-import io.sessionagent.agent.metrics.MetricsEndpoints;
-import io.sessionagent.agent.metrics.OperatorHttpServer;
 import io.sessionagent.agent.metrics.PrometheusUnits;
+import io.sessionagent.agent.monitoring.AgentGauges;
 import io.sessionagent.agent.replication.PeerClients;
 import io.sessionagent.agent.replication.ReplicationSettings;
 import io.sessionagent.agent.replication.Replicator;
@@ -222,7 +225,7 @@ public final class Agent implements AutoCloseable {
         operator = new OperatorHttpServer();
         new MetricsEndpoints(registry, new AgentGauges(registry, replicator, table, memberId), replicator::state)
                 .addTo(operator);
-        new AdminEndpoints(this, sessions, adminAccess, counters).addTo(operator);
+        new AdminEndpoints(adminActions(sessions), adminAccess, counters).addTo(operator);
         try {
             operator.start(config.metricsAddress(), config.metricsPort());
         } catch (IOException e) {
@@ -249,6 +252,30 @@ public final class Agent implements AutoCloseable {
                                                                            io.grpc.Metadata headers) {
         return call.getMethodDescriptor().getFullMethodName().equals(
                 SessionServiceGrpc.getWriteBatchesMethod().getFullMethodName()) ? Runnable::run : null;
+    }
+
+    private AdminActions adminActions(SessionServiceImpl sessions) {
+        return new AdminActions() {
+            @Override
+            public boolean drained() {
+                return Agent.this.drained();
+            }
+
+            @Override
+            public boolean drain() throws InterruptedException {
+                return Agent.this.drain();
+            }
+
+            @Override
+            public void setReplicationEnabled(boolean enabled) {
+                replicator.setReplicationEnabled(enabled);
+            }
+
+            @Override
+            public String viewJson() {
+                return ViewJson.format(sessions.clusterView());
+            }
+        };
     }
 
     private ClusterKeys loadKeys(String peerHost) throws KeyFileException {

@@ -4,6 +4,7 @@ import io.sessionagent.agent.config.AgentConfig;
 import io.sessionagent.agent.config.ConfigException;
 import io.sessionagent.agent.config.ConfigLoader;
 import io.sessionagent.agent.config.Durations;
+import io.sessionagent.agent.http.AdminAccess;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

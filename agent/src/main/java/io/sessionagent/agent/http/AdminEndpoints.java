@@ -1,11 +1,9 @@
-package io.sessionagent.agent;
+package io.sessionagent.agent.http;
 
-import io.sessionagent.agent.api.SessionServiceImpl;
 import io.sessionagent.agent.metrics.Counter;
 import io.sessionagent.agent.metrics.Counters;
-import io.sessionagent.agent.metrics.OperatorHttpServer;
-import io.sessionagent.agent.metrics.OperatorHttpServer.Request;
-import io.sessionagent.agent.metrics.OperatorHttpServer.Response;
+import io.sessionagent.agent.http.OperatorHttpServer.Request;
+import io.sessionagent.agent.http.OperatorHttpServer.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,23 +15,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * that change the agent answer only whom {@link AdminAccess} lets in; the view, like /metrics,
  * is read-only and open to whoever reaches the port.
  */
-final class AdminEndpoints {
+public final class AdminEndpoints {
     private static final Logger log = LoggerFactory.getLogger(AdminEndpoints.class);
 
-    private final Agent agent;
-    private final SessionServiceImpl sessions;
+    private final AdminActions agent;
     private final AdminAccess access;
     private final Counters counters;
     private final AtomicBoolean refusalLogged = new AtomicBoolean();
 
-    AdminEndpoints(Agent agent, SessionServiceImpl sessions, AdminAccess access, Counters counters) {
+    public AdminEndpoints(AdminActions agent, AdminAccess access, Counters counters) {
         this.agent = agent;
-        this.sessions = sessions;
         this.access = access;
         this.counters = counters;
     }
 
-    void addTo(OperatorHttpServer server) {
+    public void addTo(OperatorHttpServer server) {
         server.route("POST", "/admin/replication", guarded(this::replication))
                 .route("POST", "/admin/drain", guarded(r -> drain()))
                 .route("GET", "/admin/view", r -> view());
@@ -70,7 +66,7 @@ final class AdminEndpoints {
             return Response.text(409, "this agent has left the cluster (drained); restart it to rejoin");
         }
         boolean enabled = Boolean.parseBoolean(value);
-        agent.replicator().setReplicationEnabled(enabled);
+        agent.setReplicationEnabled(enabled);
         return Response.text(200, enabled
                 ? "replication on: resynchronising with the other members by anti-entropy"
                 : "replication off: this agent now serves its own node only");
@@ -90,6 +86,6 @@ final class AdminEndpoints {
     }
 
     private Response view() {
-        return new Response(200, "application/json", ViewJson.format(sessions.clusterView()));
+        return new Response(200, "application/json", agent.viewJson());
     }
 }

@@ -1,4 +1,4 @@
-package io.sessionagent.agent.api;
+package io.sessionagent.agent.grpc;
 
 import io.grpc.Metadata;
 import io.grpc.ServerCall;

@@ -1,6 +1,6 @@
-package io.sessionagent.agent;
+package io.sessionagent.agent.http;
 
-import io.sessionagent.agent.metrics.OperatorHttpServer.Request;
+import io.sessionagent.agent.http.OperatorHttpServer.Request;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

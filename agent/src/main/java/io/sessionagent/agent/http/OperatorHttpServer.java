@@ -1,4 +1,4 @@
-package io.sessionagent.agent.metrics;
+package io.sessionagent.agent.http;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;

@@ -1,7 +1,7 @@
-package io.sessionagent.agent;
+package io.sessionagent.agent.http;
 
-import io.sessionagent.agent.metrics.OperatorHttpServer.Request;
-import io.sessionagent.agent.metrics.OperatorHttpServer.Response;
+import io.sessionagent.agent.http.OperatorHttpServer.Request;
+import io.sessionagent.agent.http.OperatorHttpServer.Response;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -18,7 +18,7 @@ import java.util.Optional;
  * only while the port is on loopback: an agent serving metrics on a real address (as a container
  * does, for Prometheus) must not let whoever scrapes it also drain it.
  */
-final class AdminAccess {
+public final class AdminAccess {
     /** Shorter tokens can be guessed; 32 characters of base64 are 192 bits. */
     static final int MIN_TOKEN_CHARS = 32;
 
@@ -36,13 +36,13 @@ final class AdminAccess {
      * @param tokenFile the admin-token-file setting
      * @throws IOException when the file cannot be read or holds no usable token; the message names the file
      */
-    static AdminAccess of(Optional<Path> tokenFile, String metricsAddress) throws IOException {
+    public static AdminAccess of(Optional<Path> tokenFile, String metricsAddress) throws IOException {
         return new AdminAccess(tokenFile.isPresent() ? read(tokenFile.get()).getBytes(StandardCharsets.UTF_8) : null,
                 metricsAddress);
     }
 
     /** The token in the file: its first line without surrounding blanks. */
-    static String read(Path file) throws IOException {
+    public static String read(Path file) throws IOException {
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);

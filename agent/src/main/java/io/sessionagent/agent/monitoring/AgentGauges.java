@@ -1,10 +1,12 @@
-package io.sessionagent.agent.metrics;
+package io.sessionagent.agent.monitoring;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.sessionagent.agent.membership.MemberSnapshot;
+import io.sessionagent.agent.metrics.MeterCatalogue;
+import io.sessionagent.agent.metrics.MeterSpec;
 import io.sessionagent.agent.replication.Replicator;
 import io.sessionagent.agent.store.SessionTable;
 import io.sessionagent.proto.v1.MemberState;

@@ -1,6 +1,7 @@
-package io.sessionagent.agent.metrics;
+package io.sessionagent.agent.http;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sessionagent.agent.monitoring.AgentGauges;
 import io.sessionagent.proto.v1.MemberState;
 
 import java.util.function.Supplier;
