@@ -38,10 +38,11 @@ final class DiscardedBranches {
             counters.increment(Counter.ACKNOWLEDGED_WRITES_DISCARDED);
             long suppressed = acknowledged.due(now);
             if (suppressed >= 0) {
-                log.warn("acknowledged write discarded: session {} version {} by writer {} held a write that waited "
-                                + "for replicas and lost to the concurrent version {} by writer {}{}",
-                        b.id(), b.droppedVersion(), Long.toUnsignedString(b.droppedWriter()), b.keptVersion(),
-                        Long.toUnsignedString(b.keptWriter()), more(suppressed, "conflicts.acknowledged_writes_discarded"));
+                log.warn("acknowledged write discarded: session {}, the branch at version {} by writer {} ({}) holds "
+                                + "a write that waited for replicas and lost to the concurrent version {} by writer {}{}",
+                        b.id(), b.droppedVersion(), Long.toUnsignedString(b.droppedWriter()),
+                        b.held() ? "held here" : "received", b.keptVersion(), Long.toUnsignedString(b.keptWriter()),
+                        more(suppressed, "conflicts.acknowledged_writes_discarded"));
             }
             return;
         }
