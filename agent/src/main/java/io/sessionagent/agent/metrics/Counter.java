@@ -23,7 +23,7 @@ public enum Counter {
     DELTAS_SENT("deltas.sent", "deltas", "Session deltas handed to the group for the first time"),
     DELTAS_RECEIVED("deltas.received", "deltas", "Session deltas delivered in order from other members"),
     DELTAS_APPLIED("deltas.applied", "deltas", "Received deltas applied to the table"),
-    DELTAS_DUPLICATE("deltas.duplicate", "deltas", "Received deltas already applied (older or equal version)"),
+    DELTAS_DUPLICATE("deltas.duplicate", "deltas", "Received deltas of a version this table holds or held (re-deliveries), or older than the history it keeps"),
     DELTAS_OUT_OF_ORDER("deltas.out_of_order", "deltas", "Received deltas whose base version was ahead of the table (session repaired)"),
     DELTAS_RESENT_WHOLE("deltas.resent_whole", "sessions", "Sessions re-sent whole because a replica could not apply their delta"),
     DELTAS_WHOLE_OVER_GAP("deltas.whole_over_gap", "deltas", "Received whole deltas taken although the table lacked their base version (no repair needed)"),
