@@ -149,7 +149,7 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
         boolean applied = false;
         for (SessionChange change : batch.getChangesList()) {
             try {
-                long version = writeLocal(change, null);
+                long version = writeLocal(change, null, durability != Durability.DURABILITY_ASYNC);
                 result.addResults(ChangeResult.newBuilder().setVersion(version));
                 applied = true;
             } catch (StatusRuntimeException e) {
@@ -184,10 +184,11 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
      * Checks and applies one change, queueing its delta for replication.
      *
      * @param waiter completed when the replicas acknowledged the delta; null for none
+     * @param sync   the caller waits for replicas (with this waiter or one for its whole batch)
      * @return the session's new version
      * @throws StatusRuntimeException INVALID_ARGUMENT, ABORTED (stale base) or RESOURCE_EXHAUSTED, counted
      */
-    private long writeLocal(SessionChange change, SyncWaiter waiter) {
+    private long writeLocal(SessionChange change, SyncWaiter waiter, boolean sync) {
         try {
             Requests.checkChange(change);
         } catch (StatusRuntimeException e) {
@@ -195,7 +196,7 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
             throw e;
         }
         try {
-            return table.writeLocal(change, self.memberId(), d -> replicator.replicate(d, waiter));
+            return table.writeLocal(change, self.memberId(), sync, d -> replicator.replicate(d, waiter));
         } catch (StaleBaseException e) {
             counters.increment(Counter.WRITE_CONFLICTS);
             throw Status.ABORTED.withDescription(e.getMessage()).asRuntimeException();
@@ -216,7 +217,7 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
             waiter = waiter(durability, request.getSyncTimeoutMs());
             counters.increment(Counter.SYNC_WRITES);
         }
-        long version = writeLocal(request.getChange(), waiter);
+        long version = writeLocal(request.getChange(), waiter, waiter != null);
         WriteResponse.Builder response = WriteResponse.newBuilder()
                 .setCorrelationId(request.getCorrelationId())
                 .setVersion(version);

@@ -112,6 +112,7 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
         this.loop = loop;
         this.peerIo = peerIo;
         this.errors = new ProtocolErrors(counters, log);
+        table.observeDiscardedBranches(new DiscardedBranches(counters, clockMs, log)::report);
         Executor peerResults = errors.guard(loop, "handling a peer call's result");
         this.local = new LocalMember(settings.replicationEnabled());
         ControlSender control = new ControlSender(codec, transport, settings.selfId(), settings.incarnation(),

@@ -4,11 +4,17 @@ package io.sessionagent.agent.store;
 public enum ApplyOutcome {
     /** The delta's base was the local version: applied. */
     APPLIED,
-    /** The local version is the delta's new version or newer: nothing to do. */
+    /**
+     * The table holds the delta's version or held it before the one it holds (a re-delivery), or
+     * the version is older than the history the table keeps: nothing to do.
+     */
     DUPLICATE,
     /** The delta builds on a version this table has not seen: the session must be fetched whole. */
     GAP,
-    /** A concurrent version that loses to the local one by the conflict rule: ignored. */
+    /**
+     * A concurrent version that loses to the local one by the conflict rule (the same version by a
+     * lower writer, or an older version another writer wrote on a branch the local lineage lacks): ignored.
+     */
     CONFLICT_LOCAL_WINS,
     /** A concurrent version that beats the local one: the winner must be fetched whole. */
     CONFLICT_REMOTE_WINS,

@@ -53,6 +53,9 @@ public final class SessionTable {
      */
     private volatile Consumer<ReplicatedDelta> appliedObserver = d -> {
     };
+    /** Told of every branch the conflict rule dropped, after the id's critical section. */
+    private volatile Consumer<DiscardedBranch> discardObserver = b -> {
+    };
 
     /**
      * @param expiryGraceMs  added to every session's timeout, so that a replica whose last
@@ -66,15 +69,23 @@ public final class SessionTable {
         this.tombstoneTtlMs = tombstoneTtlMs;
     }
 
+    /** A local write whose writer does not wait for replicas. */
+    public long writeLocal(SessionChange change, long writer, Consumer<ReplicatedDelta> onCommit)
+            throws StaleBaseException, LimitExceededException {
+        return writeLocal(change, writer, false, onCommit);
+    }
+
     /**
      * Applies a change made by the local application.
      *
      * @param writer   this agent's member id
+     * @param sync     the writer waits for replicas: if a concurrent branch later wins, the
+     *                 members that drop this write report an acknowledged write discarded
      * @param onCommit receives the delta to replicate, inside the id's critical section, so
      *                 deltas of one session are handed over in version order
      * @return the new version
      */
-    public long writeLocal(SessionChange change, long writer, Consumer<ReplicatedDelta> onCommit)
+    public long writeLocal(SessionChange change, long writer, boolean sync, Consumer<ReplicatedDelta> onCommit)
             throws StaleBaseException, LimitExceededException {
         String id = change.getId();
         Object[] failure = new Object[1];
@@ -101,10 +112,13 @@ public final class SessionTable {
             Map<String, ByteString> attrs = merged(cur == null ? Map.of() : cur.attributes,
                     change.getSetList(), change.getRemovedList());
             long idHash = cur == null ? Hashing.hash64(id) : cur.idHash;
+            long[] lineage = cur == null ? Lineage.single(1, writer)
+                    : Lineage.extend(cur.lineage, cur.version, cur.writer, curVersion + 1, writer);
             StoredSession next = new StoredSession(id, idHash, curVersion + 1, writer,
                     cur == null ? change.getCreationTimeMs() : cur.creationTimeMs,
                     Math.max(change.getAccessTimeMs(), cur == null ? 0 : cur.lastAccessMs),
-                    change.getMaxInactiveSeconds(), attrs, false);
+                    change.getMaxInactiveSeconds(), attrs, false, lineage,
+                    sync ? curVersion + 1 : cur == null ? 0 : cur.syncVersion);
             String refusal = checkLimits(cur, next);
             if (refusal != null) {
                 failure[0] = new LimitExceededException(refusal);
@@ -112,7 +126,8 @@ public final class SessionTable {
             }
             account(cur, next);
             newVersion[0] = next.version;
-            onCommit.accept(ReplicatedDelta.newBuilder()
+            boolean whole = setsEveryAttribute(change.getSetList(), attrs);
+            ReplicatedDelta.Builder delta = ReplicatedDelta.newBuilder()
                     .setId(id)
                     .setBaseVersion(curVersion)
                     .setBaseWriter(cur == null ? 0 : cur.writer)
@@ -124,8 +139,12 @@ public final class SessionTable {
                     .addAllSet(change.getSetList())
                     .addAllRemoved(change.getRemovedList())
                     .setWrittenAtMs(now)
-                    .setWhole(setsEveryAttribute(change.getSetList(), attrs))
-                    .build());
+                    .setWhole(whole)
+                    .setSync(sync);
+            if (whole) {
+                withHistory(delta, next);
+            }
+            onCommit.accept(delta.build());
             return next;
         });
         if (failure[0] instanceof StaleBaseException e) {
@@ -176,19 +195,67 @@ public final class SessionTable {
      */
     public ApplyOutcome applyReplicated(ReplicatedDelta d) {
         ApplyOutcome[] outcome = new ApplyOutcome[1];
+        DiscardedBranch[] discarded = new DiscardedBranch[1];
         entries.compute(d.getId(), (k, cur) -> {
             outcome[0] = classify(cur, d);
+            if (outcome[0] == ApplyOutcome.CONFLICT_LOCAL_WINS) {
+                long[] runs = d.getWhole() ? Lineage.fromWire(d.getLineageList(), d.getNewVersion(), d.getWriter())
+                        : Lineage.single(d.getNewVersion(), d.getWriter());
+                discarded[0] = refused(cur, d.getNewVersion(), d.getWriter(), runs,
+                        d.getWhole() ? d.getSyncVersion() : 0, d.getSync());
+            }
             if (!outcome[0].applied()) {
                 return cur;
             }
-            StoredSession next = applyTo(cur, d);
+            StoredSession next = applyTo(cur, d, outcome[0] == ApplyOutcome.APPLIED);
+            if (outcome[0] != ApplyOutcome.APPLIED && cur != null) {
+                discarded[0] = replaced(cur, next);
+                if (discarded[0] != null) {
+                    // Its history shows the delta forked below the held version: not a gap but a conflict.
+                    outcome[0] = ApplyOutcome.WHOLE_OVER_CONFLICT;
+                }
+            }
             account(cur, next);
             return next;
         });
         if (outcome[0].applied()) {
             appliedObserver.accept(d);
         }
+        if (discarded[0] != null) {
+            discardObserver.accept(discarded[0]);
+        }
         return outcome[0];
+    }
+
+    /**
+     * The held branch dropped when {@code next} replaces {@code cur}, or null when {@code next}
+     * descends from it (or its history is too short to tell, which an agent that predates the
+     * lineage causes: nothing is reported then, as before).
+     */
+    private static DiscardedBranch replaced(StoredSession cur, StoredSession next) {
+        if (next.verdictOn(cur.version, cur.writer) != Lineage.Verdict.CONCURRENT) {
+            return null;
+        }
+        long fork = Lineage.fork(cur.lineage, cur.version, cur.writer, next.lineage, next.version, next.writer);
+        return new DiscardedBranch(cur.id, true, cur.version, cur.writer, next.version, next.writer,
+                Long.compareUnsigned(cur.syncVersion, fork) > 0);
+    }
+
+    /**
+     * The incoming branch dropped when a version {@code (version, writer)} with history
+     * {@code runs} loses to {@code cur}, or null when {@code cur} holds that version (a
+     * re-delivery) or cannot tell.
+     *
+     * @param syncWrite the refused version itself was written by a write that waited for replicas
+     */
+    private static DiscardedBranch refused(StoredSession cur, long version, long writer, long[] runs,
+                                           long syncVersion, boolean syncWrite) {
+        if (cur.verdictOn(version, writer) != Lineage.Verdict.CONCURRENT) {
+            return null;
+        }
+        long fork = Lineage.fork(cur.lineage, cur.version, cur.writer, runs, version, writer);
+        return new DiscardedBranch(cur.id, false, version, writer, cur.version, cur.writer,
+                syncWrite || Long.compareUnsigned(syncVersion, fork) > 0);
     }
 
     /** The apply rule: what a delta does to the record held (null for none). */
@@ -201,8 +268,14 @@ public final class SessionTable {
         }
         int cmp = StoredSession.compareVersions(d.getNewVersion(), d.getWriter(), cur.version, cur.writer);
         int byVersion = Long.compareUnsigned(d.getNewVersion(), cur.version);
-        if (cmp == 0 || byVersion < 0) {
+        if (cmp == 0) {
             return ApplyOutcome.DUPLICATE;
+        }
+        if (byVersion < 0) {
+            // An older version is a re-delivery only if this lineage holds it; one another writer
+            // wrote at that number forked from an earlier version and loses to the held one.
+            return cur.verdictOn(d.getNewVersion(), d.getWriter()) == Lineage.Verdict.CONCURRENT
+                    ? ApplyOutcome.CONFLICT_LOCAL_WINS : ApplyOutcome.DUPLICATE;
         }
         if (byVersion == 0) {
             // Same version number by another writer: two members wrote concurrently.
@@ -222,6 +295,15 @@ public final class SessionTable {
         return gap ? ApplyOutcome.GAP : ApplyOutcome.CONFLICT_REMOTE_WINS;
     }
 
+    /**
+     * Replaces the observer of branches dropped by the conflict rule: every member that drops one
+     * (replacing the version it held, or refusing a concurrent one) tells it once per version
+     * dropped. Called on the applying thread, outside the id's critical section; must be quick.
+     */
+    public void observeDiscardedBranches(Consumer<DiscardedBranch> observer) {
+        this.discardObserver = observer;
+    }
+
     /** Replaces the observer of applied replicated deltas (see {@link #appliedObserver}). */
     public void observeReplicatedApplies(Consumer<ReplicatedDelta> observer) {
         this.appliedObserver = observer;
@@ -236,10 +318,14 @@ public final class SessionTable {
     public boolean merge(SessionRecord record) {
         long now = clockMs.getAsLong();
         boolean[] taken = new boolean[1];
+        DiscardedBranch[] discarded = new DiscardedBranch[1];
         entries.compute(record.getId(), (k, cur) -> {
             int cmp = cur == null ? 1 : StoredSession.compareVersions(record.getVersion(), record.getWriter(),
                     cur.version, cur.writer);
             if (cmp < 0) {
+                discarded[0] = refused(cur, record.getVersion(), record.getWriter(),
+                        Lineage.fromWire(record.getLineageList(), record.getVersion(), record.getWriter()),
+                        record.getSyncVersion(), false);
                 return cur;
             }
             if (cmp == 0) {
@@ -257,10 +343,16 @@ public final class SessionTable {
             if (isDead(next, now)) {
                 return cur;
             }
+            if (cur != null) {
+                discarded[0] = replaced(cur, next);
+            }
             account(cur, next);
             taken[0] = true;
             return next;
         });
+        if (discarded[0] != null) {
+            discardObserver.accept(discarded[0]);
+        }
         return taken[0];
     }
 
@@ -326,6 +418,8 @@ public final class SessionTable {
                     .addAllSet(cur.toRecord().getAttributesList())
                     .setInvalidate(cur.invalidated)
                     .setWhole(true)
+                    .addAllLineage(Lineage.toWire(cur.lineage, cur.writer))
+                    .setSyncVersion(cur.syncVersion)
                     .build());
             return cur;
         });
@@ -469,7 +563,13 @@ public final class SessionTable {
         return tableHash.get();
     }
 
-    private StoredSession applyTo(StoredSession cur, ReplicatedDelta d) {
+    /** Adds the history of {@code s} to a whole delta, which a receiver may take on any base. */
+    private static void withHistory(ReplicatedDelta.Builder delta, StoredSession s) {
+        delta.addAllLineage(Lineage.toWire(s.lineage, s.writer)).setSyncVersion(s.syncVersion);
+    }
+
+    /** @param onBase the delta builds on the held version (APPLIED), which its history extends */
+    private StoredSession applyTo(StoredSession cur, ReplicatedDelta d, boolean onBase) {
         long idHash = cur == null ? Hashing.hash64(d.getId()) : cur.idHash;
         if (d.getInvalidate()) {
             return new StoredSession(d.getId(), idHash, d.getNewVersion(), d.getWriter(), d.getCreationTimeMs(),
@@ -480,9 +580,22 @@ public final class SessionTable {
         Map<String, ByteString> attrs = replace ? merged(Map.of(), d.getSetList(), List.of())
                 : merged(cur.attributes, d.getSetList(), d.getRemovedList());
         long access = Math.max(d.getAccessTimeMs(), cur == null || cur.invalidated ? 0 : cur.lastAccessMs);
+        long[] lineage;
+        long syncVersion;
+        if (onBase && cur != null) {
+            lineage = Lineage.extend(cur.lineage, cur.version, cur.writer, d.getNewVersion(), d.getWriter());
+            syncVersion = d.getSync() ? d.getNewVersion() : cur.syncVersion;
+        } else if (d.getWhole()) {
+            lineage = Lineage.fromWire(d.getLineageList(), d.getNewVersion(), d.getWriter());
+            syncVersion = d.getSync() ? d.getNewVersion() : d.getSyncVersion();
+        } else {
+            // A create (base 0) into an empty slot: the only delta without its base that applies.
+            lineage = Lineage.single(d.getNewVersion(), d.getWriter());
+            syncVersion = d.getSync() ? d.getNewVersion() : 0;
+        }
         return new StoredSession(d.getId(), idHash, d.getNewVersion(), d.getWriter(),
                 replace ? d.getCreationTimeMs() : cur.creationTimeMs, access, d.getMaxInactiveSeconds(), attrs,
-                false);
+                false, lineage, syncVersion);
     }
 
     /** True when a change's {@code set} names every attribute of the session after it. */

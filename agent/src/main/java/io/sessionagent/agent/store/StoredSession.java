@@ -24,9 +24,21 @@ final class StoredSession {
     final boolean invalidated;
     /** Attribute names and values plus the id, in bytes: what the limits count. */
     final long bytes;
+    /** Writers of the versions before this one, as {@link Lineage} runs; null for one run from version 1. */
+    final long[] lineage;
+    /** The highest version of this lineage written by a write that waited for replicas; 0 for none. */
+    final long syncVersion;
 
+    /** A record whose earlier versions are unknown and that holds no acknowledged write. */
     StoredSession(String id, long idHash, long version, long writer, long creationTimeMs, long lastAccessMs,
                   int maxInactiveSeconds, Map<String, ByteString> attributes, boolean invalidated) {
+        this(id, idHash, version, writer, creationTimeMs, lastAccessMs, maxInactiveSeconds, attributes, invalidated,
+                Lineage.single(version, writer), 0);
+    }
+
+    StoredSession(String id, long idHash, long version, long writer, long creationTimeMs, long lastAccessMs,
+                  int maxInactiveSeconds, Map<String, ByteString> attributes, boolean invalidated,
+                  long[] lineage, long syncVersion) {
         this.id = id;
         this.idHash = idHash;
         this.version = version;
@@ -37,6 +49,8 @@ final class StoredSession {
         this.attributes = attributes;
         this.invalidated = invalidated;
         this.bytes = sizeOf(id, attributes);
+        this.lineage = lineage;
+        this.syncVersion = syncVersion;
     }
 
     static long sizeOf(String id, Map<String, ByteString> attributes) {
@@ -57,9 +71,14 @@ final class StoredSession {
         return c != 0 ? c : Long.compareUnsigned(writerA, writerB);
     }
 
+    /** What this record's history says of version {@code x} by {@code xWriter}. */
+    Lineage.Verdict verdictOn(long x, long xWriter) {
+        return Lineage.verdict(lineage, version, writer, x, xWriter);
+    }
+
     StoredSession withAccess(long accessMs) {
         return new StoredSession(id, idHash, version, writer, creationTimeMs, accessMs, maxInactiveSeconds,
-                attributes, invalidated);
+                attributes, invalidated, lineage, syncVersion);
     }
 
     /** Expiry instant in ms, or Long.MAX_VALUE for a session that never expires. */
@@ -78,7 +97,9 @@ final class StoredSession {
                 .setCreationTimeMs(creationTimeMs)
                 .setLastAccessTimeMs(lastAccessMs)
                 .setMaxInactiveSeconds(maxInactiveSeconds)
-                .setInvalidated(invalidated);
+                .setInvalidated(invalidated)
+                .addAllLineage(Lineage.toWire(lineage, writer))
+                .setSyncVersion(syncVersion);
         for (Map.Entry<String, ByteString> e : attributes.entrySet()) {
             b.addAttributes(Attribute.newBuilder().setName(e.getKey()).setValue(e.getValue()));
         }
@@ -92,6 +113,7 @@ final class StoredSession {
             attrs.put(names.apply(a.getName()), a.getValue());
         }
         return new StoredSession(r.getId(), idHash, r.getVersion(), r.getWriter(), r.getCreationTimeMs(),
-                r.getLastAccessTimeMs(), r.getMaxInactiveSeconds(), Map.copyOf(attrs), r.getInvalidated());
+                r.getLastAccessTimeMs(), r.getMaxInactiveSeconds(), Map.copyOf(attrs), r.getInvalidated(),
+                Lineage.fromWire(r.getLineageList(), r.getVersion(), r.getWriter()), r.getSyncVersion());
     }
 }

@@ -16,6 +16,8 @@ import io.sessionagent.proto.v1.InvalidateRequest;
 import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SessionRecord;
 import io.sessionagent.proto.v1.TouchRequest;
+import io.sessionagent.proto.v1.Durability;
+import io.sessionagent.proto.v1.WriteOutcome;
 import io.sessionagent.proto.v1.WriteRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -161,8 +163,10 @@ class FaultyNetworkConvergenceTest {
         network.partition(Set.of("node-c"));
         Eventually.await(Duration.ofSeconds(5), () -> a.replicator().view().members().size() == 1
                 && c.replicator().view().members().isEmpty(), () -> "both sides see the partition");
-        ca.put("contested000000000000000", v1, "who", new byte[] {'a'});
-        cc.put("contested000000000000000", v1, "who", new byte[] {'c'});
+        // Both sides wait for replicas: node-a's write is acknowledged by node-b, node-c's by nobody.
+        assertThat(ca.write("contested000000000000000", v1, "who", new byte[] {'a'}, Durability.DURABILITY_SYNC_ONE)
+                .getOutcome()).isEqualTo(WriteOutcome.WRITE_OUTCOME_REPLICATED);
+        cc.write("contested000000000000000", v1, "who", new byte[] {'c'}, Durability.DURABILITY_SYNC_ONE);
         for (int i = 0; i < 200; i++) {
             ca.put(String.format("majority%016d", i), 0, "v", new byte[] {(byte) i});
             cc.put(String.format("minority%016d", i), 0, "v", new byte[] {(byte) i});
@@ -183,6 +187,12 @@ class FaultyNetworkConvergenceTest {
         }
         assertThat(a.counter(Counter.CONFLICTS) + c.counter(Counter.CONFLICTS)
                 + a.counter(Counter.ANTI_ENTROPY_RECORDS) + c.counter(Counter.ANTI_ENTROPY_RECORDS)).isPositive();
+        // The losing side dropped its version of the contested session once, and says it was acknowledged;
+        // the winning side dropped nothing it held, and the 400 uncontested sessions dropped nothing.
+        Agent loser = winner == a ? c : a;
+        assertThat(loser.counter(Counter.BRANCHES_DISCARDED_HELD)).isEqualTo(1);
+        assertThat(loser.counter(Counter.ACKNOWLEDGED_WRITES_DISCARDED)).isEqualTo(1);
+        assertThat(winner.counter(Counter.BRANCHES_DISCARDED_HELD)).isZero();
     }
 
     private static byte[] bytes(Random random) {

@@ -383,16 +383,109 @@ class SessionTableTest {
     }
 
     @Test
-    void deltaOfAnOlderVersionIsADuplicateWhoeverWroteIt() throws Exception {
+    void redeliveryOfAnOlderVersionOfTheHeldLineageIsADuplicate() throws Exception {
         SessionTable t = table();
+        List<DiscardedBranch> discarded = new ArrayList<>();
+        t.observeDiscardedBranches(discarded::add);
         write(t, change("s1", 0, "a", "1"), A);
         write(t, change("s1", 1, "a", "2"), A);
         write(t, change("s1", 2, "a", "3"), A);
 
         assertThat(t.applyReplicated(sent.get(0))).isEqualTo(ApplyOutcome.DUPLICATE);
-        assertThat(t.applyReplicated(delta("s1", 1, A, 2, HIGH_BIT).build())).isEqualTo(ApplyOutcome.DUPLICATE);
+        assertThat(t.applyReplicated(sent.get(1))).isEqualTo(ApplyOutcome.DUPLICATE);
         assertThat(attributesOf(t, "s1")).containsExactly(Map.entry("a", "3"));
         assertThat(versionOf(t, "s1")).isEqualTo(3);
+        assertThat(discarded).isEmpty();
+    }
+
+    @Test
+    void olderVersionByAnotherWriterIsAConcurrentBranchThatLosesAndIsReported() throws Exception {
+        SessionTable t = table();
+        List<DiscardedBranch> discarded = new ArrayList<>();
+        t.observeDiscardedBranches(discarded::add);
+        write(t, change("s1", 0, "a", "1"), A);
+        write(t, change("s1", 1, "a", "2"), A);
+        write(t, change("s1", 2, "a", "3"), A);
+        long hash = t.tableHash();
+
+        ApplyOutcome o = t.applyReplicated(delta("s1", 1, A, 2, HIGH_BIT).addSet(attr("b", "x")).setSync(true)
+                .build());
+
+        assertThat(o).isEqualTo(ApplyOutcome.CONFLICT_LOCAL_WINS);
+        assertThat(o.needsFetch()).isFalse();
+        assertThat(attributesOf(t, "s1")).containsExactly(Map.entry("a", "3"));
+        assertThat(t.tableHash()).isEqualTo(hash);
+        assertThat(discarded).containsExactly(new DiscardedBranch("s1", false, 2, HIGH_BIT, 3, A, true));
+    }
+
+    @Test
+    void theLineageTellsRedeliveriesFromBranchesAcrossWriterChanges() throws Exception {
+        SessionTable t = table();
+        List<DiscardedBranch> discarded = new ArrayList<>();
+        t.observeDiscardedBranches(discarded::add);
+        t.applyReplicated(delta("s1", 0, 0, 1, A).addSet(attr("a", "1")).build());
+        t.applyReplicated(delta("s1", 1, A, 2, A).addSet(attr("a", "2")).build());
+        t.applyReplicated(delta("s1", 2, A, 3, B).addSet(attr("a", "3")).build());
+        write(t, change("s1", 3, "a", "4"), A);
+        write(t, change("s1", 4, "a", "5"), A);
+
+        assertThat(t.applyReplicated(delta("s1", 1, A, 2, A).build())).isEqualTo(ApplyOutcome.DUPLICATE);
+        assertThat(t.applyReplicated(delta("s1", 2, A, 3, B).build())).isEqualTo(ApplyOutcome.DUPLICATE);
+        assertThat(t.applyReplicated(delta("s1", 3, B, 4, A).build())).isEqualTo(ApplyOutcome.DUPLICATE);
+        assertThat(discarded).isEmpty();
+
+        assertThat(t.applyReplicated(delta("s1", 2, A, 3, A).build())).isEqualTo(ApplyOutcome.CONFLICT_LOCAL_WINS);
+        assertThat(t.applyReplicated(delta("s1", 3, B, 4, B).build())).isEqualTo(ApplyOutcome.CONFLICT_LOCAL_WINS);
+        assertThat(discarded).extracting(DiscardedBranch::droppedVersion, DiscardedBranch::droppedWriter,
+                DiscardedBranch::held, DiscardedBranch::acknowledged)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(3L, A, false, false),
+                        org.assertj.core.groups.Tuple.tuple(4L, B, false, false));
+    }
+
+    @Test
+    void theLineageTravelsWithTheRecordSoAReplicaTakenWholeStillKnowsItsHistory() throws Exception {
+        SessionTable origin = table();
+        origin.applyReplicated(delta("s1", 0, 0, 1, B).addSet(attr("a", "1")).build());
+        write(origin, change("s1", 1, "a", "2"), A);
+        write(origin, change("s1", 2, "a", "3"), A);
+        SessionTable replica = table();
+        assertThat(replica.merge(origin.getForPeer("s1").orElseThrow())).isTrue();
+
+        assertThat(replica.applyReplicated(delta("s1", 0, 0, 1, B).build())).isEqualTo(ApplyOutcome.DUPLICATE);
+        assertThat(replica.applyReplicated(sent.get(0))).isEqualTo(ApplyOutcome.DUPLICATE);
+        assertThat(replica.applyReplicated(delta("s1", 1, B, 2, B).build()))
+                .isEqualTo(ApplyOutcome.CONFLICT_LOCAL_WINS);
+    }
+
+    @Test
+    void aRecordWithoutLineageFromAnOlderAgentLeavesOlderVersionsDuplicatesAsBefore() {
+        SessionTable t = table();
+        List<DiscardedBranch> discarded = new ArrayList<>();
+        t.observeDiscardedBranches(discarded::add);
+        t.merge(record("s1", 5, A, T0, "a", "5").build());
+
+        assertThat(t.applyReplicated(delta("s1", 3, B, 4, B).build())).isEqualTo(ApplyOutcome.DUPLICATE);
+        assertThat(t.applyReplicated(delta("s1", 4, A, 5, B).build())).isEqualTo(ApplyOutcome.CONFLICT_REMOTE_WINS);
+        assertThat(discarded).isEmpty();
+    }
+
+    @Test
+    void theLineageKeepsTheLatestRunsOnlyAndForgetsWhatIsBelowThem() throws Exception {
+        SessionTable t = table();
+        List<DiscardedBranch> discarded = new ArrayList<>();
+        t.observeDiscardedBranches(discarded::add);
+        t.applyReplicated(delta("s1", 0, 0, 1, A).build());
+        for (long v = 2; v <= 20; v++) {
+            t.applyReplicated(delta("s1", v - 1, v % 2 == 0 ? A : B, v, v % 2 == 0 ? B : A).build());
+        }
+        SessionRecord r = t.getForPeer("s1").orElseThrow();
+
+        assertThat(r.getLineageList()).hasSize(2 * Lineage.MAX_RUNS);
+        assertThat(r.getLineage(0)).isEqualTo(20 - Lineage.MAX_RUNS + 1);
+        // Below the runs kept nothing is known: a concurrent version there is taken for a re-delivery.
+        assertThat(t.applyReplicated(delta("s1", 11, A, 12, A).build())).isEqualTo(ApplyOutcome.DUPLICATE);
+        assertThat(t.applyReplicated(delta("s1", 12, B, 13, B).build())).isEqualTo(ApplyOutcome.CONFLICT_LOCAL_WINS);
+        assertThat(discarded).hasSize(1);
     }
 
     @Test
@@ -552,6 +645,106 @@ class SessionTableTest {
     }
 
     // ------------------------------------------------------------------ merge
+
+    /** Two members write version 2 on version 1 concurrently, each for a writer that waits for replicas. */
+    private record Fork(SessionTable low, SessionTable high, List<DiscardedBranch> lowDiscarded,
+                        List<DiscardedBranch> highDiscarded, ReplicatedDelta lowDelta, ReplicatedDelta highDelta) {
+    }
+
+    private Fork fork() throws Exception {
+        SessionTable low = table();
+        SessionTable high = table();
+        List<DiscardedBranch> lowDiscarded = new ArrayList<>();
+        List<DiscardedBranch> highDiscarded = new ArrayList<>();
+        low.observeDiscardedBranches(lowDiscarded::add);
+        high.observeDiscardedBranches(highDiscarded::add);
+        write(low, change("s1", 0, "a", "1", "b", "1"), A);
+        assertThat(high.applyReplicated(sent.get(0))).isEqualTo(ApplyOutcome.APPLIED);
+        List<ReplicatedDelta> lowSent = new ArrayList<>();
+        List<ReplicatedDelta> highSent = new ArrayList<>();
+        low.writeLocal(change("s1", 1, "a", "low"), A, true, lowSent::add);
+        high.writeLocal(change("s1", 1, "b", "high"), B, true, highSent::add);
+        return new Fork(low, high, lowDiscarded, highDiscarded, lowSent.get(0), highSent.get(0));
+    }
+
+    @Test
+    void concurrentSyncWritesConvergeOnTheHigherWriterAndBothMembersReportTheDroppedWrite() throws Exception {
+        Fork f = fork();
+
+        // The deltas cross: the higher writer refuses the lower one's, the lower one fetches the winner.
+        assertThat(f.high().applyReplicated(f.lowDelta())).isEqualTo(ApplyOutcome.CONFLICT_LOCAL_WINS);
+        assertThat(f.low().applyReplicated(f.highDelta())).isEqualTo(ApplyOutcome.CONFLICT_REMOTE_WINS);
+        assertThat(f.low().merge(f.high().getForPeer("s1").orElseThrow())).isTrue();
+
+        assertThat(f.low().getForPeer("s1")).isEqualTo(f.high().getForPeer("s1"));
+        assertThat(f.low().tableHash()).isEqualTo(f.high().tableHash());
+        assertThat(attributesOf(f.low(), "s1")).containsExactly(Map.entry("a", "1"), Map.entry("b", "high"));
+        assertThat(f.highDiscarded()).containsExactly(new DiscardedBranch("s1", false, 2, A, 2, B, true));
+        assertThat(f.lowDiscarded()).containsExactly(new DiscardedBranch("s1", true, 2, A, 2, B, true));
+    }
+
+    @Test
+    void aWriteThatDidNotWaitForReplicasIsReportedDroppedButNotAcknowledged() throws Exception {
+        SessionTable low = table();
+        List<DiscardedBranch> discarded = new ArrayList<>();
+        low.observeDiscardedBranches(discarded::add);
+        write(low, change("s1", 0, "a", "1"), A);
+        write(low, change("s1", 1, "a", "2"), A);
+
+        assertThat(low.merge(record("s1", 2, B, T0, "a", "b").addLineage(1).addLineage(A).addLineage(2).addLineage(B)
+                .build())).isTrue();
+
+        assertThat(discarded).containsExactly(new DiscardedBranch("s1", true, 2, A, 2, B, false));
+    }
+
+    @Test
+    void aWholeDeltaThatForkedBelowTheHeldVersionIsAConflictNotAGap() throws Exception {
+        Fork f = fork();
+        f.high().writeLocal(change("s1", 2, "a", "x", "b", "y"), B, false, sent::add);
+        ReplicatedDelta whole = sent.get(sent.size() - 1);
+        assertThat(whole.getWhole()).isTrue();
+        assertThat(whole.getSyncVersion()).isEqualTo(2);
+
+        assertThat(f.low().applyReplicated(whole)).isEqualTo(ApplyOutcome.WHOLE_OVER_CONFLICT);
+        assertThat(attributesOf(f.low(), "s1")).containsExactly(Map.entry("a", "x"), Map.entry("b", "y"));
+        assertThat(f.lowDiscarded()).containsExactly(new DiscardedBranch("s1", true, 2, A, 3, B, true));
+    }
+
+    @Test
+    void antiEntropyTakesTheWinnerByTheSameRuleAndReportsWhatItDrops() throws Exception {
+        Fork f = fork();
+        SessionRecord winner = f.high().getForPeer("s1").orElseThrow();
+        SessionRecord loser = f.low().getForPeer("s1").orElseThrow();
+
+        // The winner refuses the loser's record; the loser takes the winner's; nothing is reported twice.
+        assertThat(f.high().merge(loser)).isFalse();
+        assertThat(f.low().merge(winner)).isTrue();
+        assertThat(f.low().merge(winner)).isFalse();
+
+        assertThat(f.low().tableHash()).isEqualTo(f.high().tableHash());
+        assertThat(f.highDiscarded()).containsExactly(new DiscardedBranch("s1", false, 2, A, 2, B, true));
+        assertThat(f.lowDiscarded()).containsExactly(new DiscardedBranch("s1", true, 2, A, 2, B, true));
+    }
+
+    @Test
+    void aRecordThatDescendsFromTheHeldVersionDropsNothing() throws Exception {
+        SessionTable origin = table();
+        SessionTable replica = table();
+        List<DiscardedBranch> discarded = new ArrayList<>();
+        replica.observeDiscardedBranches(discarded::add);
+        write(origin, change("s1", 0, "a", "1"), A);
+        replica.applyReplicated(sent.get(0));
+        write(origin, change("s1", 1, "a", "2"), A);
+        origin.applyReplicated(delta("s1", 2, A, 3, B).addSet(attr("a", "3")).build());
+        write(origin, change("s1", 3, "a", "4"), A);
+
+        assertThat(replica.merge(origin.getForPeer("s1").orElseThrow())).isTrue();
+        assertThat(replica.merge(record("s1", 3, B, T0).addLineage(1).addLineage(A).addLineage(3).addLineage(B)
+                .build())).isFalse();
+
+        assertThat(versionOf(replica, "s1")).isEqualTo(4);
+        assertThat(discarded).isEmpty();
+    }
 
     @Test
     void mergeTakesAHigherVersionWhole() throws Exception {
