@@ -1,6 +1,7 @@
 package io.sessionagent.filter.core;
 
 import java.security.SecureRandom;
+import java.util.Base64;
 
 /**
  * Session ids: 160 random bits in URL-safe base64 without padding (27 characters), and the
@@ -9,8 +10,6 @@ import java.security.SecureRandom;
 public final class SessionIds {
     /** Above the 128 bits the design asks for, and a multiple of 6 bits short of padding-free. */
     public static final int RANDOM_BYTES = 20;
-    private static final char[] ALPHABET =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".toCharArray();
     /** The agent's limit on id length. */
     private static final int MAX_ID_LENGTH = 128;
 
@@ -23,25 +22,7 @@ public final class SessionIds {
     public String newId() {
         byte[] b = new byte[RANDOM_BYTES];
         random.nextBytes(b);
-        return encode(b);
-    }
-
-    static String encode(byte[] b) {
-        StringBuilder sb = new StringBuilder((b.length * 8 + 5) / 6);
-        int buffer = 0;
-        int bits = 0;
-        for (byte x : b) {
-            buffer = (buffer << 8) | (x & 0xff);
-            bits += 8;
-            while (bits >= 6) {
-                bits -= 6;
-                sb.append(ALPHABET[(buffer >>> bits) & 0x3f]);
-            }
-        }
-        if (bits > 0) {
-            sb.append(ALPHABET[(buffer << (6 - bits)) & 0x3f]);
-        }
-        return sb.toString();
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
     }
 
     /** The cookie value for an id served by a node with this route (no suffix when the route is empty). */
