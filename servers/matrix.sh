@@ -52,7 +52,8 @@ while [ $# -gt 0 ]; do
 done
 [ "${#servers[@]}" -gt 0 ] || servers=(tomcat9 tomcat11 jetty12 glassfish7)
 
-# id -> version, Maven coordinates, servlet flavour of the sample WAR
+# id -> version, Maven coordinates, servlet flavour of the sample WAR. Each version is the release
+# whose run the README's "Supported servers" table records; a new one means a new run and row.
 declare -A version coords flavour
 version[tomcat7]=7.0.109;  coords[tomcat7]=org.apache.tomcat:tomcat:7.0.109:tar.gz; flavour[tomcat7]=javax
 version[tomcat9]=9.0.100;  coords[tomcat9]=org.apache.tomcat:tomcat:9.0.100:tar.gz; flavour[tomcat9]=javax
