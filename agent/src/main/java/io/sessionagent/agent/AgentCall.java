@@ -3,7 +3,7 @@ package io.sessionagent.agent;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyChannelBuilder;
 import io.sessionagent.proto.v1.SessionServiceGrpc;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;

@@ -3,7 +3,7 @@ package io.sessionagent.agent.replication;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.NettyServerBuilder;
 import io.sessionagent.agent.api.PeerServiceImpl;
 import io.sessionagent.agent.metrics.Counter;
 import io.sessionagent.agent.metrics.Counters;
