@@ -173,8 +173,8 @@ public final class SessionTable {
      * invalidated keeps its tombstone.
      *
      * @param maxInactiveSeconds the session's timeout as the caller knows it (0 or less: never
-     *                           expires, or unknown); the held session's own is used when there is one.
-     *                           It decides how long the tombstone is kept.
+     *                           expires, or unknown); of a session held here, the longer of it and
+     *                           the held one counts. It decides how long the tombstone is kept.
      */
     public Invalidation invalidateLocal(String id, long writer, long nowMs, int maxInactiveSeconds,
                                         Consumer<ReplicatedDelta> onCommit) {
@@ -189,7 +189,8 @@ public final class SessionTable {
                     ? new StoredSession(id, Hashing.hash64(id), UNKNOWN_SESSION_TOMBSTONE_VERSION, writer, nowMs, nowMs,
                             maxInactiveSeconds, Map.of(), true)
                     : new StoredSession(id, cur.idHash, cur.version + 1, writer, cur.creationTimeMs,
-                            Math.max(nowMs, cur.lastAccessMs), cur.maxInactiveSeconds, Map.of(), true);
+                            Math.max(nowMs, cur.lastAccessMs), cur.maxInactiveSeconds <= 0 ? cur.maxInactiveSeconds
+                            : Math.max(cur.maxInactiveSeconds, maxInactiveSeconds), Map.of(), true);
             account(cur, tomb);
             result[0] = new Invalidation(tomb.version, cur != null && !isDead(cur, committedAt));
             onCommit.accept(ReplicatedDelta.newBuilder()

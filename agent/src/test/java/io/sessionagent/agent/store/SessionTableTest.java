@@ -765,6 +765,22 @@ class SessionTableTest {
     }
 
     @Test
+    void aTombstoneKeepsTheLongerOfTheHeldTimeoutAndTheOneTheInvalidationGives() throws Exception {
+        SessionTable t = table();
+        // The filter raised the timeout in a write this agent has not seen applied.
+        write(t, change("raised", 0, 10, "a", "1"), A);
+        t.invalidateLocal("raised", A, T0, 600, sent::add);
+        write(t, change("unknown", 0, 600, "a", "1"), A);
+        t.invalidateLocal("unknown", A, T0, 0, sent::add);
+
+        assertThat(sent).filteredOn(ReplicatedDelta::getInvalidate).extracting(ReplicatedDelta::getMaxInactiveSeconds)
+                .containsExactly(600, 600);
+        t.expire(T0 + 600_000 + 2 * GRACE_MS);
+        assertThat(t.getForPeer("raised")).isPresent();
+        assertThat(t.getForPeer("unknown")).isPresent();
+    }
+
+    @Test
     void aReplicatedTombstoneKeepsTheTimeoutItsDeltaCarries() {
         SessionTable t = table();
         t.applyReplicated(delta("s1", 0, 0, 1, B).build());

@@ -495,11 +495,16 @@ public final class SessionManager implements FilterState, AutoCloseable {
             if (retired == null) {
                 return;
             }
-            if (w.session.isValid()) {
-                w.session.retireAgain(retired);
-            } else {
-                // The session ended meanwhile, and its invalidation did not see this id.
-                background(() -> invalidateAtAgent(retired, w.session));
+            w.session.retireAgain(retired);
+            if (!w.session.isValid()) {
+                // No later write of the session will take the id: unless its invalidation, under
+                // way, takes it first, it is invalidated here.
+                background(() -> {
+                    String again = w.session.takeRetiredId();
+                    if (again != null) {
+                        invalidateAtAgent(again, w.session);
+                    }
+                });
             }
         }
     }
