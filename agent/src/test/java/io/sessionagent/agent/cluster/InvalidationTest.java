@@ -17,6 +17,7 @@ import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SessionServiceGrpc;
 import io.sessionagent.proto.v1.WriteBatch;
 import io.sessionagent.proto.v1.WriteBatchResult;
+import io.sessionagent.proto.v1.WriteRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -123,11 +124,9 @@ class InvalidationTest {
         Agent a = start("node-a");
         Agent c = start("node-c");
         SessionClient ca = cluster.client(a);
-        ca.stub().writeDelta(io.sessionagent.proto.v1.WriteRequest.newBuilder()
-                .setChange(create("gone-for-good", 3600)).build());
-        // Times out after 10 s: once it has expired, node-a has run an expiry scan past the jump.
-        ca.stub().writeDelta(io.sessionagent.proto.v1.WriteRequest.newBuilder()
-                .setChange(create("marker", 10)).build());
+        ca.stub().writeDelta(WriteRequest.newBuilder().setChange(create("gone-for-good", 3600)).build());
+        // Expires 10 s after its access: once node-a counts it expired, it has scanned past the jump.
+        ca.stub().writeDelta(WriteRequest.newBuilder().setChange(create("marker", 10)).build());
         Eventually.await(Duration.ofSeconds(5), () -> c.table().get("gone-for-good").isPresent(),
                 () -> "node-c holds the session");
 
