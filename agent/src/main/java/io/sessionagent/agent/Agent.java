@@ -151,7 +151,8 @@ public final class Agent implements AutoCloseable {
     public void start() throws Exception {
         long graceMs = 2 * config.accessFlushInterval().toMillis() + config.failureTimeout().toMillis();
         table = new SessionTable(new Limits(config.maxSessionBytes(), config.maxAttributes(), config.maxSessions(),
-                config.maxTotalBytes()), clockMs, graceMs, config.tombstoneTtl().toMillis());
+                config.maxTotalBytes()), clockMs, graceMs, config.tombstoneTtl().toMillis(), config.maxTombstones(),
+                counters);
         // What a peer answers (record chunks) is sized by the sessions; what anyone asks is sized by
         // what a legitimate caller sends, so that a few hostile near-limit requests at once cannot
         // exhaust the agent's buffer memory.

@@ -190,10 +190,19 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
      */
     private long writeLocal(SessionChange change, SyncWaiter waiter, boolean sync) {
         try {
-            Requests.checkChange(change);
+            if (change.getInvalidate()) {
+                // Nothing of the change but its id and timeout counts: a filter may send its
+                // session's other fields along.
+                Requests.checkId(change.getId());
+            } else {
+                Requests.checkChange(change);
+            }
         } catch (StatusRuntimeException e) {
             counters.increment(Counter.GRPC_INVALID_ARGUMENT);
             throw e;
+        }
+        if (change.getInvalidate()) {
+            return invalidateLocal(change.getId(), change.getMaxInactiveSeconds(), waiter).version();
         }
         try {
             return table.writeLocal(change, self.memberId(), sync, d -> replicator.replicate(d, waiter));
@@ -291,11 +300,16 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
         if (!check(() -> Requests.checkId(request.getId()), out)) {
             return;
         }
-        InvalidateResponse.Builder b = InvalidateResponse.newBuilder();
-        table.invalidateLocal(request.getId(), self.memberId(), clockMs.getAsLong(),
-                d -> replicator.replicate(d, null)).ifPresent(v -> b.setExisted(true).setVersion(v));
-        out.onNext(b.build());
+        // The caller's session timeout is unknown here: the tombstone of an id not held is kept as
+        // for a session that never expires.
+        SessionTable.Invalidation done = invalidateLocal(request.getId(), 0, null);
+        out.onNext(InvalidateResponse.newBuilder().setExisted(done.existed()).setVersion(done.version()).build());
         out.onCompleted();
+    }
+
+    private SessionTable.Invalidation invalidateLocal(String id, int maxInactiveSeconds, SyncWaiter waiter) {
+        return table.invalidateLocal(id, self.memberId(), clockMs.getAsLong(), maxInactiveSeconds,
+                d -> replicator.replicate(d, waiter));
     }
 
     @Override

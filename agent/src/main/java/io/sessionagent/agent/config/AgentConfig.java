@@ -279,6 +279,10 @@ public final class AgentConfig {
         return get(Settings.TOMBSTONE_TTL);
     }
 
+    public int maxTombstones() {
+        return get(Settings.MAX_TOMBSTONES);
+    }
+
     public Duration syncTimeout() {
         return get(Settings.SYNC_TIMEOUT);
     }

@@ -114,7 +114,11 @@ public final class Settings {
             "How often expired sessions are looked for.");
 
     public static final Setting<Duration> TOMBSTONE_TTL = duration("tombstone-ttl", "10m",
-            "How long an invalidated session is remembered so a late change cannot revive it.");
+            "Shortest time an invalidated session is remembered so a late change cannot revive it; longer"
+                    + " while a copy of it elsewhere could still be live.");
+
+    public static final Setting<Integer> MAX_TOMBSTONES = integer("max-tombstones", 1, 100_000_000, "1000000",
+            "Most tombstones kept; beyond it the oldest past tombstone-ttl are removed early.");
 
     public static final Setting<Duration> SYNC_TIMEOUT = duration("sync-timeout", "1000ms",
             "Default upper bound on how long a sync write waits for replicas.");
@@ -190,6 +194,7 @@ public final class Settings {
             ACCESS_FLUSH_INTERVAL,
             EXPIRY_SCAN_INTERVAL,
             TOMBSTONE_TTL,
+            MAX_TOMBSTONES,
             SYNC_TIMEOUT,
             FAILOVER_READ_WAIT,
             MAX_SESSION_BYTES,

@@ -1,6 +1,8 @@
 package io.sessionagent.agent.store;
 
 import com.google.protobuf.ByteString;
+import io.sessionagent.agent.metrics.Counter;
+import io.sessionagent.agent.metrics.Counters;
 import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.ReplicatedDelta;
 import io.sessionagent.proto.v1.SessionChange;
@@ -10,6 +12,7 @@ import io.sessionagent.proto.v1.VersionEntry;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -30,6 +33,13 @@ import java.util.function.LongSupplier;
  * (the replication queue) run inside that critical section.
  */
 public final class SessionTable {
+    /**
+     * The version of a tombstone left for an id this table did not hold: the session may exist
+     * elsewhere at any version, or be on its way here, and the tombstone must beat all of them.
+     * Session ids are random and never reused, so nothing legitimate is ever refused by it.
+     */
+    public static final long UNKNOWN_SESSION_TOMBSTONE_VERSION = Long.MAX_VALUE;
+
     private final ConcurrentHashMap<String, StoredSession> entries = new ConcurrentHashMap<>();
     private final AtomicLong liveCount = new AtomicLong();
     private final AtomicLong liveBytes = new AtomicLong();
@@ -47,6 +57,8 @@ public final class SessionTable {
     private final LongSupplier clockMs;
     private final long expiryGraceMs;
     private final long tombstoneTtlMs;
+    private final long maxTombstones;
+    private final Counters counters;
     /**
      * Told of every replicated delta this table applied, on the applying thread, after the id's
      * critical section: lets a benchmark time origin commit to replica apply precisely. Must be quick.
@@ -60,13 +72,25 @@ public final class SessionTable {
     /**
      * @param expiryGraceMs  added to every session's timeout, so that a replica whose last
      *                       coalesced access is a little behind never expires a live session
-     * @param tombstoneTtlMs how long an invalidated id is remembered
+     * @param tombstoneTtlMs how long an invalidated id is remembered at least
      */
     public SessionTable(Limits limits, LongSupplier clockMs, long expiryGraceMs, long tombstoneTtlMs) {
+        this(limits, clockMs, expiryGraceMs, tombstoneTtlMs, Long.MAX_VALUE, new Counters());
+    }
+
+    /**
+     * @param maxTombstones past this many tombstones, the expiry scan removes the oldest of those
+     *                      past {@code tombstoneTtlMs} before their time (counted)
+     * @param counters      counts what tombstones refused, expired records refused and tombstones removed early
+     */
+    public SessionTable(Limits limits, LongSupplier clockMs, long expiryGraceMs, long tombstoneTtlMs,
+                        long maxTombstones, Counters counters) {
         this.limits = limits;
         this.clockMs = clockMs;
         this.expiryGraceMs = expiryGraceMs;
         this.tombstoneTtlMs = tombstoneTtlMs;
+        this.maxTombstones = maxTombstones;
+        this.counters = counters;
     }
 
     /** A local write whose writer does not wait for replicas. */
@@ -100,6 +124,7 @@ public final class SessionTable {
                 return cur;
             }
             if (cur != null && cur.invalidated) {
+                counters.increment(Counter.TOMBSTONES_REFUSED);
                 failure[0] = new StaleBaseException("session " + id + " was invalidated at version " + curVersion,
                         curVersion);
                 return cur;
@@ -156,37 +181,54 @@ public final class SessionTable {
         return newVersion[0];
     }
 
+    /** What an invalidation left: the tombstone's version, and whether a live session was there. */
+    public record Invalidation(long version, boolean existed) {
+    }
+
     /**
-     * Invalidates a live session, leaving a tombstone.
+     * Invalidates a session, leaving a tombstone: at the next version of a session held here, at
+     * {@link #UNKNOWN_SESSION_TOMBSTONE_VERSION} for an id not held (a create or write of it may
+     * still be on its way, from the local application or another member). An id already
+     * invalidated keeps its tombstone.
      *
-     * @return the tombstone's version, or empty when no live session had that id
+     * @param maxInactiveSeconds the session's timeout as the caller knows it (0 or less: never
+     *                           expires, or unknown); of a session held here, the longer of it and
+     *                           the held one counts. It decides how long the tombstone is kept.
      */
-    public Optional<Long> invalidateLocal(String id, long writer, long nowMs, Consumer<ReplicatedDelta> onCommit) {
-        long[] version = new long[1];
+    public Invalidation invalidateLocal(String id, long writer, long nowMs, int maxInactiveSeconds,
+                                        Consumer<ReplicatedDelta> onCommit) {
+        Invalidation[] result = new Invalidation[1];
         long committedAt = clockMs.getAsLong();
-        entries.computeIfPresent(id, (k, cur) -> {
-            if (cur.invalidated) {
+        entries.compute(id, (k, cur) -> {
+            if (cur != null && cur.invalidated) {
+                result[0] = new Invalidation(cur.version, false);
                 return cur;
             }
-            StoredSession tomb = new StoredSession(id, cur.idHash, cur.version + 1, writer, cur.creationTimeMs,
-                    nowMs, cur.maxInactiveSeconds, Map.of(), true);
+            StoredSession tomb = cur == null
+                    ? new StoredSession(id, Hashing.hash64(id), UNKNOWN_SESSION_TOMBSTONE_VERSION, writer, nowMs, nowMs,
+                            maxInactiveSeconds, Map.of(), true)
+                    : new StoredSession(id, cur.idHash, cur.version + 1, writer, cur.creationTimeMs,
+                            Math.max(nowMs, cur.lastAccessMs), cur.maxInactiveSeconds <= 0 ? cur.maxInactiveSeconds
+                            : Math.max(cur.maxInactiveSeconds, maxInactiveSeconds), Map.of(), true);
             account(cur, tomb);
-            version[0] = tomb.version;
+            result[0] = new Invalidation(tomb.version, cur != null && !isDead(cur, committedAt));
             onCommit.accept(ReplicatedDelta.newBuilder()
                     .setId(id)
-                    .setBaseVersion(cur.version)
-                    .setBaseWriter(cur.writer)
+                    .setBaseVersion(cur == null ? 0 : cur.version)
+                    .setBaseWriter(cur == null ? 0 : cur.writer)
                     .setNewVersion(tomb.version)
                     .setWriter(writer)
-                    .setCreationTimeMs(cur.creationTimeMs)
-                    .setAccessTimeMs(nowMs)
+                    .setCreationTimeMs(tomb.creationTimeMs)
+                    .setAccessTimeMs(tomb.lastAccessMs)
+                    // Receivers keep the tombstone as long as this says a copy could live.
+                    .setMaxInactiveSeconds(tomb.maxInactiveSeconds)
                     .setInvalidate(true)
                     .setWrittenAtMs(committedAt)
                     .setWhole(true)
                     .build());
             return tomb;
         });
-        return version[0] == 0 ? Optional.empty() : Optional.of(version[0]);
+        return result[0];
     }
 
     /**
@@ -205,6 +247,9 @@ public final class SessionTable {
                         d.getWhole() ? d.getSyncVersion() : 0, d.getSync());
             }
             if (!outcome[0].applied()) {
+                if (cur != null && cur.invalidated && !d.getInvalidate()) {
+                    counters.increment(Counter.TOMBSTONES_REFUSED);
+                }
                 return cur;
             }
             StoredSession next = applyTo(cur, d, outcome[0] == ApplyOutcome.APPLIED);
@@ -311,7 +356,9 @@ public final class SessionTable {
 
     /**
      * Takes a whole record (state transfer, repair, anti-entropy) when it beats the local one by
-     * the conflict rule; a record that has already expired here is not taken.
+     * the conflict rule. A live record that has already expired by its own last access and timeout
+     * is not taken (counted): it may be the copy of a session invalidated here long ago, whose
+     * tombstone has gone, kept by a member that was away since.
      *
      * @return true when the record was taken
      */
@@ -326,6 +373,9 @@ public final class SessionTable {
                 discarded[0] = refused(cur, record.getVersion(), record.getWriter(),
                         Lineage.fromWire(record.getLineageList(), record.getVersion(), record.getWriter()),
                         record.getSyncVersion(), false);
+                if (cur.invalidated && !record.getInvalidated()) {
+                    counters.increment(Counter.TOMBSTONES_REFUSED);
+                }
                 return cur;
             }
             if (cmp == 0) {
@@ -341,6 +391,9 @@ public final class SessionTable {
                 next = next.lastAccessMs >= cur.lastAccessMs ? next : next.withAccess(cur.lastAccessMs);
             }
             if (isDead(next, now)) {
+                if (!next.invalidated) {
+                    counters.increment(Counter.RECORDS_REFUSED_EXPIRED);
+                }
                 return cur;
             }
             if (cur != null) {
@@ -433,7 +486,9 @@ public final class SessionTable {
     }
 
     /**
-     * Removes sessions past their inactivity timeout (plus grace) and tombstones past their TTL.
+     * Removes sessions past their inactivity timeout (plus grace) and tombstones at the end of
+     * their life (see {@link #isDead}); past max-tombstones, then also the oldest tombstones past
+     * tombstone-ttl.
      *
      * @return the number of sessions expired (tombstones not counted)
      */
@@ -455,14 +510,61 @@ public final class SessionTable {
                 }
             }
         }
+        if (tombstones.get() > maxTombstones) {
+            removeOldestTombstones(nowMs);
+        }
         return expired;
     }
 
-    private boolean isDead(StoredSession s, long nowMs) {
-        if (s.invalidated) {
-            return nowMs - s.lastAccessMs > tombstoneTtlMs;
+    /**
+     * Down to max-tombstones, oldest invalidation first, among the tombstones past tombstone-ttl: a
+     * bound on memory where invalidated sessions that never expire (or expire late) pile up. A
+     * tombstone removed early no longer stops a copy kept by a member away since from coming back.
+     */
+    private void removeOldestTombstones(long nowMs) {
+        List<StoredSession> old = new ArrayList<>();
+        for (StoredSession s : entries.values()) {
+            if (s.invalidated && nowMs - s.lastAccessMs > tombstoneTtlMs) {
+                old.add(s);
+            }
         }
-        return nowMs > s.expiresAtMs(expiryGraceMs);
+        old.sort(Comparator.comparingLong(s -> s.lastAccessMs));
+        long excess = tombstones.get() - maxTombstones;
+        for (int i = 0; i < old.size() && excess > 0; i++) {
+            StoredSession s = old.get(i);
+            boolean[] removed = new boolean[1];
+            entries.computeIfPresent(s.id, (k, cur) -> {
+                if (cur != s) {
+                    return cur;
+                }
+                account(cur, null);
+                removed[0] = true;
+                return null;
+            });
+            if (removed[0]) {
+                counters.increment(Counter.TOMBSTONES_EVICTED);
+                excess--;
+            }
+        }
+    }
+
+    /**
+     * A session is dead past its timeout plus grace. A tombstone is dead once every copy of the
+     * session it kills has expired: its invalidation time (its last access, no earlier than the
+     * session's) plus the session's timeout and grace, and the grace once more for clock skew
+     * between the members, but never before tombstone-ttl. A tombstone of a session that never
+     * expires (or whose timeout the invalidating agent did not know) lives until max-tombstones
+     * removes it.
+     */
+    private boolean isDead(StoredSession s, long nowMs) {
+        if (!s.invalidated) {
+            return nowMs > s.expiresAtMs(expiryGraceMs);
+        }
+        if (s.maxInactiveSeconds <= 0) {
+            return false;
+        }
+        long life = Math.max(tombstoneTtlMs, s.maxInactiveSeconds * 1000L + 2 * expiryGraceMs);
+        return nowMs - s.lastAccessMs > life;
     }
 
     /** Every record, tombstones included, in no particular order (weakly consistent). */

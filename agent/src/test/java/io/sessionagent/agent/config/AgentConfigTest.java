@@ -58,6 +58,7 @@ class AgentConfigTest {
         assertThat(c.accessFlushInterval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(c.expiryScanInterval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(c.tombstoneTtl()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(c.maxTombstones()).isEqualTo(1_000_000);
         assertThat(c.syncTimeout()).isEqualTo(Duration.ofSeconds(1));
         assertThat(c.maxSessionBytes()).isEqualTo(1L << 20);
         assertThat(c.maxAttributes()).isEqualTo(1024);
@@ -76,7 +77,7 @@ class AgentConfigTest {
             assertThat(s.envVariable()).startsWith("SESSION_AGENT_").doesNotContain("-");
             assertThat(s.flag()).isEqualTo("--" + s.name());
         }
-        assertThat(Settings.all()).hasSize(36);
+        assertThat(Settings.all()).hasSize(37);
         assertThat(AgentConfig.defaults().asMap().keySet()).containsExactlyElementsOf(Settings.names());
     }
 

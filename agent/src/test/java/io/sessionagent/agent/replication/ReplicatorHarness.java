@@ -37,7 +37,8 @@ final class ReplicatorHarness implements AutoCloseable {
     final ExecutorService peerIo = Executors.newSingleThreadExecutor();
     final Counters counters = new Counters();
     final FrameCodec codec = new FrameCodec(7, 1400);
-    final SessionTable table = new SessionTable(Limits.unlimited(), System::currentTimeMillis, 0, 600_000);
+    final SessionTable table = new SessionTable(Limits.unlimited(), System::currentTimeMillis, 0, 600_000,
+            Long.MAX_VALUE, counters);
     /** Every frame the agent sent, in order. */
     final List<Frame> sent = new CopyOnWriteArrayList<>();
     /** Hand-offs of data to refuse, each with an exception, before sending again. */

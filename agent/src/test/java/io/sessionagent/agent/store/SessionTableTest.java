@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import io.sessionagent.agent.metrics.Counter;
+import io.sessionagent.agent.metrics.Counters;
 import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.ReplicatedDelta;
 import io.sessionagent.proto.v1.SessionChange;
@@ -173,7 +175,7 @@ class SessionTableTest {
     void invalidatedSessionRefusesWritesEvenOnItsTombstoneVersion() throws Exception {
         SessionTable t = table();
         write(t, change("s1", 0, "a", "1"), A);
-        assertThat(t.invalidateLocal("s1", A, now, sent::add)).contains(2L);
+        assertThat(t.invalidateLocal("s1", A, now, 0, sent::add).version()).isEqualTo(2);
         sent.clear();
 
         for (long base : new long[] {0, 1, 2}) {
@@ -192,7 +194,8 @@ class SessionTableTest {
         write(t, change("s1", 0, "a", "1"), B);
         sent.clear();
 
-        assertThat(t.invalidateLocal("s1", A, T0 + 10, sent::add)).contains(2L);
+        assertThat(t.invalidateLocal("s1", A, T0 + 10, 0, sent::add))
+                .isEqualTo(new SessionTable.Invalidation(2, true));
 
         assertThat(sent).singleElement().satisfies(d -> {
             assertThat(d.getInvalidate()).isTrue();
@@ -211,14 +214,13 @@ class SessionTableTest {
     }
 
     @Test
-    void invalidatingAnUnknownOrAlreadyInvalidatedSessionDoesNothing() throws Exception {
+    void invalidatingAnAlreadyInvalidatedSessionDoesNothing() throws Exception {
         SessionTable t = table();
-        assertThat(t.invalidateLocal("nope", A, now, sent::add)).isEmpty();
         write(t, change("s1", 0, "a", "1"), A);
-        t.invalidateLocal("s1", A, now, sent::add);
+        t.invalidateLocal("s1", A, now, 0, sent::add);
         sent.clear();
 
-        assertThat(t.invalidateLocal("s1", A, now, sent::add)).isEmpty();
+        assertThat(t.invalidateLocal("s1", A, now, 0, sent::add)).isEqualTo(new SessionTable.Invalidation(2, false));
 
         assertThat(sent).isEmpty();
         assertThat(versionOf(t, "s1")).isEqualTo(2);
@@ -279,7 +281,7 @@ class SessionTableTest {
         assertThat(t.getForPeer("s3")).isEmpty();
 
         assertThat(write(t, change("s1", 1, "a", "2"), A)).isEqualTo(2);
-        t.invalidateLocal("s2", A, now, sent::add);
+        t.invalidateLocal("s2", A, now, 0, sent::add);
         assertThat(write(t, change("s3", 0, "a", "1"), A)).isEqualTo(1);
         assertThat(t.liveCount()).isEqualTo(2);
     }
@@ -508,7 +510,7 @@ class SessionTableTest {
         write(t, change("s1", 1, "a", "2"), A);
         write(t, change("s1", 2, "a", "3", "b", "3"), A);
         write(t, change("s1", 3, "c", "4").toBuilder().addRemoved("a").addRemoved("b").build(), A);
-        t.invalidateLocal("s1", A, T0, sent::add);
+        t.invalidateLocal("s1", A, T0, 0, sent::add);
 
         assertThat(sent).extracting(ReplicatedDelta::getWhole).containsExactly(true, false, true, true, true);
     }
@@ -869,7 +871,7 @@ class SessionTableTest {
         assertThat(t.getForPeer("nope")).isEmpty();
 
         write(t, change("s1", 0, "a", "1"), A);
-        t.invalidateLocal("s1", A, T0, sent::add);
+        t.invalidateLocal("s1", A, T0, 0, sent::add);
         assertThat(t.touch("s1", T0 + 10)).isFalse();
         assertThat(t.getForPeer("s1").orElseThrow().getLastAccessTimeMs()).isEqualTo(T0);
     }
@@ -931,19 +933,136 @@ class SessionTableTest {
     }
 
     @Test
-    void tombstonesVanishAfterTheirTtlWithoutBeingCountedAsExpired() throws Exception {
+    void aTombstoneLivesUntilEveryCopyOfItsSessionHasExpiredAndNeverLessThanTheTtl() throws Exception {
         SessionTable t = table();
-        write(t, change("s1", 0, 0, "a", "1"), A);
-        t.invalidateLocal("s1", A, T0 + 1_000, sent::add);
+        // Ten minutes of timeout: longer than the TTL, so the session's copies decide.
+        write(t, change("long", 0, 600, "a", "1"), A);
+        t.invalidateLocal("long", A, T0 + 1_000, 0, sent::add);
+        // Ten seconds of timeout: the TTL decides.
+        write(t, change("short", 0, 10, "a", "1"), A);
+        t.invalidateLocal("short", A, T0 + 1_000, 0, sent::add);
+        long longLife = 600_000 + 2 * GRACE_MS;
 
         assertThat(t.expire(T0 + 1_000 + TOMBSTONE_TTL_MS)).isZero();
-        assertThat(t.tombstoneCount()).isEqualTo(1);
-        assertThat(t.getForPeer("s1")).isPresent();
-
+        assertThat(t.getForPeer("short")).isPresent();
         assertThat(t.expire(T0 + 1_000 + TOMBSTONE_TTL_MS + 1)).isZero();
+        assertThat(t.getForPeer("short")).isEmpty();
+        assertThat(t.getForPeer("long")).isPresent();
+
+        assertThat(t.expire(T0 + 1_000 + longLife)).isZero();
+        assertThat(t.getForPeer("long")).isPresent();
+        assertThat(t.expire(T0 + 1_000 + longLife + 1)).isZero();
+        assertThat(t.getForPeer("long")).isEmpty();
         assertThat(t.tombstoneCount()).isZero();
-        assertThat(t.getForPeer("s1")).isEmpty();
         assertThat(t.tableHash()).isZero();
+    }
+
+    @Test
+    void aTombstoneKeepsTheLongerOfTheHeldTimeoutAndTheOneTheInvalidationGives() throws Exception {
+        SessionTable t = table();
+        // The filter raised the timeout in a write this agent has not seen applied.
+        write(t, change("raised", 0, 10, "a", "1"), A);
+        t.invalidateLocal("raised", A, T0, 600, sent::add);
+        write(t, change("unknown", 0, 600, "a", "1"), A);
+        t.invalidateLocal("unknown", A, T0, 0, sent::add);
+
+        assertThat(sent).filteredOn(ReplicatedDelta::getInvalidate).extracting(ReplicatedDelta::getMaxInactiveSeconds)
+                .containsExactly(600, 600);
+        t.expire(T0 + 600_000 + 2 * GRACE_MS);
+        assertThat(t.getForPeer("raised")).isPresent();
+        assertThat(t.getForPeer("unknown")).isPresent();
+    }
+
+    @Test
+    void aReplicatedTombstoneKeepsTheTimeoutItsDeltaCarries() {
+        SessionTable t = table();
+        t.applyReplicated(delta("s1", 0, 0, 1, B).build());
+        t.applyReplicated(delta("s1", 1, B, 2, B).setInvalidate(true).setWhole(true).setAccessTimeMs(T0 + 1_000)
+                .build());
+
+        t.expire(T0 + 1_000 + 1800_000 + 2 * GRACE_MS);
+        assertThat(t.getForPeer("s1")).hasValueSatisfying(r -> assertThat(r.getInvalidated()).isTrue());
+        t.expire(T0 + 1_000 + 1800_000 + 2 * GRACE_MS + 1);
+        assertThat(t.getForPeer("s1")).isEmpty();
+    }
+
+    @Test
+    void theTombstoneOfASessionThatNeverExpiresIsKeptUntilMaxTombstonesRemovesTheOldestPastTheTtl()
+            throws Exception {
+        Counters counters = new Counters();
+        SessionTable t = new SessionTable(Limits.unlimited(), () -> now, GRACE_MS, TOMBSTONE_TTL_MS, 2, counters);
+        for (int i = 0; i < 4; i++) {
+            write(t, change("forever" + i, 0, 0, "a", "1"), A);
+            t.invalidateLocal("forever" + i, A, T0 + i, 0, sent::add);
+        }
+        // Within the TTL none goes, however many there are.
+        assertThat(t.expire(T0 + TOMBSTONE_TTL_MS)).isZero();
+        assertThat(t.tombstoneCount()).isEqualTo(4);
+
+        t.expire(T0 + 365L * 24 * 3600_000);
+
+        assertThat(t.tombstoneCount()).isEqualTo(2);
+        assertThat(t.getForPeer("forever0")).isEmpty();
+        assertThat(t.getForPeer("forever1")).isEmpty();
+        assertThat(t.getForPeer("forever2")).isPresent();
+        assertThat(t.getForPeer("forever3")).isPresent();
+        assertThat(counters.get(Counter.TOMBSTONES_EVICTED)).isEqualTo(2);
+        assertThat(counters.get(Counter.SESSIONS_EXPIRED)).isZero();
+    }
+
+    @Test
+    void invalidatingAnIdNotHeldLeavesATombstoneThatBeatsEveryVersionOfIt() throws Exception {
+        Counters counters = new Counters();
+        SessionTable t = new SessionTable(Limits.unlimited(), () -> now, GRACE_MS, TOMBSTONE_TTL_MS, 1000, counters);
+
+        assertThat(t.invalidateLocal("early", A, T0, 1800, sent::add))
+                .isEqualTo(new SessionTable.Invalidation(SessionTable.UNKNOWN_SESSION_TOMBSTONE_VERSION, false));
+        assertThat(sent).singleElement().satisfies(d -> {
+            assertThat(d.getInvalidate()).isTrue();
+            assertThat(d.getWhole()).isTrue();
+            assertThat(d.getNewVersion()).isEqualTo(SessionTable.UNKNOWN_SESSION_TOMBSTONE_VERSION);
+            assertThat(d.getMaxInactiveSeconds()).isEqualTo(1800);
+        });
+
+        // The create from the local application, then the same from another member, then any later
+        // version of it by delta or record: none brings the session back.
+        assertThatThrownBy(() -> write(t, change("early", 0, "a", "1"), A)).isInstanceOf(StaleBaseException.class);
+        assertThat(t.applyReplicated(delta("early", 0, 0, 1, B).setWhole(true).build()))
+                .isEqualTo(ApplyOutcome.DUPLICATE);
+        assertThat(t.applyReplicated(delta("early", 41, B, 42, B).setWhole(true).build()))
+                .isEqualTo(ApplyOutcome.DUPLICATE);
+        assertThat(t.merge(record("early", 1_000_000, HIGH_BIT, T0, "a", "1").build())).isFalse();
+
+        assertThat(t.get("early")).isEmpty();
+        assertThat(t.liveCount()).isZero();
+        assertThat(counters.get(Counter.TOMBSTONES_REFUSED)).isEqualTo(4);
+
+        // Replicated, the tombstone refuses the create at the receiver too, whichever arrives first.
+        SessionTable replica = table();
+        replica.applyReplicated(sent.get(0));
+        assertThat(replica.applyReplicated(delta("early", 0, 0, 1, B).setWhole(true).build()))
+                .isEqualTo(ApplyOutcome.DUPLICATE);
+        SessionTable createdFirst = table();
+        createdFirst.applyReplicated(delta("early", 0, 0, 1, B).setWhole(true).build());
+        createdFirst.applyReplicated(sent.get(0));
+        assertThat(createdFirst.get("early")).isEmpty();
+        assertThat(createdFirst.tableHash()).isEqualTo(replica.tableHash()).isEqualTo(t.tableHash());
+    }
+
+    @Test
+    void aRecordThatExpiredByItsOwnTimesIsRefusedAndCountedWhateverItsVersion() {
+        Counters counters = new Counters();
+        SessionTable t = new SessionTable(Limits.unlimited(), () -> now, GRACE_MS, TOMBSTONE_TTL_MS, 1000, counters);
+        t.merge(record("s1", 1, B, T0, "a", "1").build());
+        now = T0 + 1800_000 + GRACE_MS + 1;
+
+        // A member away since kept a copy of a later version, and its table still holds it.
+        assertThat(t.merge(record("s1", 5, B, T0, "a", "2").build())).isFalse();
+        assertThat(t.merge(record("s2", 1, B, T0, "a", "2").build())).isFalse();
+
+        assertThat(counters.get(Counter.RECORDS_REFUSED_EXPIRED)).isEqualTo(2);
+        assertThat(t.getForPeer("s2")).isEmpty();
+        assertThat(versionOf(t, "s1")).isEqualTo(1);
     }
 
     // ------------------------------------------------------------------ accounting
@@ -959,7 +1078,7 @@ class SessionTableTest {
         write(t, change("s1", 1, "ab", "1"), A); // 2 + 2 + 1
         assertThat(t.liveBytes()).isEqualTo(5 + 8);
 
-        t.invalidateLocal("s22", A, now, sent::add);
+        t.invalidateLocal("s22", A, now, 0, sent::add);
         assertThat(t.liveCount()).isEqualTo(1);
         assertThat(t.liveBytes()).isEqualTo(5);
         assertThat(t.tombstoneCount()).isEqualTo(1);
@@ -972,7 +1091,7 @@ class SessionTableTest {
             write(origin, change(id, 0, "a", "1"), A);
         }
         write(origin, change("s2", 1, "a", "2"), A);
-        origin.invalidateLocal("s3", A, now, sent::add);
+        origin.invalidateLocal("s3", A, now, 0, sent::add);
 
         SessionTable byDeltas = table();
         // Ids in reverse order, each id's deltas in version order.
@@ -1004,7 +1123,7 @@ class SessionTableTest {
         SessionTable t = table();
         write(t, change("s1", 0, 10, "a", "1"), A);
         write(t, change("s2", 0, 10, "a", "1"), A);
-        t.invalidateLocal("s2", A, T0, sent::add);
+        t.invalidateLocal("s2", A, T0, 0, sent::add);
 
         t.expire(T0 + TOMBSTONE_TTL_MS + GRACE_MS + 10_001);
 
@@ -1021,7 +1140,7 @@ class SessionTableTest {
             write(t, change("session-" + i, 0, "a", "v" + i), i % 2 == 0 ? A : B);
         }
         for (int i = 0; i < sessions; i += 7) {
-            t.invalidateLocal("session-" + i, A, now, sent::add);
+            t.invalidateLocal("session-" + i, A, now, 0, sent::add);
         }
         return t;
     }
@@ -1100,7 +1219,7 @@ class SessionTableTest {
         for (String id : ids) {
             write(t, change(id, 0, "k", "v"), A);
         }
-        t.invalidateLocal("c", A, now, sent::add);
+        t.invalidateLocal("c", A, now, 0, sent::add);
 
         List<String> pages = new ArrayList<>();
         List<List<String>> shape = new ArrayList<>();
@@ -1147,7 +1266,7 @@ class SessionTableTest {
         // B takes over s1, A invalidates s2: A holds nothing any more and is left out.
         assertThat(t.applyReplicated(delta("s1", 1, A, 2, B).addSet(attr("k", "v")).build()))
                 .isEqualTo(ApplyOutcome.APPLIED);
-        t.invalidateLocal("s2", A, now, sent::add);
+        t.invalidateLocal("s2", A, now, 0, sent::add);
         assertThat(t.heldByWriter()).containsOnly(Map.entry(B, new SessionTable.Held(2, 2 * (2 + 1 + 1))));
         assertThat(t.heldByWriter().values().stream().mapToLong(SessionTable.Held::bytes).sum())
                 .isEqualTo(t.liveBytes());
@@ -1159,7 +1278,7 @@ class SessionTableTest {
         now = T0 + 1234;
         write(t, change("s1", 0, "k", "v"), A);
         now = T0 + 5678;
-        t.invalidateLocal("s1", A, T0, sent::add);
+        t.invalidateLocal("s1", A, T0, 0, sent::add);
         assertThat(sent).extracting(ReplicatedDelta::getWrittenAtMs).containsExactly(T0 + 1234, T0 + 5678);
     }
 }

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /** Several agents in this JVM on one random loopback multicast group. */
 public final class TestCluster implements AutoCloseable {
@@ -54,6 +55,11 @@ public final class TestCluster implements AutoCloseable {
     }
 
     public Agent start(String nodeName, Map<String, String> overrides) throws Exception {
+        return start(nodeName, overrides, System::currentTimeMillis);
+    }
+
+    /** @param clockMs the agent's clock, which a test may move on to pass time the agent measures */
+    public Agent start(String nodeName, Map<String, String> overrides, LongSupplier clockMs) throws Exception {
         Map<String, String> m = new HashMap<>(settings);
         m.put("node-name", nodeName);
         // Several agents share this JVM's loopback: each takes a free metrics port.
@@ -61,7 +67,7 @@ public final class TestCluster implements AutoCloseable {
         m.putAll(overrides);
         AgentConfig config = AgentConfig.fromMap(m);
         SwitchableTransport[] holder = new SwitchableTransport[1];
-        Agent agent = new Agent(config, System::currentTimeMillis, c -> {
+        Agent agent = new Agent(config, clockMs, c -> {
             holder[0] = new SwitchableTransport(baseTransport.apply(c));
             return holder[0];
         });

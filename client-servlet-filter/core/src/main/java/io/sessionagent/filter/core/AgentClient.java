@@ -18,7 +18,6 @@ import io.grpc.stub.StreamObserver;
 import io.sessionagent.proto.v1.Access;
 import io.sessionagent.proto.v1.GetSessionRequest;
 import io.sessionagent.proto.v1.GetSessionResponse;
-import io.sessionagent.proto.v1.InvalidateRequest;
 import io.sessionagent.proto.v1.SessionRecord;
 import io.sessionagent.proto.v1.SessionServiceGrpc;
 import io.sessionagent.proto.v1.TouchRequest;
@@ -30,9 +29,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The connection to the local agent and its unary calls ({@code GetSession}, {@code Touch},
- * {@code Invalidate}), each with the agent timeout as deadline. Writes go over the same channel
- * through {@link WritePipeline}. A call that finds the agent gone (connection refused or broken)
+ * The connection to the local agent and its unary calls ({@code GetSession}, {@code Touch}), each
+ * with the agent timeout as deadline. Writes and invalidations go over the same channel through
+ * {@link WritePipeline}. A call that finds the agent gone (connection refused or broken)
  * tells {@link AgentHealth}; one that only takes too long does not: a slow agent is not a dead one.
  *
  * <p>The channel runs on an event loop of its own, which also runs its deadlines and its name
@@ -114,17 +113,6 @@ public final class AgentClient implements AutoCloseable {
             return r.getFound() && !r.getSession().getInvalidated() ? r.getSession() : null;
         } catch (StatusRuntimeException e) {
             throw failed("GetSession " + id, e);
-        }
-    }
-
-    public void invalidate(String id) throws AgentException {
-        beforeCall("Invalidate");
-        try {
-            stub.withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
-                    .invalidate(InvalidateRequest.newBuilder().setId(id).build());
-            health.answered();
-        } catch (StatusRuntimeException e) {
-            throw failed("Invalidate " + id, e);
         }
     }
 

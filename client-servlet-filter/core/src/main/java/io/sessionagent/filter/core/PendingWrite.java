@@ -17,10 +17,15 @@ import java.util.concurrent.TimeUnit;
  * waiting however fast its requests come; once it left in a batch it is frozen until the agent
  * answers, and requests that made it may wait for that answer.
  *
+ * <p>An invalidation is a write too: it carries no attributes, and takes the place of the
+ * session's write that has not left yet, so that it reaches the agent behind every write of the
+ * session already sent and cannot be overtaken by one.
+ *
  * <p>The content is written under {@link WritePipeline}'s lock only, and read by the sender after it
  * took the write out of the queue under that lock; the outcome is guarded by this object.
  */
 final class PendingWrite {
+    /** The session written; for an invalidation, the session it ends, or null. */
     final SessionData session;
     final String id;
     /** The version the agent must hold for this write to apply. */
@@ -29,6 +34,8 @@ final class PendingWrite {
     final long sinceNanos;
     /** A whole-session write: the agent drops what it holds beyond {@link #set} by the removals. */
     final boolean full;
+    /** Invalidates the session at the agent instead of writing it. */
+    final boolean invalidation;
     private final long creationTime;
     private final Map<String, ByteString> set = new LinkedHashMap<>();
     private final Set<String> removed = new LinkedHashSet<>();
@@ -50,8 +57,27 @@ final class PendingWrite {
         this.id = session.id();
         this.baseVersion = baseVersion;
         this.full = full;
+        this.invalidation = false;
         this.sinceNanos = sinceNanos;
         this.creationTime = session.creationTime();
+    }
+
+    /**
+     * An invalidation of {@code id}.
+     *
+     * @param maxInactiveSeconds the session's timeout: the agent keeps the tombstone at least as long
+     *                           as a copy of the session could live
+     */
+    PendingWrite(String id, SessionData session, int maxInactiveSeconds, long sinceNanos) {
+        this.session = session;
+        this.id = id;
+        this.baseVersion = 0;
+        this.full = false;
+        this.invalidation = true;
+        this.sinceNanos = sinceNanos;
+        this.creationTime = 0;
+        this.maxInactiveSeconds = maxInactiveSeconds;
+        this.changes = 1;
     }
 
     /** Merges one request's changes: a value set replaces an earlier one, a removal cancels a set. */
@@ -85,6 +111,10 @@ final class PendingWrite {
     }
 
     SessionChange toChange() {
+        if (invalidation) {
+            return SessionChange.newBuilder().setId(id).setInvalidate(true).setMaxInactiveSeconds(maxInactiveSeconds)
+                    .build();
+        }
         SessionChange.Builder c = SessionChange.newBuilder()
                 .setId(id)
                 .setBaseVersion(baseVersion)

@@ -439,7 +439,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         if (retired != null && w.isDone() && w.failure() == null) {
             // Before the response: once the client has the new id, the old one is gone everywhere.
             w.retiredId = null;
-            invalidateRetired(retired);
+            awaitInvalidation(invalidateAtAgent(retired, s));
         }
     }
 
@@ -447,6 +447,10 @@ public final class SessionManager implements FilterState, AutoCloseable {
     private final class Answers implements WritePipeline.Outcomes {
         @Override
         public void applied(PendingWrite w, long version) {
+            if (w.invalidation) {
+                counters.deltasSent.increment();
+                return;
+            }
             w.session.acknowledged(w.baseVersion, version);
             counters.deltasSent.increment();
             counters.deltaBytes.add(w.bytes());
@@ -456,7 +460,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
                 background(() -> {
                     if (w.retiredId != null) {
                         w.retiredId = null;
-                        invalidateRetired(retired);
+                        invalidateAtAgent(retired, w.session);
                     }
                 });
             }
@@ -464,6 +468,11 @@ public final class SessionManager implements FilterState, AutoCloseable {
 
         @Override
         public void refused(PendingWrite w, AgentClient.AgentException e) {
+            if (w.invalidation) {
+                counters.agentErrors.increment();
+                LOG.log(Level.FINE, "session agent refused an invalidation: " + e.getMessage());
+                return;
+            }
             notApplied(w);
             if (e.isConflict()) {
                 counters.writeConflicts.increment();
@@ -482,9 +491,24 @@ public final class SessionManager implements FilterState, AutoCloseable {
         }
 
         private void notApplied(PendingWrite w) {
+            if (w.invalidation) {
+                return;
+            }
             w.session.writeFailed();
-            if (w.retiredId != null) {
-                w.session.retireAgain(w.retiredId);
+            String retired = w.retiredId;
+            if (retired == null) {
+                return;
+            }
+            w.session.retireAgain(retired);
+            if (!w.session.isValid()) {
+                // No later write of the session will take the id: unless its invalidation, under
+                // way, takes it first, it is invalidated here.
+                background(() -> {
+                    String again = w.session.takeRetiredId();
+                    if (again != null) {
+                        invalidateAtAgent(again, w.session);
+                    }
+                });
             }
         }
     }
@@ -498,12 +522,28 @@ public final class SessionManager implements FilterState, AutoCloseable {
         }
     }
 
-    private void invalidateRetired(String retired) {
+    /**
+     * Invalidates an id at the agent on the write stream, behind the writes of that id already
+     * handed over.
+     *
+     * @return the invalidation, or null when the agent is gone (the id then expires there by inactivity)
+     */
+    private PendingWrite invalidateAtAgent(String id, SessionData s) {
         try {
-            agent.invalidate(retired);
+            return writes.invalidate(id, s, s.maxInactiveSeconds());
         } catch (AgentClient.AgentException e) {
-            // The old id expires at the agent by inactivity.
+            return null;
         }
+    }
+
+    /** Waits for an invalidation's answer as the mode waits for a new session's first write. */
+    private void awaitInvalidation(PendingWrite w) {
+        if (w == null) {
+            return;
+        }
+        long timeoutMs = settings.replicationMode() == ReplicationMode.SYNC
+                ? settings.agentTimeoutMs() + settings.syncTimeoutMs() : settings.agentTimeoutMs();
+        writes.awaitAnswer(w, timeoutMs);
     }
 
     private void background(Runnable task) {
@@ -520,7 +560,13 @@ public final class SessionManager implements FilterState, AutoCloseable {
         }
     }
 
-    /** Ends a session everywhere: this node's cache, the agent (hence every node), listeners. */
+    /**
+     * Ends a session everywhere: this node's cache, the agent (hence every node), listeners. The
+     * invalidation goes to the agent on the write stream, behind the session's writes in flight and
+     * in place of the one not sent yet, so that none of them reaches the agent after it and brings
+     * the session back; an id the session gave up by changeSessionId and not yet invalidated goes
+     * with it. The request waits for the agent's answer as for a session's first write.
+     */
     public void invalidate(SessionData s) {
         if (!s.isValid()) {
             return;
@@ -531,21 +577,18 @@ public final class SessionManager implements FilterState, AutoCloseable {
             events.destroyed(s);
         } finally {
             s.invalidated();
+            PendingWrite ended;
+            PendingWrite retiredEnded = null;
             synchronized (s.commitLock) {
-                // A write still on its way would reach the agent after the invalidation and bring
-                // the session back: the one not sent yet is dropped, those in flight are waited for.
-                writes.discard(s);
-                try {
-                    s.awaitAnswers(settings.agentTimeoutMs());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                ended = invalidateAtAgent(s.id(), s);
+                // After the line above: a replaced write gives its retired id back to the session.
+                String retired = s.takeRetiredId();
+                if (retired != null) {
+                    retiredEnded = invalidateAtAgent(retired, s);
                 }
             }
-            try {
-                agent.invalidate(s.id());
-            } catch (AgentClient.AgentException e) {
-                // Counted and logged by the client; the replicas expire by inactivity.
-            }
+            awaitInvalidation(ended);
+            awaitInvalidation(retiredEnded);
         }
     }
 

@@ -64,7 +64,10 @@ final class WritePipeline implements AutoCloseable {
 
         void refused(PendingWrite w, AgentClient.AgentException e);
 
-        /** The stream ended before an answer: whether the agent applied it is unknown. */
+        /**
+         * The stream ended before an answer (whether the agent applied it is unknown), or an
+         * invalidation of its session took its place before it left.
+         */
         void lost(PendingWrite w);
     }
 
@@ -145,6 +148,10 @@ final class WritePipeline implements AutoCloseable {
             }
             String id = s.id();
             w = queued.get(id);
+            if (w != null && w.invalidation) {
+                // Ids are never reused and an invalidated session takes no writes.
+                throw new IllegalStateException("session " + id + " is being invalidated");
+            }
             if (w != null && w.session == s && !d.full) {
                 s.handedOff(d, false);
                 counters.writesCoalesced.increment();
@@ -227,23 +234,57 @@ final class WritePipeline implements AutoCloseable {
         return false;
     }
 
-    /** Drops the session's write that has not left yet: the session is being invalidated. */
-    void discard(SessionData s) {
+    /**
+     * Hands an invalidation of {@code id} over: it leaves behind every write of that id already
+     * taken from the queue, so the agent applies it after them, and takes the place of the write
+     * still waiting (its changes count as coalesced into the invalidation; its session learns that
+     * it was not applied). Never blocks on the agent.
+     *
+     * @param session the session it ends, or null
+     * @throws AgentClient.AgentException the agent is gone or the filter closes: nothing was handed over,
+     *                                    counted as not replicated
+     */
+    PendingWrite invalidate(String id, SessionData session, int maxInactiveSeconds)
+            throws AgentClient.AgentException {
+        long now = System.nanoTime();
         PendingWrite w;
+        PendingWrite replaced;
+        boolean idle;
         lock.lock();
         try {
-            w = queued.get(s.id());
-            if (w == null || w.session != s) {
-                return;
+            if (health.isDown() || closing) {
+                counters.writesNotReplicated.increment();
+                throw new AgentClient.AgentException(Status.Code.UNAVAILABLE, "session agent at " + health.target()
+                        + (closing ? ": the filter is closing" : " is unreachable: serving locally"), null);
             }
-            queued.remove(s.id());
-            recount();
-            answered.signalAll();
+            replaced = queued.get(id);
+            if (replaced != null && replaced.invalidation) {
+                return replaced;
+            }
+            w = new PendingWrite(id, session, maxInactiveSeconds, replaced == null ? now : replaced.sinceNanos);
+            // A LinkedHashMap keeps the place in line of a key put again.
+            queued.put(id, w);
+            if (replaced == null) {
+                pending++;
+                if (oldestNanos == NONE) {
+                    oldestNanos = now;
+                }
+            } else {
+                counters.writesCoalesced.add(replaced.changes());
+            }
+            idle = inFlight.isEmpty();
         } finally {
             lock.unlock();
         }
-        outcomes.lost(w);
-        w.failed(new AgentClient.AgentException(Status.Code.CANCELLED, "session " + w.id + " invalidated", null));
+        if (replaced != null) {
+            outcomes.lost(replaced);
+            replaced.failed(new AgentClient.AgentException(Status.Code.CANCELLED, "session " + id
+                    + " invalidated before this write left", null));
+        }
+        if (idle) {
+            send(false);
+        }
+        return w;
     }
 
     /** Writes queued or in flight. */

@@ -37,7 +37,8 @@ class AgentClientTest {
 
             // After it, one probe; it fails too and the period doubles.
             clock.addAndGet(AgentHealth.INITIAL_BACKOFF_MS);
-            assertThatThrownBy(() -> client.invalidate("abc")).isInstanceOf(AgentClient.AgentException.class);
+            assertThatThrownBy(() -> client.touch(java.util.Collections.singletonMap("abc", 1L)))
+                    .isInstanceOf(AgentClient.AgentException.class);
             assertThat(counters.agentErrors()).isEqualTo(2);
             assertThat(health.backoffMs()).isEqualTo(2 * AgentHealth.INITIAL_BACKOFF_MS);
 

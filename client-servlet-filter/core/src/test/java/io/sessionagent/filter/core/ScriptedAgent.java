@@ -33,7 +33,10 @@ import java.util.concurrent.TimeUnit;
  * applies only on the version it was based on and makes base + 1) and whose answers a test can
  * hold back and release (a batch's answer at a time), so that writes in flight and a stale base can
  * be set up exactly. Only {@code WriteBatches} writes: a client that used the unary call would fail
- * against it.
+ * against it. An invalidating change leaves a tombstone as the agent does; the unary
+ * {@code Invalidate} only forgets the session, as agents did before tombstones for ids not held, and
+ * is counted. Writes can also be stalled: received, neither applied nor answered, as while they
+ * are on their way to an agent.
  */
 final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase implements AutoCloseable {
     private final Server server;
@@ -43,6 +46,9 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
     private int batches;
     private final List<Runnable> held = new ArrayList<>();
     private boolean holding;
+    private boolean stallingWrites;
+    private final List<Runnable> stalled = new ArrayList<>();
+    private int unaryInvalidations;
     private boolean stallLookups;
     private final Map<String, Integer> lookups = new HashMap<>();
 
@@ -70,6 +76,30 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
 
     synchronized int heldAnswers() {
         return held.size();
+    }
+
+    /** Batches received from now on are neither applied nor answered, until {@link #applyStalled}. */
+    synchronized void stallWrites() {
+        stallingWrites = true;
+    }
+
+    /** Applies the stalled batches, in order, and applies on receipt again. */
+    synchronized void applyStalled() {
+        stallingWrites = false;
+        for (Runnable r : stalled) {
+            r.run();
+        }
+        stalled.clear();
+    }
+
+    synchronized int unaryInvalidations() {
+        return unaryInvalidations;
+    }
+
+    /** The session if it is live (held and not invalidated), else null. */
+    synchronized SessionRecord live(String id) {
+        SessionRecord r = sessions.get(id);
+        return r == null || r.getInvalidated() ? null : r;
     }
 
     /** Every change received, in order, whatever the batch. */
@@ -105,6 +135,10 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
             @Override
             public void onNext(WriteBatch batch) {
                 synchronized (ScriptedAgent.this) {
+                    if (stallingWrites) {
+                        stalled.add(() -> onNext(batch));
+                        return;
+                    }
                     batches++;
                     WriteBatchResult.Builder r = WriteBatchResult.newBuilder().setBatchId(batch.getBatchId())
                             .setOutcome(WriteOutcome.WRITE_OUTCOME_REPLICATED).setAcks(1);
@@ -139,6 +173,16 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
     private ChangeResult apply(SessionChange c) {
         SessionRecord cur = sessions.get(c.getId());
         long version = cur == null ? 0 : cur.getVersion();
+        if (c.getInvalidate()) {
+            long tombstone = cur == null ? Long.MAX_VALUE : cur.getInvalidated() ? version : version + 1;
+            sessions.put(c.getId(), SessionRecord.newBuilder().setId(c.getId()).setVersion(tombstone)
+                    .setInvalidated(true).build());
+            return ChangeResult.newBuilder().setVersion(tombstone).build();
+        }
+        if (cur != null && cur.getInvalidated()) {
+            return ChangeResult.newBuilder().setErrorCode(Status.Code.ABORTED.value())
+                    .setErrorMessage("invalidated at version " + version).build();
+        }
         if (c.getBaseVersion() != version) {
             return ChangeResult.newBuilder().setErrorCode(Status.Code.ABORTED.value())
                     .setErrorMessage("at version " + version + ", based on " + c.getBaseVersion()).build();
@@ -184,7 +228,7 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
         if (stallLookups) {
             return;
         }
-        SessionRecord r = sessions.get(request.getId());
+        SessionRecord r = live(request.getId());
         out.onNext(r == null ? GetSessionResponse.getDefaultInstance()
                 : GetSessionResponse.newBuilder().setFound(true).setSession(r).build());
         out.onCompleted();
@@ -198,6 +242,7 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
 
     @Override
     public synchronized void invalidate(InvalidateRequest request, StreamObserver<InvalidateResponse> out) {
+        unaryInvalidations++;
         sessions.remove(request.getId());
         out.onNext(InvalidateResponse.getDefaultInstance());
         out.onCompleted();

@@ -241,4 +241,119 @@ class WriteBatchesTest {
             }
         }
     }
+
+    private static List<SessionChange> changesOf(ScriptedAgent agent, String id) {
+        List<SessionChange> out = new ArrayList<>();
+        for (SessionChange c : agent.received()) {
+            if (c.getId().equals(id)) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void aLogoutCannotBeOvertakenByTheSessionsWriteStillOnItsWayToTheAgent() throws Exception {
+        try (ScriptedAgent agent = new ScriptedAgent(0); SessionManager m = manager(agent.port(), "async", "200ms",
+                "60s")) {
+            agent.stallWrites();
+            SessionData s = m.create();
+            s.setAttribute("user", "alice");
+            // The first write reaches the agent's stream but is not applied: the request waits its
+            // agent-timeout and goes on, the write stays in flight.
+            m.commit(s);
+            m.invalidate(s);
+            agent.applyStalled();
+            eventually(() -> m.pendingWrites() == 0, "both answered");
+
+            List<SessionChange> ofS = changesOf(agent, s.id());
+            assertThat(ofS).extracting(SessionChange::getInvalidate).containsExactly(false, true);
+            assertThat(ofS.get(1).getMaxInactiveSeconds()).isEqualTo(s.maxInactiveSeconds());
+            assertThat(agent.live(s.id())).as("the create applied first, the logout after it").isNull();
+            assertThat(agent.unaryInvalidations()).isZero();
+            assertThat(m.counters().deltasSent()).isEqualTo(2);
+            assertThat(m.counters().backpressureTimeouts()).as("the write's wait and the logout's").isEqualTo(2);
+            assertThat(m.counters().writesNotReplicated() + m.counters().writeConflicts()).isZero();
+        }
+    }
+
+    @Test
+    void aWriteThatHasNotLeftWhenTheSessionIsInvalidatedIsReplacedByTheInvalidation() throws Exception {
+        try (ScriptedAgent agent = new ScriptedAgent(0); SessionManager m = manager(agent.port(), "async", "200ms",
+                "60s")) {
+            SessionData s = m.create();
+            s.setAttribute("user", "alice");
+            m.commit(s);
+            agent.stallWrites();
+            s.setAttribute("cart", 1);
+            m.commit(s);
+            // In flight: this one waits in the filter for the answer to the batch before it.
+            s.setAttribute("cart", 2);
+            m.commit(s);
+            m.invalidate(s);
+            agent.applyStalled();
+            eventually(() -> m.pendingWrites() == 0, "all answered");
+
+            List<SessionChange> ofS = changesOf(agent, s.id());
+            assertThat(ofS).extracting(SessionChange::getInvalidate).containsExactly(false, false, true);
+            assertThat(ofS.get(1).getBaseVersion()).isEqualTo(1);
+            assertThat(agent.live(s.id())).isNull();
+            // Four changes handed over: three writes (one replaced) and the logout.
+            assertThat(m.counters().deltasSent()).isEqualTo(3);
+            assertThat(m.counters().writesCoalesced()).isEqualTo(1);
+            assertThat(m.counters().writesNotReplicated() + m.counters().writeConflicts()).isZero();
+        }
+    }
+
+    @Test
+    void theIdGivenUpByChangeSessionIdIsInvalidatedOnTheStreamBehindTheNewIdsFirstWrite() throws Exception {
+        try (ScriptedAgent agent = new ScriptedAgent(0); SessionManager m = manager(agent.port(), "async", "30s",
+                "60s")) {
+            SessionData s = m.create();
+            s.setAttribute("user", "alice");
+            m.commit(s);
+            String oldId = s.id();
+            m.changeId(s);
+            s.setAttribute("role", "admin");
+            m.commit(s);
+
+            // The request returned once the old id's invalidation was answered.
+            assertThat(agent.session(oldId).getInvalidated()).isTrue();
+            List<SessionChange> received = agent.received();
+            int newIdsWrite = -1;
+            int oldIdsInvalidation = -1;
+            for (int i = 0; i < received.size(); i++) {
+                SessionChange c = received.get(i);
+                if (c.getId().equals(s.id()) && newIdsWrite < 0) {
+                    newIdsWrite = i;
+                }
+                if (c.getId().equals(oldId) && c.getInvalidate() && oldIdsInvalidation < 0) {
+                    oldIdsInvalidation = i;
+                }
+            }
+            assertThat(newIdsWrite).isNotNegative();
+            assertThat(oldIdsInvalidation).isGreaterThan(newIdsWrite);
+            assertThat(agent.live(s.id())).isNotNull();
+            assertThat(agent.unaryInvalidations()).isZero();
+        }
+    }
+
+    @Test
+    void aSessionInvalidatedRightAfterChangeSessionIdTakesItsOldIdAlong() throws Exception {
+        try (ScriptedAgent agent = new ScriptedAgent(0); SessionManager m = manager(agent.port(), "async", "30s",
+                "60s")) {
+            SessionData s = m.create();
+            s.setAttribute("user", "alice");
+            m.commit(s);
+            String oldId = s.id();
+            m.changeId(s);
+            // No request wrote the new id before the logout.
+            m.invalidate(s);
+            eventually(() -> m.pendingWrites() == 0, "answered");
+
+            assertThat(agent.live(oldId)).isNull();
+            assertThat(agent.session(oldId).getInvalidated()).isTrue();
+            assertThat(agent.live(s.id())).isNull();
+        }
+    }
 }

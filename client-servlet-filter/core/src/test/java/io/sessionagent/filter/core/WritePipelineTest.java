@@ -36,6 +36,10 @@ class WritePipelineTest {
         pipeline = new WritePipeline(agent, health, counters, mode, 1_000, maxLagMs, new WritePipeline.Outcomes() {
             @Override
             public synchronized void applied(PendingWrite w, long version) {
+                if (w.invalidation) {
+                    outcomes.add("invalidated " + w.id);
+                    return;
+                }
                 w.session.acknowledged(w.baseVersion, version);
                 outcomes.add("applied " + w.id + " " + version);
             }
@@ -142,6 +146,41 @@ class WritePipelineTest {
         agent.answerAll();
         eventually(() -> pipeline.pendingWrites() == 0, "answered");
         assertThat(s.version()).isEqualTo(2);
+    }
+
+    @Test
+    void anInvalidationTakesThePlaceOfTheWriteNotSentYetAndLeavesBehindTheOnesInFlight() throws Exception {
+        pipeline(ReplicationMode.ASYNC, 60_000);
+        eventually(() -> agent.stream != null, "open");
+        SessionData s = session("s");
+        change(s, "v", 1);
+        eventually(() -> agent.batches().size() == 1, "the first write leaves at once");
+        PendingWrite waiting = change(s, "v", 2);
+        change(s, "v", 3);
+        change(session("other"), "v", 1);
+
+        PendingWrite invalidation = pipeline.invalidate("s", s, 1800);
+
+        assertThat(waiting.isDone()).isTrue();
+        assertThat(waiting.failure().code()).isEqualTo(Status.Code.CANCELLED);
+        assertThat(agent.batches()).as("nothing overtakes the batch in flight").hasSize(1);
+        assertThat(pipeline.pendingWrites()).isEqualTo(3);
+        agent.answer(1);
+        eventually(() -> agent.batches().size() == 2, "the answer sends what waited");
+        WriteBatch second = agent.batches().get(1);
+        assertThat(second.getChangesList()).extracting(SessionChange::getId).as("in the replaced write's place")
+                .containsExactly("s", "other");
+        SessionChange ofS = second.getChanges(0);
+        assertThat(ofS.getInvalidate()).isTrue();
+        assertThat(ofS.getSetCount() + ofS.getRemovedCount()).isZero();
+        assertThat(ofS.getMaxInactiveSeconds()).isEqualTo(1800);
+        agent.answerAll();
+        eventually(invalidation::isDone, "answered");
+        assertThat(invalidation.failure()).isNull();
+        assertThat(outcomes).containsExactly("lost s", "applied s 1", "invalidated s", "applied other 1");
+        assertThat(counters.writesCoalesced()).as("v=3 into v=2, then both into the invalidation").isEqualTo(3);
+        assertThat(s.writesInFlight()).isZero();
+        assertThat(pipeline.pendingWrites()).isZero();
     }
 
     @Test
