@@ -5,6 +5,7 @@ import io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.grpc.ServerServiceDefinition;
+import io.sessionagent.agent.api.ApiToken;
 import io.sessionagent.agent.api.DrainGate;
 import io.sessionagent.agent.api.HealthReporter;
 import io.sessionagent.agent.api.PeerServiceImpl;
@@ -15,6 +16,7 @@ import io.sessionagent.agent.auth.FrameSealer;
 import io.sessionagent.agent.auth.KeyFileException;
 import io.sessionagent.agent.auth.PeerSealing;
 import io.sessionagent.agent.config.AgentConfig;
+import io.sessionagent.agent.config.TokenFile;
 import io.sessionagent.agent.http.AdminAccess;
 import io.sessionagent.agent.http.AdminActions;
 import io.sessionagent.agent.http.AdminEndpoints;
@@ -170,6 +172,7 @@ public final class Agent implements AutoCloseable {
         keys = loadKeys(peerHost);
         // Read before any socket opens: a token file that cannot be used stops the start.
         AdminAccess adminAccess = AdminAccess.of(config.adminTokenFile(), config.metricsAddress());
+        ApiToken apiToken = apiToken();
         PeerSealing sealing = keys == null ? null
                 : new PeerSealing(keys, () -> counters.increment(Counter.PEER_AUTH_FAILURES));
         ServerServiceDefinition peerService = UnparsableRequests.refused(
@@ -211,13 +214,19 @@ public final class Agent implements AutoCloseable {
                 memberId, incarnation, peerAddress);
         SessionServiceImpl sessions = new SessionServiceImpl(table, replicator, counters, clockMs,
                 config.syncTimeout().toMillis(), config.failoverReadWait().toMillis(), self);
-        // The last interceptor added runs first: calls the drain gate refuses are timed too.
-        sessionServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcAddress(), config.grpcPort()))
+        // The last interceptor added runs first: calls the drain gate or the token check refuses
+        // are timed too.
+        NettyServerBuilder sessionServerBuilder = NettyServerBuilder
+                .forAddress(new InetSocketAddress(config.grpcAddress(), config.grpcPort()))
                 .callExecutor(Agent::writesInline)
                 .addService(UnparsableRequests.refused(sessions,
                         () -> counters.increment(Counter.GRPC_INVALID_ARGUMENT)))
                 .addService(health.service())
-                .intercept(drainGate)
+                .intercept(drainGate);
+        if (apiToken != null) {
+            sessionServerBuilder.intercept(apiToken);
+        }
+        sessionServer = sessionServerBuilder
                 .intercept(grpcMetrics)
                 .maxInboundMessageSize(maxRequest)
                 .build()
@@ -277,6 +286,24 @@ public final class Agent implements AutoCloseable {
                 return ViewJson.format(sessions.clusterView());
             }
         };
+    }
+
+    /**
+     * The SessionService's token, or null when it answers everyone who reaches it: allowed only on
+     * a loopback address, where reaching it takes a login on this host.
+     */
+    private ApiToken apiToken() throws IOException {
+        if (config.apiTokenFile().isPresent()) {
+            return new ApiToken(TokenFile.read(config.apiTokenFile().get(), "api-token-file"),
+                    () -> counters.increment(Counter.GRPC_UNAUTHENTICATED));
+        }
+        if (!InetAddress.getByName(config.grpcAddress()).isLoopbackAddress()) {
+            throw new IOException("grpc-address " + config.grpcAddress() + " is not a loopback address and no"
+                    + " api-token-file is set: anyone who reaches it could read and write every session. Make a"
+                    + " token with 'head -c 32 /dev/urandom | base64 > api.token', set api-token-file on the agent"
+                    + " and agent-token-file on the filter to it, or bind grpc-address to 127.0.0.1");
+        }
+        return null;
     }
 
     private ClusterKeys loadKeys(String peerHost) throws KeyFileException {

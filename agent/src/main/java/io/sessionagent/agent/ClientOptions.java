@@ -4,7 +4,7 @@ import io.sessionagent.agent.config.AgentConfig;
 import io.sessionagent.agent.config.ConfigException;
 import io.sessionagent.agent.config.ConfigLoader;
 import io.sessionagent.agent.config.Durations;
-import io.sessionagent.agent.http.AdminAccess;
+import io.sessionagent.agent.config.TokenFile;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -96,7 +96,7 @@ final class ClientOptions {
         }
         if (port == Port.ADMIN && config != null && config.adminTokenFile().isPresent()) {
             try {
-                o.adminToken = AdminAccess.read(config.adminTokenFile().get());
+                o.adminToken = TokenFile.read(config.adminTokenFile().get(), "admin-token-file");
             } catch (IOException e) {
                 problems.add(e.getMessage());
             }

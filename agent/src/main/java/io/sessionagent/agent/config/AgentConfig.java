@@ -216,6 +216,11 @@ public final class AgentConfig {
         return get(Settings.CLUSTER_KEY_FILE);
     }
 
+    /** The SessionService token's file; empty when none is set. */
+    public Optional<Path> apiTokenFile() {
+        return get(Settings.API_TOKEN_FILE);
+    }
+
     /** The admin token's file; empty when none is set. */
     public Optional<Path> adminTokenFile() {
         return get(Settings.ADMIN_TOKEN_FILE);

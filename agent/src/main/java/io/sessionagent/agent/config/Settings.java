@@ -154,6 +154,14 @@ public final class Settings {
                     + " stays on this host).",
             Values.matching("auto|true|false", "auto, true or false"), Function.identity());
 
+    public static final Setting<Optional<Path>> API_TOKEN_FILE = new Setting<>("api-token-file",
+            "file path", "", "<none>",
+            "File holding the token (one line of at least 32 characters) that every SessionService call must carry"
+                    + " as 'authorization: Bearer <token>' (the filter's agent-token-file names the same file); the"
+                    + " CLI reads the same setting. Without it, the SessionService answers whoever reaches"
+                    + " grpc-address, which must then be a loopback address.",
+            Values.optionalPath(), v -> v.map(Path::toString).orElse(""));
+
     public static final Setting<Optional<Path>> ADMIN_TOKEN_FILE = new Setting<>("admin-token-file",
             "file path", "", "<none>",
             "File holding the token (one line of at least 32 characters) that POST /admin/* requests must send as"
@@ -203,6 +211,7 @@ public final class Settings {
             MAX_TOTAL_BYTES,
             CLUSTER_KEY_FILE,
             REQUIRE_CLUSTER_KEY,
+            API_TOKEN_FILE,
             ADMIN_TOKEN_FILE,
             REPLICATION_ENABLED);
     private static final Map<String, Setting<?>> BY_NAME = byName();

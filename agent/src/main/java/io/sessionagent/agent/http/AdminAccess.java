@@ -1,15 +1,14 @@
 package io.sessionagent.agent.http;
 
+import io.sessionagent.agent.config.TokenFile;
 import io.sessionagent.agent.http.OperatorHttpServer.Request;
 import io.sessionagent.agent.http.OperatorHttpServer.Response;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -19,9 +18,6 @@ import java.util.Optional;
  * does, for Prometheus) must not let whoever scrapes it also drain it.
  */
 public final class AdminAccess {
-    /** Shorter tokens can be guessed; 32 characters of base64 are 192 bits. */
-    static final int MIN_TOKEN_CHARS = 32;
-
     private final byte[] token;
     private final boolean loopback;
     private final String address;
@@ -37,24 +33,8 @@ public final class AdminAccess {
      * @throws IOException when the file cannot be read or holds no usable token; the message names the file
      */
     public static AdminAccess of(Optional<Path> tokenFile, String metricsAddress) throws IOException {
-        return new AdminAccess(tokenFile.isPresent() ? read(tokenFile.get()).getBytes(StandardCharsets.UTF_8) : null,
+        return new AdminAccess(tokenFile.isPresent() ? TokenFile.read(tokenFile.get(), "admin-token-file").getBytes(StandardCharsets.UTF_8) : null,
                 metricsAddress);
-    }
-
-    /** The token in the file: its first line without surrounding blanks. */
-    public static String read(Path file) throws IOException {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IOException("admin-token-file " + file + " cannot be read: " + e.getMessage(), e);
-        }
-        String t = lines.isEmpty() ? "" : lines.get(0).strip();
-        if (t.length() < MIN_TOKEN_CHARS) {
-            throw new IOException("admin-token-file " + file + " must hold a token of at least " + MIN_TOKEN_CHARS
-                    + " characters on its first line (e.g. head -c 32 /dev/urandom | base64 > " + file + ")");
-        }
-        return t;
     }
 
     boolean hasToken() {

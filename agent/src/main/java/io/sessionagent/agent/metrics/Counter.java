@@ -68,6 +68,7 @@ public enum Counter {
     READS_WAITED("reads.waited", "reads", "Session reads that waited for this agent to apply what it had received of the session (a failover right after a member died)"),
     READS_UNAVAILABLE("reads.unavailable", "reads", "Session reads answered UNAVAILABLE because what this agent had received was still not applied after failover-read-wait"),
     ADMIN_REFUSED("admin.refused", "requests", "Mutating admin requests refused: no or a wrong token, or no admin-token-file while the admin port is not on loopback"),
+    GRPC_UNAUTHENTICATED("grpc.unauthenticated", "calls", "SessionService calls refused: no or a wrong API token (api-token-file)"),
     GRPC_INVALID_ARGUMENT("grpc.invalid_argument", "calls", "SessionService calls refused as invalid"),
     WRITE_CONFLICTS("writes.stale_base", "writes", "Local writes refused because their base version was stale");
 

@@ -2,6 +2,7 @@ package io.sessionagent.filter.core;
 
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -14,6 +15,7 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.sessionagent.proto.v1.Access;
 import io.sessionagent.proto.v1.GetSessionRequest;
@@ -43,6 +45,9 @@ public final class AgentClient implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AgentClient.class.getName());
     private static final long WARM_UP_TIMEOUT_MS = 10_000;
 
+    private static final Metadata.Key<String> AUTHORIZATION =
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
     private final EventLoopGroup eventLoop;
     private final ManagedChannel channel;
     private final SessionServiceGrpc.SessionServiceBlockingStub stub;
@@ -50,11 +55,18 @@ public final class AgentClient implements AutoCloseable {
     private final FilterCounters counters;
     private final AgentHealth health;
 
-    AgentClient(String host, int port, long timeoutMs, FilterCounters counters, AgentHealth health) {
+    /** @param token the agent's API token, sent with every call; null for none */
+    AgentClient(String host, int port, String token, long timeoutMs, FilterCounters counters, AgentHealth health) {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.eventLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("session-agent-client", true), io);
-        this.channel = NettyChannelBuilder.forAddress(new InetSocketAddress(host, port))
+        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(new InetSocketAddress(host, port));
+        if (token != null) {
+            Metadata headers = new Metadata();
+            headers.put(AUTHORIZATION, "Bearer " + token);
+            builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
+        }
+        this.channel = builder
                 .eventLoopGroup(eventLoop)
                 .channelType(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
                 .offloadExecutor(eventLoop)

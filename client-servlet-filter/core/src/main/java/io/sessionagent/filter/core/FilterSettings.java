@@ -1,6 +1,10 @@
 package io.sessionagent.filter.core;
 
+import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -33,6 +37,9 @@ public final class FilterSettings {
     public static final String MAX_LOCAL_SESSIONS = "max-local-sessions";
     public static final String LOCAL_ATTRIBUTES = "local-attributes";
     public static final String ALLOWED_CLASSES = "allowed-classes";
+    public static final String AGENT_TOKEN_FILE = "agent-token-file";
+    /** As the agent requires of its api-token-file: 32 characters of base64 are 192 bits. */
+    static final int MIN_TOKEN_CHARS = 32;
 
     /** Reads one init-param; null when absent. */
     public interface Params {
@@ -60,6 +67,7 @@ public final class FilterSettings {
     private int maxLocalSessions = 100_000;
     private LocalAttributes localAttributes = LocalAttributes.NONE;
     private ClassAllowList allowedClasses = ClassAllowList.DEFAULT;
+    private String agentToken;
 
     private FilterSettings() {
     }
@@ -153,10 +161,31 @@ public final class FilterSettings {
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
         }
+        if ((v = value(params, AGENT_TOKEN_FILE)) != null) {
+            s.agentToken = token(v, problems);
+        }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("session replication filter: " + String.join("; ", problems));
         }
         return s;
+    }
+
+    /** The first line of the token file, without surrounding blanks. */
+    private static String token(String file, List<String> problems) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(Paths.get(file), StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            problems.add(AGENT_TOKEN_FILE + " '" + file + "': cannot be read (" + e + ")");
+            return null;
+        }
+        String t = lines.isEmpty() ? "" : lines.get(0).trim();
+        if (t.length() < MIN_TOKEN_CHARS) {
+            problems.add(AGENT_TOKEN_FILE + " '" + file + "': must hold the agent's API token (at least "
+                    + MIN_TOKEN_CHARS + " characters) on its first line");
+            return null;
+        }
+        return t;
     }
 
     private static String defaultRoute() {
@@ -343,6 +372,11 @@ public final class FilterSettings {
      * The classes attribute values may hold: the {@code allowed-classes} patterns, then the JDK's
      * value and collection types and the application's own classes.
      */
+    /** The agent's API token, sent with every call; null when the agent takes calls without one. */
+    public String agentToken() {
+        return agentToken;
+    }
+
     public ClassAllowList allowedClasses() {
         return allowedClasses;
     }

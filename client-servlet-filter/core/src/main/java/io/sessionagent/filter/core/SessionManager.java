@@ -75,8 +75,8 @@ public final class SessionManager implements FilterState, AutoCloseable {
         this.codec = new AttributeCodec(appClassLoader, settings.maxAttributeBytes(), settings.allowedClasses(),
                 counters);
         this.health = new AgentHealth(settings.agentHost() + ":" + settings.agentPort(), counters, clockMs);
-        this.agent = new AgentClient(settings.agentHost(), settings.agentPort(), settings.agentTimeoutMs(), counters,
-                health);
+        this.agent = new AgentClient(settings.agentHost(), settings.agentPort(), settings.agentToken(),
+                settings.agentTimeoutMs(), counters, health);
         agent.warmUp();
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "session-replication-" + settings.cookieName());

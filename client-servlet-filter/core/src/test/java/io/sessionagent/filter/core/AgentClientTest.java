@@ -20,7 +20,7 @@ class AgentClientTest {
         FilterCounters counters = new FilterCounters();
         AtomicLong clock = new AtomicLong(1_000_000);
         AgentHealth health = new AgentHealth("test", counters, clock::get);
-        try (AgentClient client = new AgentClient("127.0.0.1", closedPort(), 500, counters, health)) {
+        try (AgentClient client = new AgentClient("127.0.0.1", closedPort(), null, 500, counters, health)) {
             long start = System.nanoTime();
             assertThatThrownBy(() -> client.get("abc")).isInstanceOf(AgentClient.AgentException.class);
             // The deadline is 500 ms; the bound only proves that nothing waits for an agent that is not

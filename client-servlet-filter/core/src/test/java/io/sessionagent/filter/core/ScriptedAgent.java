@@ -1,6 +1,10 @@
 package io.sessionagent.filter.core;
 
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -53,7 +57,28 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
     private final Map<String, Integer> lookups = new HashMap<>();
 
     ScriptedAgent(int port) throws IOException {
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).addService(this).build().start();
+        this(port, null);
+    }
+
+    /** @param token when set, every call without {@code authorization: Bearer <token>} is refused as the agent does */
+    ScriptedAgent(int port, String token) throws IOException {
+        NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).addService(this);
+        if (token != null) {
+            Metadata.Key<String> authorization = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+            b.intercept(new ServerInterceptor() {
+                @Override
+                public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                                  ServerCallHandler<Q, R> next) {
+                    if (!("Bearer " + token).equals(headers.get(authorization))) {
+                        call.close(Status.UNAUTHENTICATED.withDescription("wrong API token"), new Metadata());
+                        return new ServerCall.Listener<Q>() {
+                        };
+                    }
+                    return next.startCall(call, headers);
+                }
+            });
+        }
+        server = b.build().start();
     }
 
     int port() {
