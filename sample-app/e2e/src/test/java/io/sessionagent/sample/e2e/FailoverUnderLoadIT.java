@@ -261,10 +261,26 @@ class FailoverUnderLoadIT {
         List<Shape> shapes = shapes(mode);
         assumeFalse(shapes.isEmpty(), "failover.shapes lists no " + mode + " shape");
         int runs = runsPerShape();
+        String stressNg = stressNgBinary();
+        LocalCluster.nginxBinary();
         List<String> broken = new ArrayList<>();
         for (Shape shape : shapes) {
             for (int i = 1; i <= runs; i++) {
-                String why = run(shape, killAfterMs());
+                long killAfterMs = killAfterMs();
+                String why;
+                try {
+                    why = run(shape, killAfterMs, stressNg);
+                } catch (Exception | AssertionError e) {
+                    // A cluster that did not come up counts as a broken run; the others still run.
+                    String line = "FAILOVER-LOAD mode=" + shape.mode + " kill=" + shape.kill + " flow=" + shape.flow
+                            + " result=ERROR users=" + USERS + " kill_after_ms=" + killAfterMs + " error="
+                            + e.getClass().getSimpleName() + " reason: " + oneLine(e.getMessage(), 160);
+                    System.out.println(line);
+                    Files.createDirectories(RESULT.getParent());
+                    Files.writeString(RESULT, line + "\nproblems (1):\n" + e + "\n\n", StandardOpenOption.CREATE,
+                            StandardOpenOption.APPEND);
+                    why = line + "\n" + e;
+                }
                 if (why != null) {
                     broken.add(shape + " run " + i + ": " + why);
                 }
@@ -288,8 +304,7 @@ class FailoverUnderLoadIT {
     }
 
     /** One run on a fresh cluster: null when it kept every assertion, else why not. */
-    private String run(Shape shape, long killAfterMs) throws Exception {
-        String stressNg = stressNgBinary();
+    private String run(Shape shape, long killAfterMs, String stressNg) throws Exception {
         String mode = shape.mode;
         boolean login = shape.flow.equals("login");
         long started = System.nanoTime();
@@ -298,7 +313,7 @@ class FailoverUnderLoadIT {
             for (String node : List.of("node1", "node2")) {
                 String log = Files.readString(cluster.dir.resolve(node + ".log"));
                 if (!log.contains(", " + mode + " replication,")) {
-                    throw new AssertionError("the filter of " + node + " does not run in " + mode + " mode; "
+                    throw new IllegalStateException("the filter of " + node + " does not run in " + mode + " mode; "
                             + cluster.tail(node + ".log"));
                 }
             }
@@ -688,6 +703,11 @@ class FailoverUnderLoadIT {
             }
         }
         return f;
+    }
+
+    private static String oneLine(String s, int max) {
+        String line = String.valueOf(s).replaceAll("\\s+", " ").replace('=', ':');
+        return line.length() <= max ? line : line.substring(0, max) + "...";
     }
 
     private static long relMs(long nanos, long killNanos) {
