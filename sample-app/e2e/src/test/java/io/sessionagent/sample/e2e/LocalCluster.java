@@ -32,6 +32,8 @@ final class LocalCluster implements AutoCloseable {
     final Path dir;
     final int nginxPort;
     private final Map<String, AgentProcess> agents = new LinkedHashMap<>();
+    /** Every agent started, restarted ones too: each holds a gRPC channel to close. */
+    private final List<AgentProcess> allAgents = new ArrayList<>();
     private final Map<String, Map<String, String>> agentSettings = new HashMap<>();
     private final Map<String, Process> nodes = new LinkedHashMap<>();
     private final Map<String, Integer> ports = new HashMap<>();
@@ -111,6 +113,7 @@ final class LocalCluster implements AutoCloseable {
                 for (String node : clusters.get(c)) {
                     AgentProcess agent = AgentProcess.start(node, cluster, dir);
                     agents.put(node, agent);
+                    allAgents.add(agent);
                     agentSettings.put(node, cluster);
                     processes.add(agent.process());
                 }
@@ -236,6 +239,7 @@ final class LocalCluster implements AutoCloseable {
                 old.grpcPort(), List.of("-Xmx256m"));
         processes.add(agent.process());
         agents.put(node, agent);
+        allAgents.add(agent);
         agent.awaitReady(readyWithin);
     }
 
@@ -267,6 +271,9 @@ final class LocalCluster implements AutoCloseable {
         }
         for (Process p : processes) {
             p.waitFor(10, TimeUnit.SECONDS);
+        }
+        for (AgentProcess agent : allAgents) {
+            agent.close();
         }
     }
 }
