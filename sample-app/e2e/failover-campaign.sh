@@ -74,6 +74,8 @@ results=$out/results.txt
 echo "FAILOVER-CAMPAIGN shapes=${shapes[*]} runs=$runs kill_after_s=$kill_after max_minutes=$max_minutes"
 echo "(Maven output: $log)"
 
+# Emptied before Maven starts, or the printer below could read the last campaign's lines.
+: > "$log"
 am=(-am)
 $build || am=()
 # Maven and everything it starts (agents, sample nodes, NGINX, stress-ng) are one process group,
