@@ -59,7 +59,15 @@ public final class AgentProcess implements AutoCloseable {
     /** Starts it with the given JVM options (heap size, OOM handling) instead of {@code -Xmx256m}. */
     public static AgentProcess start(String nodeName, Map<String, String> settings, Path logDir, int metricsPort,
                                      List<String> jvmOptions) throws IOException {
-        int grpcPort = freePort();
+        return start(nodeName, settings, logDir, metricsPort, freePort(), jvmOptions);
+    }
+
+    /**
+     * Starts it on the gRPC port the caller chose: an agent restarted where its app server's
+     * filter, configured with that port, finds it again, as a supervisor would restart it.
+     */
+    public static AgentProcess start(String nodeName, Map<String, String> settings, Path logDir, int metricsPort,
+                                     int grpcPort, List<String> jvmOptions) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBin());
         cmd.addAll(jvmOptions);

@@ -14,7 +14,7 @@ import javax.servlet.http.HttpSession;
 import io.sessionagent.filter.core.FilterCounters;
 
 /**
- * The sample app: a counter and a shopping cart kept in the HttpSession, nothing else. It knows
+ * The sample app: a counter, a shopping cart and a login kept in the HttpSession, nothing else. It knows
  * nothing of replication; the filter declared in web.xml does that.
  *
  * <pre>
@@ -24,6 +24,11 @@ import io.sessionagent.filter.core.FilterCounters;
  * GET  /counter/peek     the same without changing anything (count 0 without a session)
  * POST /cart/add?item=X  add X to the cart (a List mutated in place): {"session":..,"node":..,"items":[..]}
  * GET  /cart             the cart
+ * GET  /login?user=NAME  log in: store NAME (1 to 100 characters) in the attribute "user":
+ *                        {"session":..,"node":..,"user":NAME}; POST the same. A GET, like the
+ *                        counter's, so that NGINX passes it on when its node dies while serving it
+ * GET  /whoami           who is logged in, only read, never written: {"session":..,"node":..,"user":NAME}
+ *                        ("user":null without a session or a login)
  * POST /logout           invalidate the session
  * GET  /replication-status  the filter's counters as one flat JSON object of numbers
  *                        (503 without the filter's servlet context attribute)
@@ -35,6 +40,8 @@ public class SampleServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
     /** Largest {@code pad} of {@code GET /counter?pad=N}, in bytes. */
     static final int MAX_PAD = 65536;
+    /** The session attribute {@code /login} sets and {@code /whoami} reads. */
+    static final String USER = "user";
     /** The servlet context attribute where the filter leaves its counters. */
     static final String COUNTERS_ATTRIBUTE = "io.sessionagent.filter.counters";
 
@@ -64,6 +71,11 @@ public class SampleServlet extends HttpServlet {
         } else if (path.equals("/cart")) {
             HttpSession s = req.getSession(false);
             cart(resp, s == null ? null : s.getId(), s == null ? null : cartOf(s, false));
+        } else if (path.equals("/login")) {
+            login(req, resp);
+        } else if (path.equals("/whoami")) {
+            HttpSession s = req.getSession(false);
+            user(resp, s == null ? null : s.getId(), s == null ? null : (String) s.getAttribute(USER));
         } else if (path.equals("/replication-status")) {
             replicationStatus(resp, getServletContext().getAttribute(COUNTERS_ATTRIBUTE));
         } else {
@@ -84,6 +96,8 @@ public class SampleServlet extends HttpServlet {
             List<String> cart = cartOf(s, true);
             cart.add(item); // in place: the filter replicates attributes whose serialized form changed
             cart(resp, s.getId(), cart);
+        } else if (path.equals("/login")) {
+            login(req, resp);
         } else if (path.equals("/logout")) {
             HttpSession s = req.getSession(false);
             String id = s == null ? null : s.getId();
@@ -93,9 +107,20 @@ public class SampleServlet extends HttpServlet {
             json(resp, "{\"session\":" + quote(id) + ",\"node\":" + quote(node()) + ",\"loggedOut\":" + (s != null)
                     + "}");
         } else {
-            resp.sendError(path.equals("/counter") || path.equals("/cart") || path.equals("/replication-status") ? 405
-                    : 404);
+            resp.sendError(path.equals("/counter") || path.equals("/cart") || path.equals("/whoami")
+                    || path.equals("/replication-status") ? 405 : 404);
         }
+    }
+
+    private static void login(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String user = req.getParameter("user");
+        if (user == null || user.isEmpty() || user.length() > 100) {
+            resp.sendError(400, "user: 1 to 100 characters");
+            return;
+        }
+        HttpSession s = req.getSession();
+        s.setAttribute(USER, user);
+        user(resp, s.getId(), user);
     }
 
     /** The pad parameter: -1 when absent, -2 when it is not a number from 0 to MAX_PAD. */
@@ -157,6 +182,10 @@ public class SampleServlet extends HttpServlet {
 
     private static void counter(HttpServletResponse resp, String id, int count) throws IOException {
         json(resp, "{\"session\":" + quote(id) + ",\"node\":" + quote(node()) + ",\"count\":" + count + "}");
+    }
+
+    private static void user(HttpServletResponse resp, String id, String user) throws IOException {
+        json(resp, "{\"session\":" + quote(id) + ",\"node\":" + quote(node()) + ",\"user\":" + quote(user) + "}");
     }
 
     private static void cart(HttpServletResponse resp, String id, List<String> items) throws IOException {

@@ -21,7 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The servlet on its own, with the few container objects it touches faked: {@code pad} on the
- * counter, and {@code /replication-status} with and without the filter's counters.
+ * counter, the login and {@code /whoami}, and {@code /replication-status} with and without the
+ * filter's counters.
  */
 class SampleServletTest {
 
@@ -58,6 +59,10 @@ class SampleServletTest {
         }
 
         Response get(String path, String pad) throws Exception {
+            return request("GET", path, params("pad", pad));
+        }
+
+        Response request(String method, String path, Map<String, String> params) throws Exception {
             HttpSession session = fake(HttpSession.class, (name, args) -> {
                 switch (name) {
                     case "getId":
@@ -74,13 +79,13 @@ class SampleServletTest {
             HttpServletRequest req = fake(HttpServletRequest.class, (name, args) -> {
                 switch (name) {
                     case "getMethod":
-                        return "GET";
+                        return method;
                     case "getServletPath":
                         return path;
                     case "getPathInfo":
                         return null;
                     case "getParameter":
-                        return "pad".equals(args[0]) ? pad : null;
+                        return params.get((String) args[0]);
                     case "getSession":
                         if (args == null || (Boolean) args[0] || sessionCreated) {
                             sessionCreated = true;
@@ -205,6 +210,39 @@ class SampleServletTest {
     }
 
     @Test
+    void loginStoresTheUserAndWhoamiOnlyReadsIt() throws Exception {
+        Node node = new Node();
+        Response nobody = node.request("GET", "/whoami", params());
+        assertThat(nobody.status).isEqualTo(200);
+        assertThat(nobody.body.toString()).isEqualTo("{\"session\":null,\"node\":\"" + route() + "\",\"user\":null}");
+        assertThat(node.sessionCreated).isFalse();
+
+        Response login = node.request("GET", "/login", params("user", "alice"));
+        assertThat(login.status).isEqualTo(200);
+        assertThat(login.body.toString()).isEqualTo("{\"session\":\"S1\",\"node\":\"" + route() + "\",\"user\":\"alice\"}");
+        assertThat(node.sessionAttributes).containsOnlyKeys("user").containsEntry("user", "alice");
+
+        Response whoami = node.request("GET", "/whoami", params());
+        assertThat(whoami.body.toString()).endsWith("\"user\":\"alice\"}");
+        assertThat(node.request("POST", "/login", params("user", "bob")).status).isEqualTo(200);
+        assertThat(node.request("GET", "/whoami", params()).body.toString()).endsWith("\"user\":\"bob\"}");
+        assertThat(node.request("POST", "/whoami", params()).status).isEqualTo(405);
+    }
+
+    @Test
+    void aLoginWithoutAUserOrWithALongOneIsABadRequestAndTouchesNoSession() throws Exception {
+        StringBuilder tooLong = new StringBuilder();
+        while (tooLong.length() < 101) {
+            tooLong.append('x');
+        }
+        for (String bad : new String[] {null, "", tooLong.toString()}) {
+            Node node = new Node();
+            assertThat(node.request("GET", "/login", params("user", bad)).status).as("user=" + bad).isEqualTo(400);
+            assertThat(node.sessionCreated).as("user=" + bad).isFalse();
+        }
+    }
+
+    @Test
     void replicationStatusPrintsEveryCounterOfTheSnapshotAsANumber() throws Exception {
         Node node = new Node();
         FilterCounters counters = new FilterCounters();
@@ -231,6 +269,15 @@ class SampleServletTest {
         assertThat(node.get("/replication-status", null).status).isEqualTo(503);
         node.contextAttributes.put(SampleServlet.COUNTERS_ATTRIBUTE, "not counters");
         assertThat(node.get("/replication-status", null).status).isEqualTo(503);
+    }
+
+    /** Request parameters by name and value, alternating. */
+    private static Map<String, String> params(String... nameValue) {
+        Map<String, String> m = new HashMap<>();
+        for (int i = 0; i < nameValue.length; i += 2) {
+            m.put(nameValue[i], nameValue[i + 1]);
+        }
+        return m;
     }
 
     private static String route() {

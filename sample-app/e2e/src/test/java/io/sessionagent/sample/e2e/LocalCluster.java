@@ -32,6 +32,9 @@ final class LocalCluster implements AutoCloseable {
     final Path dir;
     final int nginxPort;
     private final Map<String, AgentProcess> agents = new LinkedHashMap<>();
+    /** Every agent started, restarted ones too: each holds a gRPC channel to close. */
+    private final List<AgentProcess> allAgents = new ArrayList<>();
+    private final Map<String, Map<String, String>> agentSettings = new HashMap<>();
     private final Map<String, Process> nodes = new LinkedHashMap<>();
     private final Map<String, Integer> ports = new HashMap<>();
     private final Map<String, String> nodeOptions;
@@ -110,6 +113,8 @@ final class LocalCluster implements AutoCloseable {
                 for (String node : clusters.get(c)) {
                     AgentProcess agent = AgentProcess.start(node, cluster, dir);
                     agents.put(node, agent);
+                    allAgents.add(agent);
+                    agentSettings.put(node, cluster);
                     processes.add(agent.process());
                 }
             }
@@ -208,6 +213,36 @@ final class LocalCluster implements AutoCloseable {
         agent.waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** SIGKILL of a node's app server alone: its agent goes on holding and replicating what it received. */
+    void killServer(String node) throws InterruptedException {
+        Process app = nodes.get(node);
+        app.destroyForcibly();
+        app.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** SIGKILL of a node's agent alone: its app server goes on serving. */
+    void killAgent(String node) throws InterruptedException {
+        agents.get(node).kill9();
+    }
+
+    /**
+     * Starts a node's agent again after {@link #killAgent}, with its cluster settings and on its
+     * gRPC and metrics ports, where the node's filter looks for it; waits until it is ready (it
+     * took the other agents' sessions by then).
+     */
+    void restartAgent(String node, Duration readyWithin) throws IOException {
+        AgentProcess old = agents.get(node);
+        if (old.process().isAlive()) {
+            throw new IllegalStateException("the agent of " + node + " still runs");
+        }
+        AgentProcess agent = AgentProcess.start(node, agentSettings.get(node), dir, old.metricsPort(),
+                old.grpcPort(), List.of("-Xmx256m"));
+        processes.add(agent.process());
+        agents.put(node, agent);
+        allAgents.add(agent);
+        agent.awaitReady(readyWithin);
+    }
+
     /** Sends a signal (STOP, CONT) to a node's agent: a process that is alive but does nothing. */
     void signalAgent(String node, String signal) throws IOException, InterruptedException {
         long pid = agents.get(node).process().pid();
@@ -236,6 +271,9 @@ final class LocalCluster implements AutoCloseable {
         }
         for (Process p : processes) {
             p.waitFor(10, TimeUnit.SECONDS);
+        }
+        for (AgentProcess agent : allAgents) {
+            agent.close();
         }
     }
 }
