@@ -87,6 +87,19 @@ class FailoverReadCatchUpTest {
     }
 
     @Test
+    void withReplicationOffAReadIsAnsweredFromTheTableAtOnce() throws Exception {
+        try (ReplicatorHarness h = new ReplicatorHarness(10_000).startAlone()) {
+            h.heartbeat(PEER, 0);
+            h.replicator.setReplicationEnabled(false);
+            // Received and dropped while replication is off: there is nothing to catch up with.
+            h.data(PEER, 1, delta("s", PEER, 0, 1).build());
+            h.heartbeat(PEER, 3);
+            assertThat(h.replicator.awaitCaughtUp("s", in(30_000)).get(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(h.counters.get(Counter.READS_WAITED)).isZero();
+        }
+    }
+
+    @Test
     void aDeltaWaitingForItsBaseHoldsReadsOfItsSessionOnly() throws Exception {
         try (ReplicatorHarness h = new ReplicatorHarness(10_000).startAlone()) {
             h.heartbeat(PEER, 0);

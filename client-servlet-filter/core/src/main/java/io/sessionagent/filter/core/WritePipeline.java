@@ -98,6 +98,8 @@ final class WritePipeline implements AutoCloseable {
     private final LinkedHashMap<String, PendingWrite> queued = new LinkedHashMap<>();
     private final ArrayDeque<Batch> inFlight = new ArrayDeque<>();
     private Call current;
+    /** An {@link #open} is posted for writes that found no stream; guarded by lock. */
+    private boolean openRequested;
     private long nextBatchId = 1;
     private boolean closing;
     /** A thread is encoding and sending a batch: the others leave the sending to it. */
@@ -180,6 +182,7 @@ final class WritePipeline implements AutoCloseable {
         if (idle) {
             send(false);
         }
+        openIfNone();
         return w;
     }
 
@@ -284,6 +287,7 @@ final class WritePipeline implements AutoCloseable {
         if (idle) {
             send(false);
         }
+        openIfNone();
         return w;
     }
 
@@ -338,8 +342,14 @@ final class WritePipeline implements AutoCloseable {
         }
     }
 
-    /** Opens a stream: at start, and after the backoff once the agent was gone. */
+    /** Opens a stream: at start, after the backoff once the agent was gone, and when writes wait for one. */
     private void open() {
+        lock.lock();
+        try {
+            openRequested = false;
+        } finally {
+            lock.unlock();
+        }
         if (!health.mayCall()) {
             reopenLater();
             return;
@@ -363,6 +373,28 @@ final class WritePipeline implements AutoCloseable {
             lock.unlock();
         }
         send(true);
+    }
+
+    /**
+     * A write was queued while no stream is open: the agent answered again (a unary call found it
+     * back, or health says it may be called) before the reopen scheduled at the last failure's
+     * backoff. Open now rather than let the writes wait for that.
+     */
+    private void openIfNone() {
+        lock.lock();
+        try {
+            if (current != null || closing || openRequested) {
+                return;
+            }
+            openRequested = true;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            scheduler.execute(this::open);
+        } catch (RejectedExecutionException e) {
+            // The filter is closing: no stream to open.
+        }
     }
 
     private void reopenLater() {

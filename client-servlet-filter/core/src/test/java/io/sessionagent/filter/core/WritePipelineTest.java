@@ -14,6 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -30,7 +33,7 @@ class WritePipelineTest {
     private final AttributeCodec codec = new AttributeCodec(getClass().getClassLoader(), 1 << 20, counters);
     private WritePipeline pipeline;
 
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    private ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
     private WritePipeline pipeline(ReplicationMode mode, long maxLagMs) {
         pipeline = new WritePipeline(agent, health, counters, mode, 1_000, maxLagMs, new WritePipeline.Outcomes() {
@@ -276,6 +279,34 @@ class WritePipelineTest {
         eventually(() -> agent.opened == 2, "probed");
         agent.becomeReady();
         eventually(() -> !health.isDown(), "back");
+    }
+
+    @Test
+    void writesThatFindTheAgentBackOpenTheStreamWithoutWaitingForTheScheduledReopen() throws Exception {
+        // Delayed tasks never run here: the reopen planned at the failure's backoff stays pending.
+        scheduler.shutdownNow();
+        scheduler = new ScheduledThreadPoolExecutor(1) {
+            @Override
+            public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
+                // execute() comes here too, with no delay: that runs.
+                return super.schedule(command, delay > 0 ? TimeUnit.DAYS.toNanos(1) : 0, TimeUnit.NANOSECONDS);
+            }
+        };
+        pipeline(ReplicationMode.ASYNC, 60_000);
+        eventually(() -> agent.stream != null, "open");
+        agent.breakStream(Status.UNAVAILABLE.withDescription("connection refused"));
+        eventually(health::isDown, "serving locally");
+        assertThat(agent.opened).isEqualTo(1);
+
+        // A unary call (a failover lookup, a touch) found the agent back.
+        health.answered();
+        SessionData s = session("s");
+        change(s, "v", 1);
+        eventually(() -> agent.opened == 2, "the stream opened for the waiting write");
+        agent.becomeReady();
+        eventually(() -> agent.batches().size() == 1, "the write sent");
+        agent.answerAll();
+        eventually(() -> outcomes.contains("applied s 1"), "applied");
     }
 
     /** Answers batches when told; its stream can stall (not ready) or break. */

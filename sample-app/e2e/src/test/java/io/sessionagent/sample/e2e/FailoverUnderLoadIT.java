@@ -399,7 +399,9 @@ class FailoverUnderLoadIT {
                     }
                     sleepUntil(finalKill - TimeUnit.MILLISECONDS.toNanos(500));
                     statusBefore = "node1 " + status(http, cluster.node("node1", "/replication-status")) + "\nnode2 "
-                            + status(http, cluster.node("node2", "/replication-status"));
+                            + status(http, cluster.node("node2", "/replication-status"))
+                            + "\nagent node1 " + agentCounters(http, cluster.agentMetrics("node1"))
+                            + "\nagent node2 " + agentCounters(http, cluster.agentMetrics("node2"));
                     sleepUntil(finalKill);
                     killNanos = System.nanoTime();
                     if (shape.kill.equals("server")) {
@@ -719,6 +721,20 @@ class FailoverUnderLoadIT {
         if (left > 0) {
             TimeUnit.NANOSECONDS.sleep(left);
         }
+    }
+
+    /** The agent's counters and gauges that tell where a write went, as name=value pairs. */
+    private static String agentCounters(HttpClient http, URI metrics) {
+        String body = status(http, metrics);
+        StringBuilder sb = new StringBuilder();
+        for (String line : body.split("\n")) {
+            if (line.matches("session_agent_(deltas|sync|writes|grpc_(unauthenticated|invalid)|members|frames_dropped"
+                    + "|acks|view|replication|limits|tombstones|conflicts|reads|sessions|unacked)\\S* .*")
+                    && !line.endsWith(" 0.0")) {
+                sb.append(line.replace(" ", "=")).append(' ');
+            }
+        }
+        return sb.length() == 0 ? body.substring(0, Math.min(200, body.length())) : sb.toString().trim();
     }
 
     private static String status(HttpClient http, URI uri) {

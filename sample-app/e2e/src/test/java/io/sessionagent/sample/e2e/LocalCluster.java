@@ -225,6 +225,11 @@ final class LocalCluster implements AutoCloseable {
         agents.get(node).kill9();
     }
 
+    /** The /metrics of a node's agent (the one running now). */
+    URI agentMetrics(String node) {
+        return URI.create("http://127.0.0.1:" + agents.get(node).metricsPort() + "/metrics");
+    }
+
     /**
      * Starts a node's agent again after {@link #killAgent}, with its cluster settings and on its
      * gRPC and metrics ports, where the node's filter looks for it; waits until it is ready (it
