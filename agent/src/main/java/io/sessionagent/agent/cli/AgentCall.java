@@ -1,4 +1,4 @@
-package io.sessionagent.agent;
+package io.sessionagent.agent.cli;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -36,9 +36,9 @@ final class AgentCall {
         String what = s.getDescription() == null ? s.getCode().toString() : s.getCode() + " (" + s.getDescription() + ")";
         if (s.getCode() == Status.Code.UNAVAILABLE || s.getCode() == Status.Code.DEADLINE_EXCEEDED) {
             err.println("session-agent " + command + ": cannot reach the agent at " + target + ": " + what);
-            return Main.UNREACHABLE;
+            return Cli.UNREACHABLE;
         }
         err.println("session-agent " + command + ": the agent at " + target + " refused: " + what);
-        return Main.FAILED;
+        return Cli.FAILED;
     }
 }
