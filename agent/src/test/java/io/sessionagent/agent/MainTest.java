@@ -411,7 +411,8 @@ class MainTest {
         assertThat(run("put", "id1", "a=b", "--sync", "--grpc", agent())).isZero();
         assertThat(run("put", "id1", "a=b", "--sync=false", "--grpc", agent())).isZero();
         assertThat(writes).extracting(w -> List.copyOf(w.getChange().getRemovedList()))
-                .containsExactly(List.of("c"), List.of("c", "d"), List.<String>of(), List.<String>of(), List.<String>of());
+                .containsExactly(List.of("c"), List.of("c", "d"), List.<String>of(), List.<String>of(),
+                        List.<String>of());
         assertThat(writes).extracting(WriteRequest::getDurability).containsExactly(Durability.DURABILITY_ASYNC,
                 Durability.DURABILITY_SYNC_ALL, Durability.DURABILITY_SYNC_ALL, Durability.DURABILITY_SYNC_ALL,
                 Durability.DURABILITY_ASYNC);

@@ -27,8 +27,8 @@ import picocli.CommandLine.Parameters;
  * sessions a running agent holds. Values are shown as text when they are UTF-8, else as base64.
  */
 final class SessionCommands {
-    static final String FOOTER = "The agent is found at --grpc HOST:PORT, else at grpc-address:grpc-port of its settings"
-            + " (flags such as --grpc-port N, SESSION_AGENT_* variables, --config FILE).";
+    static final String FOOTER = "The agent is found at --grpc HOST:PORT, else at grpc-address:grpc-port of its"
+            + " settings (flags such as --grpc-port N, SESSION_AGENT_* variables, --config FILE).";
 
     private SessionCommands() {}
 
@@ -73,7 +73,8 @@ final class SessionCommands {
         @Parameters(paramLabel = "ID", arity = "0..*", description = "The session id.")
         List<String> ids = List.of();
 
-        @Option(names = "--json", arity = "0..1", paramLabel = "true|false", description = "Print JSON instead of text.")
+        @Option(names = "--json", arity = "0..1", paramLabel = "true|false",
+                description = "Print JSON instead of text.")
         boolean json;
 
         Get(Console console) {

@@ -52,7 +52,7 @@ final class SettingOptions {
                     .type(String.class)
                     .hidden(hidden)
                     .hasInitialValue(false)
-                    .description(s.description(), DEFAULT_PREFIX + s.defaultLabel())
+                    .description(literal(s.description()), DEFAULT_PREFIX + literal(s.defaultLabel()))
                     .setter(options.recorder(s.flag()));
             if (bool) {
                 // A boolean flag given alone means true, as ConfigLoader reads it.
@@ -66,6 +66,11 @@ final class SettingOptions {
     /** The settings given, as {@code --name=value} arguments for {@link ConfigLoader#load}. */
     List<String> given() {
         return List.copyOf(given);
+    }
+
+    /** Picocli runs descriptions through String.format; a catalogue text is shown as written. */
+    static String literal(String text) {
+        return text.replace("%", "%%");
     }
 
     private ISetter recorder(String flag) {

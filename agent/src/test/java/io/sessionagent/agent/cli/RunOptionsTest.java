@@ -56,7 +56,8 @@ class RunOptionsTest {
             assertThat(option).as(s.name()).isNotNull();
             assertThat(option.hidden()).as(s.name()).isFalse();
             assertThat(option.description()).as(s.name())
-                    .containsExactly(s.description(), SettingOptions.DEFAULT_PREFIX + s.defaultLabel());
+                    .containsExactly(SettingOptions.literal(s.description()),
+                            SettingOptions.DEFAULT_PREFIX + SettingOptions.literal(s.defaultLabel()));
             assertThat(option.paramLabel()).as(s.name()).contains(s.type().equals("boolean") ? "true" : s.type());
         }
         List<String> settingFlags = Settings.all().stream().map(Setting::flag).collect(Collectors.toList());
