@@ -429,6 +429,15 @@ class MainTest {
     }
 
     @Test
+    void anArgumentStartingWithAnAtSignIsTakenAsWritten() {
+        assertThat(run("put", "@id", "a=@b", "--grpc", agent())).isZero();
+        assertThat(writes).singleElement().satisfies(w -> {
+            assertThat(w.getChange().getId()).isEqualTo("@id");
+            assertThat(w.getChange().getSet(0).getValue().toStringUtf8()).isEqualTo("@b");
+        });
+    }
+
+    @Test
     void viewTakesTimeoutAndJsonWithEquals() {
         assertThat(run("view", "--timeout=2s", "--json", "--grpc=" + agent())).isZero();
         assertThat(out()).contains("\"cluster_name\": \"shop\"");

@@ -131,6 +131,10 @@ public final class Cli {
         related(admin);
         // A setting given twice takes the last value, as the config loader has always done.
         top.setOverwrittenOptionsAllowed(true);
+        // Arguments are taken as written: an @ at the start is part of a session id or value, not a
+        // file to expand, and a ${...} in a catalogue text is not a variable.
+        top.setExpandAtFiles(false);
+        top.setInterpolateVariables(false);
         top.setUsageHelpWidth(100);
         return top;
     }
