@@ -55,6 +55,7 @@ public final class Cli {
         Console console = new Console(out, err, env);
         CommandLine top = commandLine(console, starter);
         String[] argv = args;
+        // Settings alone start the agent: the container image and scripts run the jar that way.
         if (args.length == 0 || args[0].startsWith("-") && !isHelp(args[0]) && !args[0].equals("--version")) {
             argv = new String[args.length + 1];
             argv[0] = RUN;
