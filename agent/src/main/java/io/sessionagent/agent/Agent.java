@@ -15,6 +15,7 @@ import io.sessionagent.agent.auth.ClusterKeys;
 import io.sessionagent.agent.auth.FrameSealer;
 import io.sessionagent.agent.auth.KeyFileException;
 import io.sessionagent.agent.auth.PeerSealing;
+import io.sessionagent.agent.cli.ViewJson;
 import io.sessionagent.agent.config.AgentConfig;
 import io.sessionagent.agent.config.TokenFile;
 import io.sessionagent.agent.http.AdminAccess;

@@ -10,16 +10,27 @@ import io.sessionagent.agent.config.Setting;
 import io.sessionagent.agent.config.Settings;
 import io.sessionagent.proto.v1.ClusterView;
 import io.sessionagent.proto.v1.ClusterViewRequest;
+import io.sessionagent.proto.v1.Durability;
+import io.sessionagent.proto.v1.GetSessionRequest;
+import io.sessionagent.proto.v1.GetSessionResponse;
+import io.sessionagent.proto.v1.ListSessionsRequest;
+import io.sessionagent.proto.v1.ListSessionsResponse;
 import io.sessionagent.proto.v1.Member;
 import io.sessionagent.proto.v1.MemberState;
 import io.sessionagent.proto.v1.SessionServiceGrpc;
+import io.sessionagent.proto.v1.SessionSummary;
+import io.sessionagent.proto.v1.WriteOutcome;
+import io.sessionagent.proto.v1.WriteRequest;
+import io.sessionagent.proto.v1.WriteResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -59,12 +70,39 @@ class MainTest {
     private final PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
     private final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
     private final AtomicReference<Status> failWith = new AtomicReference<>();
+    private final List<WriteRequest> writes = new CopyOnWriteArrayList<>();
+    private final List<ListSessionsRequest> lists = new CopyOnWriteArrayList<>();
     private Server server;
 
     @BeforeEach
     void startFakeAgent() throws IOException {
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .addService(new SessionServiceGrpc.SessionServiceImplBase() {
+                    @Override
+                    public void getSession(GetSessionRequest request, StreamObserver<GetSessionResponse> response) {
+                        response.onNext(GetSessionResponse.newBuilder().setFound(false).build());
+                        response.onCompleted();
+                    }
+
+                    @Override
+                    public void writeDelta(WriteRequest request, StreamObserver<WriteResponse> response) {
+                        writes.add(request);
+                        response.onNext(WriteResponse.newBuilder().setVersion(1).setAcks(2)
+                                .setOutcome(request.getDurability() == Durability.DURABILITY_SYNC_ALL
+                                        ? WriteOutcome.WRITE_OUTCOME_REPLICATED : WriteOutcome.WRITE_OUTCOME_APPLIED)
+                                .build());
+                        response.onCompleted();
+                    }
+
+                    @Override
+                    public void listSessions(ListSessionsRequest request, StreamObserver<ListSessionsResponse> response) {
+                        lists.add(request);
+                        response.onNext(ListSessionsResponse.newBuilder()
+                                .addSessions(SessionSummary.newBuilder().setId("s1").setVersion(4).setBytes(10))
+                                .build());
+                        response.onCompleted();
+                    }
+
                     @Override
                     public void getClusterView(ClusterViewRequest request, StreamObserver<ClusterView> response) {
                         Status status = failWith.get();
@@ -101,6 +139,10 @@ class MainTest {
         return errBytes.toString(StandardCharsets.UTF_8);
     }
 
+    private static String folded(String text) {
+        return text.replaceAll("\\s+", " ");
+    }
+
     private String agent() {
         return "127.0.0.1:" + server.getPort();
     }
@@ -108,9 +150,10 @@ class MainTest {
     @Test
     void helpListsEverySettingWithDefaultAndTheOtherForms() {
         assertThat(run("--help")).isZero();
-        String help = out();
+        // Descriptions are wrapped to the width of the help: compare with whitespace folded.
+        String help = folded(out());
         for (Setting<?> s : Settings.all()) {
-            assertThat(help).contains(s.name()).contains(s.description());
+            assertThat(help).contains(s.name()).contains(folded(s.description()));
         }
         assertThat(help).contains("run", "view", "replication on|off", "drain [--admin HOST:PORT]", "--config FILE", "SESSION_AGENT_CONFIG", "SESSION_AGENT_<NAME>",
                 "YAML", "239.255.27.1", "45588", "<hostname>-<grpc-port>");
@@ -259,13 +302,6 @@ class MainTest {
         assertThat(err()).contains("unexpected argument extra");
     }
 
-    @Test
-    void hostPortAcceptsIpv6Brackets() {
-        assertThat(HostPort.parse("[::1]:7400")).isEqualTo(new HostPort("::1", 7400));
-        assertThat(HostPort.parse("[::1]:7400").toString()).isEqualTo("[::1]:7400");
-        assertThat(HostPort.parse("agent.local:1")).isEqualTo(new HostPort("agent.local", 1));
-    }
-
     /** A stand-in for the agent's admin port: records each request and answers as told. */
     private static final class FakeAdmin implements AutoCloseable {
         final com.sun.net.httpserver.HttpServer http;
@@ -353,6 +389,111 @@ class MainTest {
         outBytes.reset();
         assertThat(run("replication", "--help")).isZero();
         assertThat(out()).contains("replication on|off", "drain [--admin HOST:PORT]");
+    }
+
+    @Test
+    void listTakesTheLimitInEitherForm() {
+        assertThat(run("list", "--limit=5", "--grpc=" + agent())).isZero();
+        assertThat(run("list", "--limit", "7", "--json", "--grpc", agent())).isZero();
+        assertThat(lists).extracting(ListSessionsRequest::getPageSize).containsExactly(5, 7);
+        assertThat(out()).contains("s1  version 4  10 bytes").contains("{\"id\":\"s1\",\"version\":4");
+        assertThat(err()).isEmpty();
+        assertThat(run("list", "--limit=0", "--grpc=" + agent())).isEqualTo(2);
+        assertThat(err()).contains("--limit: 0 must be a number between 1 and 10000");
+        assertThat(lists).hasSize(2);
+    }
+
+    @Test
+    void putTakesRemoveAndSyncInEitherForm() {
+        assertThat(run("put", "id1", "a=b", "--remove=c", "--grpc=" + agent())).isZero();
+        assertThat(run("put", "id1", "a=b", "--remove", "c", "--remove=d", "--sync=true", "--grpc", agent())).isZero();
+        assertThat(run("put", "id1", "--sync", "a=b", "--grpc", agent())).isZero();
+        assertThat(run("put", "id1", "a=b", "--sync", "--grpc", agent())).isZero();
+        assertThat(run("put", "id1", "a=b", "--sync=false", "--grpc", agent())).isZero();
+        assertThat(writes).extracting(w -> List.copyOf(w.getChange().getRemovedList()))
+                .containsExactly(List.of("c"), List.of("c", "d"), List.<String>of(), List.<String>of(),
+                        List.<String>of());
+        assertThat(writes).extracting(WriteRequest::getDurability).containsExactly(Durability.DURABILITY_ASYNC,
+                Durability.DURABILITY_SYNC_ALL, Durability.DURABILITY_SYNC_ALL, Durability.DURABILITY_SYNC_ALL,
+                Durability.DURABILITY_ASYNC);
+        assertThat(writes).allSatisfy(w -> {
+            assertThat(w.getChange().getId()).isEqualTo("id1");
+            assertThat(w.getChange().getSet(0).getName()).isEqualTo("a");
+            assertThat(w.getChange().getSet(0).getValue().toStringUtf8()).isEqualTo("b");
+        });
+        assertThat(out()).contains("id1 version 1 applied", "id1 version 1 replicated (2 acks)");
+        assertThat(err()).isEmpty();
+        assertThat(run("put", "id1", "a=b", "--sync=maybe", "--grpc", agent())).isEqualTo(2);
+        assertThat(err()).contains("--sync").contains("maybe");
+        assertThat(writes).hasSize(5);
+    }
+
+    @Test
+    void anArgumentStartingWithAnAtSignIsTakenAsWritten() {
+        assertThat(run("put", "@id", "a=@b", "--grpc", agent())).isZero();
+        assertThat(writes).singleElement().satisfies(w -> {
+            assertThat(w.getChange().getId()).isEqualTo("@id");
+            assertThat(w.getChange().getSet(0).getValue().toStringUtf8()).isEqualTo("@b");
+        });
+    }
+
+    @Test
+    void viewTakesTimeoutAndJsonWithEquals() {
+        assertThat(run("view", "--timeout=2s", "--json", "--grpc=" + agent())).isZero();
+        assertThat(out()).contains("\"cluster_name\": \"shop\"");
+        outBytes.reset();
+        assertThat(run("view", "--json=true", "--timeout", "2s", "--grpc", agent())).isZero();
+        assertThat(out()).contains("\"cluster_name\": \"shop\"");
+        outBytes.reset();
+        assertThat(run("view", "--json=false", "--grpc", agent())).isZero();
+        assertThat(out()).containsPattern("cluster\\s+shop");
+        assertThat(err()).isEmpty();
+    }
+
+    @Test
+    void getTakesJsonWithEquals() {
+        assertThat(run("get", "nosuch", "--json=true", "--grpc=" + agent())).isEqualTo(4);
+        assertThat(err()).contains("holds no session nosuch");
+    }
+
+    @Test
+    void adminCommandsTakeTheAddressWithEquals() throws IOException {
+        try (FakeAdmin admin = new FakeAdmin()) {
+            assertThat(run("replication", "off", "--admin=" + admin.address())).isZero();
+            assertThat(run("drain", "--admin=" + admin.address(), "--timeout=2s")).isZero();
+            assertThat(run("health", "--admin=" + admin.address())).isZero();
+            assertThat(run("ready", "--timeout=1s", "--admin=" + admin.address())).isZero();
+            assertThat(admin.requests).containsExactly("POST /admin/replication?enabled=false", "POST /admin/drain",
+                    "GET /health", "GET /ready");
+            assertThat(err()).isEmpty();
+        }
+    }
+
+    @Test
+    void keygenTakesTheIdWithEquals() {
+        assertThat(run("keygen", "--id=9")).isZero();
+        assertThat(out().strip()).startsWith("9:");
+    }
+
+    @Test
+    void anUnknownOptionOfAClientCommandIsNamed() {
+        assertThat(run("list", "--limt=5", "--grpc=" + agent())).isEqualTo(2);
+        assertThat(err()).contains("session-agent list: unknown flag --limt (did you mean --limit?)");
+        errBytes.reset();
+        assertThat(run("view", "--grpc-port=x")).isEqualTo(2);
+        assertThat(err()).contains("grpc-port: x (from flag --grpc-port)");
+        assertThat(lists).isEmpty();
+    }
+
+    @Test
+    void eachCommandHasItsOwnHelp() {
+        for (String command : List.of("view", "get", "list", "put", "replication", "drain", "health", "ready",
+                "keygen")) {
+            outBytes.reset();
+            assertThat(run(command, "--help")).as(command).isZero();
+            assertThat(out()).as(command).contains("Usage: java -jar session-agent.jar " + command, "--help");
+        }
+        assertThat(err()).isEmpty();
     }
 
     /** Braces and brackets outside strings must nest properly. */

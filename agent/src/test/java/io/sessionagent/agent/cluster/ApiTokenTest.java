@@ -7,6 +7,7 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.stub.MetadataUtils;
 import io.sessionagent.agent.Agent;
 import io.sessionagent.agent.api.ApiToken;
+import io.sessionagent.agent.cli.Cli;
 import io.sessionagent.agent.config.AgentConfig;
 import io.sessionagent.agent.metrics.Counter;
 import io.sessionagent.agent.testing.Networks;
@@ -19,6 +20,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -80,6 +84,27 @@ class ApiTokenTest {
                 .getSession(GetSessionRequest.newBuilder().setId("s1").build()).getFound()).isFalse();
         assertThat(new OperatorClient(a.metricsPort()).scrape().value("session_agent_grpc_unauthenticated_total"))
                 .isEqualTo(2);
+    }
+
+    @Test
+    void theCliSendsTheTokenOfItsSettings() throws Exception {
+        Path token = dir.resolve("api.token");
+        Files.writeString(token, TOKEN + "\n");
+        Agent a = cluster.start("a", Map.of("api-token-file", token.toString()));
+        a.replicator().ready().get(15, TimeUnit.SECONDS);
+        String grpc = "127.0.0.1:" + a.grpcPort();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
+        PrintStream out = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+
+        assertThat(Cli.run(new String[] {"put", "cli-s", "a=b", "--grpc", grpc}, out, errStream, Map.of(),
+                config -> Cli.FAILED)).isEqualTo(Cli.FAILED);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("UNAUTHENTICATED");
+        assertThat(a.table().get("cli-s")).isEmpty();
+
+        assertThat(Cli.run(new String[] {"put", "cli-s", "a=b", "--grpc", grpc}, out, errStream,
+                Map.of("SESSION_AGENT_API_TOKEN_FILE", token.toString()), config -> Cli.FAILED)).isEqualTo(Cli.OK);
+        assertThat(a.table().get("cli-s")).isPresent();
     }
 
     @Test

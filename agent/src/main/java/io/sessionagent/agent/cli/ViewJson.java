@@ -1,4 +1,4 @@
-package io.sessionagent.agent;
+package io.sessionagent.agent.cli;
 
 import io.sessionagent.proto.v1.ClusterView;
 import io.sessionagent.proto.v1.Member;
@@ -14,14 +14,15 @@ import java.util.TreeMap;
  * default), 64-bit values as plain JSON numbers and the table hash also as a hex string. Written
  * by hand because protobuf's JsonFormat is not on the class path.
  */
-final class ViewJson {
+public final class ViewJson {
 
     /** A number written as is; unsigned 64-bit values do not fit a Java long's toString. */
     private record Num(String digits) {}
 
     private ViewJson() {}
 
-    static String format(ClusterView view) {
+    /** The view as a JSON document, as {@code view --json} prints it and the admin port serves it. */
+    public static String format(ClusterView view) {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("cluster_name", view.getClusterName());
         root.put("self", member(view.getSelf()));

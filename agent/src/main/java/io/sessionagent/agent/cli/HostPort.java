@@ -1,4 +1,4 @@
-package io.sessionagent.agent;
+package io.sessionagent.agent.cli;
 
 /**
  * A {@code host:port} pair as given on the command line; IPv6 literals are written

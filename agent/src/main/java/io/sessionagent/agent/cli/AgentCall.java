@@ -1,11 +1,13 @@
-package io.sessionagent.agent;
+package io.sessionagent.agent.cli;
 
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.sessionagent.agent.api.ApiToken;
 import io.sessionagent.proto.v1.SessionServiceGrpc;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -13,13 +15,18 @@ import java.util.function.Function;
 final class AgentCall {
     private AgentCall() {}
 
-    static <T> T call(HostPort target, Duration timeout,
-                      Function<SessionServiceGrpc.SessionServiceBlockingStub, T> call) {
-        ManagedChannel channel = NettyChannelBuilder.forTarget("dns:///" + target).usePlaintext()
-                .maxInboundMessageSize(64 << 20).build();
+    static <T> T call(ClientOptions o, Function<SessionServiceGrpc.SessionServiceBlockingStub, T> call) {
+        NettyChannelBuilder builder = NettyChannelBuilder.forTarget("dns:///" + o.target()).usePlaintext()
+                .maxInboundMessageSize(64 << 20);
+        if (o.token() != null) {
+            Metadata headers = new Metadata();
+            headers.put(ApiToken.AUTHORIZATION, "Bearer " + o.token());
+            builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
+        }
+        ManagedChannel channel = builder.build();
         try {
             return call.apply(SessionServiceGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS));
+                    .withDeadlineAfter(o.timeout().toMillis(), TimeUnit.MILLISECONDS));
         } finally {
             channel.shutdownNow();
             try {
@@ -36,9 +43,9 @@ final class AgentCall {
         String what = s.getDescription() == null ? s.getCode().toString() : s.getCode() + " (" + s.getDescription() + ")";
         if (s.getCode() == Status.Code.UNAVAILABLE || s.getCode() == Status.Code.DEADLINE_EXCEEDED) {
             err.println("session-agent " + command + ": cannot reach the agent at " + target + ": " + what);
-            return Main.UNREACHABLE;
+            return Cli.UNREACHABLE;
         }
         err.println("session-agent " + command + ": the agent at " + target + " refused: " + what);
-        return Main.FAILED;
+        return Cli.FAILED;
     }
 }

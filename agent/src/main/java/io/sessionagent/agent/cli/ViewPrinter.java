@@ -1,4 +1,4 @@
-package io.sessionagent.agent;
+package io.sessionagent.agent.cli;
 
 import io.sessionagent.proto.v1.ClusterView;
 import io.sessionagent.proto.v1.Member;
