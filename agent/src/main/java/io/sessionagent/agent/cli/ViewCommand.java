@@ -1,6 +1,5 @@
 package io.sessionagent.agent.cli;
 
-import io.grpc.StatusRuntimeException;
 import io.sessionagent.proto.v1.ClusterView;
 import io.sessionagent.proto.v1.ClusterViewRequest;
 import picocli.CommandLine.Command;
@@ -14,11 +13,7 @@ import picocli.CommandLine.Option;
             "Members, their state and when each was last heard, sessions, table hash and counters of the"
                     + " agent at --grpc HOST:PORT, else at grpc-address:grpc-port of its settings"
                     + " (flags such as --grpc-port N, SESSION_AGENT_* variables, --config FILE)."})
-final class ViewCommand extends ClientCommand {
-
-    @Option(names = "--grpc", paramLabel = "HOST:PORT",
-            description = "The agent's SessionService. Default: grpc-address:grpc-port of its settings.")
-    String grpc;
+final class ViewCommand extends SessionCommands.GrpcCommand {
 
     @Option(names = "--json", arity = "0..1", paramLabel = "true|false",
             description = "Print JSON (the same as the admin port's /admin/view) instead of a table.")
@@ -29,24 +24,8 @@ final class ViewCommand extends ClientCommand {
     }
 
     @Override
-    ClientOptions.Port port() {
-        return ClientOptions.Port.GRPC;
-    }
-
-    @Override
-    String address() {
-        return grpc;
-    }
-
-    @Override
-    int run(ClientOptions o) {
-        ClusterView view;
-        try {
-            view = AgentCall.call(o,
-                    stub -> stub.getClusterView(ClusterViewRequest.getDefaultInstance()));
-        } catch (StatusRuntimeException e) {
-            return AgentCall.report(name(), o.target(), e, console.err());
-        }
+    int call(ClientOptions o) {
+        ClusterView view = AgentCall.call(o, stub -> stub.getClusterView(ClusterViewRequest.getDefaultInstance()));
         console.out().print(json ? ViewJson.format(view) : ViewPrinter.format(view));
         console.out().flush();
         return Cli.OK;
