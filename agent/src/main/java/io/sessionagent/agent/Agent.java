@@ -15,6 +15,7 @@ import io.sessionagent.agent.auth.ClusterKeys;
 import io.sessionagent.agent.auth.FrameSealer;
 import io.sessionagent.agent.auth.KeyFileException;
 import io.sessionagent.agent.auth.PeerSealing;
+import io.sessionagent.agent.auth.PeerTls;
 import io.sessionagent.agent.cli.ViewJson;
 import io.sessionagent.agent.config.AgentConfig;
 import io.sessionagent.agent.config.TokenFile;
@@ -174,17 +175,22 @@ public final class Agent implements AutoCloseable {
         // Read before any socket opens: a token file that cannot be used stops the start.
         AdminAccess adminAccess = AdminAccess.of(config.adminTokenFile(), config.metricsAddress());
         ApiToken apiToken = apiToken();
+        PeerTls tls = PeerTls.of(config.peerTlsCertFile(), config.peerTlsKeyFile(), config.peerTlsCaFile())
+                .orElse(null);
         PeerSealing sealing = keys == null ? null
                 : new PeerSealing(keys, () -> counters.increment(Counter.PEER_AUTH_FAILURES));
         ServerServiceDefinition peerService = UnparsableRequests.refused(
                 new PeerServiceImpl(table, counters, config.clusterName()), () -> {
                 });
-        peerServer = NettyServerBuilder.forAddress(new InetSocketAddress(peerHost, config.peerPort()))
+        NettyServerBuilder peerServerBuilder = NettyServerBuilder
+                .forAddress(new InetSocketAddress(peerHost, config.peerPort()))
                 .addService(sealing == null ? peerService : sealing.seal(peerService))
                 .intercept(grpcMetrics)
-                .maxInboundMessageSize(PEER_REQUEST_BYTES)
-                .build()
-                .start();
+                .maxInboundMessageSize(PEER_REQUEST_BYTES);
+        if (tls != null) {
+            peerServerBuilder.sslContext(tls.server());
+        }
+        peerServer = peerServerBuilder.build().start();
         String peerAddress = hostPort(peerHost, peerServer.getPort());
 
         transport = transportFactory.apply(config);
@@ -192,7 +198,7 @@ public final class Agent implements AutoCloseable {
         // hand-off between reading a frame and handling it, nor between making a datagram and writing it.
         loop = transport.ioLoop().orElseGet(() -> Executors.newSingleThreadScheduledExecutor(named("sa-protocol")));
         peerIo = Executors.newFixedThreadPool(2, named("sa-peer-io"));
-        peers = new PeerClients(config.clusterName(), memberId, maxMessage, sealing);
+        peers = new PeerClients(config.clusterName(), memberId, maxMessage, sealing, tls == null ? null : tls.client());
         int datagramBytes = config.maxDatagramBytes().orElseGet(() -> datagramBytesFor(config.multicastInterface()));
         FrameCodec codec = new FrameCodec(clusterIdOf(config.clusterName()), datagramBytes,
                 keys == null ? null : new FrameSealer(keys, new SecureRandom().nextLong()));

@@ -216,6 +216,18 @@ public final class AgentConfig {
         return get(Settings.CLUSTER_KEY_FILE);
     }
 
+    public Optional<Path> peerTlsCertFile() {
+        return get(Settings.PEER_TLS_CERT_FILE);
+    }
+
+    public Optional<Path> peerTlsKeyFile() {
+        return get(Settings.PEER_TLS_KEY_FILE);
+    }
+
+    public Optional<Path> peerTlsCaFile() {
+        return get(Settings.PEER_TLS_CA_FILE);
+    }
+
     /** The SessionService token's file; empty when none is set. */
     public Optional<Path> apiTokenFile() {
         return get(Settings.API_TOKEN_FILE);

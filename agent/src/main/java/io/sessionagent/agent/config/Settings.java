@@ -147,6 +147,23 @@ public final class Settings {
                     + " file is read again when it changes.",
             Values.optionalPath(), v -> v.map(Path::toString).orElse(""));
 
+    public static final Setting<Optional<Path>> PEER_TLS_CERT_FILE = new Setting<>("peer-tls-cert-file",
+            "file path", "", "<none>",
+            "PEM certificate chain of this agent for the PeerService; with peer-tls-key-file and peer-tls-ca-file,"
+                    + " peer calls run over TLS with certificates on both sides (mutual TLS).",
+            Values.optionalPath(), v -> v.map(Path::toString).orElse(""));
+
+    public static final Setting<Optional<Path>> PEER_TLS_KEY_FILE = new Setting<>("peer-tls-key-file",
+            "file path", "", "<none>",
+            "PEM private key (PKCS#8) of peer-tls-cert-file.",
+            Values.optionalPath(), v -> v.map(Path::toString).orElse(""));
+
+    public static final Setting<Optional<Path>> PEER_TLS_CA_FILE = new Setting<>("peer-tls-ca-file",
+            "file path", "", "<none>",
+            "PEM certificates of the CA that signs the cluster's agents: a peer whose certificate does not chain"
+                    + " to it, or does not name its peer address, is refused.",
+            Values.optionalPath(), v -> v.map(Path::toString).orElse(""));
+
     public static final Setting<String> REQUIRE_CLUSTER_KEY = new Setting<>("require-cluster-key",
             "auto/true/false", "auto", "auto",
             "Whether the agent refuses to start without cluster-key-file. auto: required unless the multicast"
@@ -210,6 +227,9 @@ public final class Settings {
             MAX_SESSIONS,
             MAX_TOTAL_BYTES,
             CLUSTER_KEY_FILE,
+            PEER_TLS_CERT_FILE,
+            PEER_TLS_KEY_FILE,
+            PEER_TLS_CA_FILE,
             REQUIRE_CLUSTER_KEY,
             API_TOKEN_FILE,
             ADMIN_TOKEN_FILE,

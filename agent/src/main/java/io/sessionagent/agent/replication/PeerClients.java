@@ -7,6 +7,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
+import io.netty.handler.ssl.SslContext;
 import io.sessionagent.agent.auth.PeerSealing;
 import io.sessionagent.proto.v1.BucketEntriesRequest;
 import io.sessionagent.proto.v1.BucketEntriesResponse;
@@ -36,6 +37,7 @@ public final class PeerClients implements AutoCloseable {
     private final PeerCaller caller;
     private final int maxMessageBytes;
     private final PeerSealing sealing;
+    private final SslContext tls;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final MethodDescriptor<SnapshotRequest, RecordChunk> snapshot;
     private final MethodDescriptor<DigestRequest, DigestResponse> digest;
@@ -44,9 +46,15 @@ public final class PeerClients implements AutoCloseable {
 
     /** @param sealing seals every message with the cluster key, or null for a cluster without one */
     public PeerClients(String clusterName, long selfId, int maxMessageBytes, PeerSealing sealing) {
+        this(clusterName, selfId, maxMessageBytes, sealing, null);
+    }
+
+    /** @param tls mutual TLS to the peers (PeerTls.client()), or null for plaintext */
+    public PeerClients(String clusterName, long selfId, int maxMessageBytes, PeerSealing sealing, SslContext tls) {
         this.caller = PeerCaller.newBuilder().setClusterName(clusterName).setMemberId(selfId).build();
         this.maxMessageBytes = maxMessageBytes;
         this.sealing = sealing;
+        this.tls = tls;
         this.snapshot = PeerServiceGrpc.getStreamSnapshotMethod();
         this.digest = PeerServiceGrpc.getGetDigestMethod();
         this.bucketEntries = PeerServiceGrpc.getGetBucketEntriesMethod();
@@ -59,11 +67,11 @@ public final class PeerClients implements AutoCloseable {
     }
 
     private ManagedChannel channel(String address) {
-        // Plaintext gRPC: with a cluster key the messages themselves are sealed (PeerSealing).
-        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
-                .usePlaintext()
-                .maxInboundMessageSize(maxMessageBytes)
-                .build());
+        // Without TLS plaintext gRPC: with a cluster key the messages themselves are sealed (PeerSealing).
+        return channels.computeIfAbsent(address, a -> {
+            NettyChannelBuilder b = NettyChannelBuilder.forTarget(a).maxInboundMessageSize(maxMessageBytes);
+            return (tls == null ? b.usePlaintext() : b.sslContext(tls)).build();
+        });
     }
 
     private static CallOptions options(long timeoutMs) {

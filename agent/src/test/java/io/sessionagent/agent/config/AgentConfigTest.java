@@ -77,7 +77,7 @@ class AgentConfigTest {
             assertThat(s.envVariable()).startsWith("SESSION_AGENT_").doesNotContain("-");
             assertThat(s.flag()).isEqualTo("--" + s.name());
         }
-        assertThat(Settings.all()).hasSize(38);
+        assertThat(Settings.all()).hasSize(41);
         assertThat(AgentConfig.defaults().asMap().keySet()).containsExactlyElementsOf(Settings.names());
     }
 
