@@ -205,15 +205,7 @@ public final class Agent implements AutoCloseable {
         if (keys != null && keys.file() != null) {
             loop.scheduleWithFixedDelay(this::reloadKeys, KEY_FILE_CHECK_MS, KEY_FILE_CHECK_MS, TimeUnit.MILLISECONDS);
         }
-        replicator = new Replicator(new ReplicationSettings(
-                config.clusterName(), config.nodeName(), memberId, incarnation, peerAddress,
-                config.heartbeatInterval().toMillis(), config.failureTimeout().toMillis(),
-                config.joinWait().toMillis(), config.stateTransferTimeout().toMillis(),
-                config.nakInterval().toMillis(), config.retransmitBufferFrames(), config.retransmitBufferBytes(),
-                config.receiveBufferFrames(), config.antiEntropyInterval().toMillis(),
-                config.accessFlushInterval().toMillis(), config.expiryScanInterval().toMillis(),
-                config.syncTimeout().toMillis(), config.replicationEnabled()),
-                codec, transport, table, peers, counters, histograms, clockMs, loop, peerIo);
+        replicator = new Replicator(ReplicationSettings.from(config, memberId, incarnation, peerAddress), codec, transport, table, peers, counters, histograms, clockMs, loop, peerIo);
         transport.start(replicator);
         replicator.start();
 

@@ -8,6 +8,7 @@ import io.sessionagent.proto.v1.SessionRecord;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 import static io.sessionagent.agent.replication.ReplicatorHarness.delta;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,9 +26,12 @@ class ConcurrentBranchesTest {
         return Attribute.newBuilder().setName(name).setValue(ByteString.copyFromUtf8(value)).build();
     }
 
-    private static void awaitReceived(ReplicatorHarness h, long deltas) {
+    /** Until {@code deltas} were delivered and the protocol thread finished applying the last one. */
+    private static void awaitReceived(ReplicatorHarness h, long deltas) throws Exception {
         Eventually.await(Duration.ofSeconds(5), () -> h.counters.get(Counter.DELTAS_RECEIVED) == deltas,
                 () -> deltas + " deltas delivered: " + h.counters.snapshotByName());
+        // A delta is counted as received before it is applied, in the same task on the protocol thread.
+        h.loop.submit(() -> { }).get(5, TimeUnit.SECONDS);
     }
 
     @Test

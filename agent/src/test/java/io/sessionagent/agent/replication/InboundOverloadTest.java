@@ -41,8 +41,8 @@ class InboundOverloadTest {
             public void close() {
             }
         };
-        ReplicationSettings settings = new ReplicationSettings("c", "n", 1, 1, "127.0.0.1:1", 500, 3000, 100, 1000,
-                50, 64, 1 << 20, 64, 0, 5000, 1000, 1000, true);
+        ReplicationSettings settings = TestSettings.replication(1, "127.0.0.1:1", "node-name", "n", "join-wait", "100ms",
+                "state-transfer-timeout", "1s");
         Replicator r = new Replicator(settings, codec, silent, new SessionTable(Limits.unlimited(),
                 System::currentTimeMillis, 0, 1000), new PeerClients("c", 1, 1 << 20, null), counters,
                 new Histograms(new SimpleMeterRegistry()), System::currentTimeMillis, loop, peerIo);
@@ -87,8 +87,8 @@ class InboundOverloadTest {
             }
         };
         // Member id 1, incarnation 1: this agent.
-        ReplicationSettings settings = new ReplicationSettings("c", "n", 1, 1, "127.0.0.1:1", 500, 3000, 100, 1000,
-                50, 64, 1 << 20, 64, 0, 5000, 1000, 1000, true);
+        ReplicationSettings settings = TestSettings.replication(1, "127.0.0.1:1", "node-name", "n", "join-wait", "100ms",
+                "state-transfer-timeout", "1s");
         Replicator r = new Replicator(settings, codec, silent, new SessionTable(Limits.unlimited(),
                 System::currentTimeMillis, 0, 1000), new PeerClients("c", 1, 1 << 20, null), counters,
                 new Histograms(new SimpleMeterRegistry()), System::currentTimeMillis, loop, peerIo);

@@ -77,8 +77,9 @@ final class ReplicatorHarness implements AutoCloseable {
             public void close() {
             }
         };
-        replicator = new Replicator(new ReplicationSettings("c", "self", SELF, 1, NOWHERE, 100, failureTimeoutMs,
-                joinWaitMs, 10_000, 50, 64, 1 << 20, 64, 0, 5000, 1000, 1000, true), codec, recording, table,
+        replicator = new Replicator(TestSettings.replication(SELF, NOWHERE, "heartbeat-interval", "100ms",
+                "failure-timeout", failureTimeoutMs + "ms", "join-wait", joinWaitMs + "ms",
+                "state-transfer-timeout", "10s"), codec, recording, table,
                 new PeerClients("c", SELF, 1 << 20, null), counters, new Histograms(new SimpleMeterRegistry()),
                 System::currentTimeMillis, loop, peerIo);
     }

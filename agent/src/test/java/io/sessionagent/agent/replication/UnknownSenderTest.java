@@ -41,8 +41,7 @@ class UnknownSenderTest {
     private final FrameCodec codec = new FrameCodec(7, 1400);
     private final SessionTable table = new SessionTable(Limits.unlimited(), System::currentTimeMillis, 0, 1000);
     private final Replicator replicator = new Replicator(
-            new ReplicationSettings("c", "self", SELF, 1, "127.0.0.1:1", 500, 3000, 50, 1000, 50, 64, 1 << 20,
-                    64, 0, 5000, 1000, 1000, true),
+            TestSettings.replication(SELF, "127.0.0.1:1", "join-wait", "50ms", "state-transfer-timeout", "1s"),
             codec, new Transport() {
                 @Override
                 public void start(Receiver receiver) {
