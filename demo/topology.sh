@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's "Changing the topology", step by step on agents alone (no app servers): node1 and
+# docs/operations.md's "Changing the topology", step by step on agents alone (no app servers): node1 and
 # node2 hold sessions written with `put`; node3 is added and holds them all once `ready`; node1
 # is drained and stopped; node2's replication is switched off and on while both sides write;
 # node2 is stopped in order (SIGTERM); node4 is added. At the end every session ever written must

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The filter on real server distributions. For each server: fetch the distribution from Maven
 # Central (cached in ~/.m2 and target/matrix/dist), unpack it into a temporary directory, deploy
-# the sample WAR the way the README's "The servlet filter" tells a user (the README's -all jar as the
+# the sample WAR the way docs/filter.md ("The servlet filter") tells a user (the README's -all jar as the
 # only jar in WEB-INF/lib, the filter first in web.xml), start two nodes and two agents on
 # 127.0.0.1 behind NGINX (nginx/nginx.conf.template, sticky on the cookie's route), run simulated
 # users with a cookie each (servers/Users.java), kill -9 node1's server and agent mid-load, and
@@ -53,7 +53,7 @@ done
 [ "${#servers[@]}" -gt 0 ] || servers=(tomcat9 tomcat11 jetty12 glassfish7)
 
 # id -> version, Maven coordinates, servlet flavour of the sample WAR. Each version is the release
-# whose run the README's "Supported servers" table records; a new one means a new run and row.
+# whose run docs/servers.md's "Supported servers" table records; a new one means a new run and row.
 declare -A version coords flavour
 version[tomcat7]=7.0.109;  coords[tomcat7]=org.apache.tomcat:tomcat:7.0.109:tar.gz; flavour[tomcat7]=javax
 version[tomcat9]=9.0.100;  coords[tomcat9]=org.apache.tomcat:tomcat:9.0.100:tar.gz; flavour[tomcat9]=javax

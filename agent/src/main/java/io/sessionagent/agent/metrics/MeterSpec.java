@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * What one exported meter is: its dotted name, type, base unit, tag keys and meaning. The
- * {@link MeterCatalogue} lists every one; the README's metric table is checked against it.
+ * {@link MeterCatalogue} lists every one; docs/monitoring.md's metric table is checked against it.
  */
 public record MeterSpec(String name, Meter.Type type, String baseUnit, List<String> tagKeys, String description) {
 

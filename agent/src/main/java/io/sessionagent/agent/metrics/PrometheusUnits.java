@@ -11,7 +11,7 @@ import java.util.Set;
  * appends every base unit, which would turn {@code frames.dropped} counted in frames into
  * {@code frames_dropped_frames_total}; Prometheus' naming guide asks for unit suffixes in base
  * units (seconds, bytes) and names counts of things after the things, which this does. Every
- * meter still declares its unit, and the README's metric table shows it. Meters outside the
+ * meter still declares its unit, and docs/monitoring.md's metric table shows it. Meters outside the
  * agent's catalogue (the JVM's, from Micrometer's binders) keep Prometheus' convention, under
  * which dashboards made for them look them up.
  */

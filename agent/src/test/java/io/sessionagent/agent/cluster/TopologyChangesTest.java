@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The topology sequence of the README's "Changing the topology", on real agents: start two, add
+ * The topology sequence of docs/operations.md's "Changing the topology", on real agents: start two, add
  * a third, drain the first, switch replication off and on on the second while writes go on,
  * stop the second in order, add a fourth. Every write an agent acknowledged must end up on every
  * agent still running; the operator steps go through the admin HTTP endpoints the CLI calls.

@@ -19,19 +19,26 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The README's configuration and counter tables say what the code does. */
+/**
+ * The documentation's tables say what the code does: the configuration reference in
+ * {@code docs/configuration.md}, the metric and counter tables in {@code docs/monitoring.md}.
+ */
 class ReadmeTest {
     private static final Pattern ROW = Pattern.compile("^\\| `([a-z0-9._-]+)` \\| ([^|]*) \\|(?: `([^`]*)` \\|)?",
             Pattern.MULTILINE);
-    private static String readme;
+    private static String configuration;
+    private static String monitoring;
 
     @BeforeAll
     static void read() throws Exception {
-        readme = Files.readString(Path.of("..", "README.md"));
+        configuration = Files.readString(Path.of("..", "docs", "configuration.md"));
+        monitoring = Files.readString(Path.of("..", "docs", "monitoring.md"));
     }
 
-    private static Map<String, String[]> rows(String afterHeading) {
-        String section = readme.substring(readme.indexOf(afterHeading) + afterHeading.length());
+    private static Map<String, String[]> rows(String page, String afterHeading) {
+        int at = page.indexOf(afterHeading);
+        assertThat(at).as(afterHeading).isNotNegative();
+        String section = page.substring(at + afterHeading.length());
         int next = section.indexOf("\n#");
         section = next > 0 ? section.substring(0, next) : section;
         Map<String, String[]> rows = new LinkedHashMap<>();
@@ -44,7 +51,7 @@ class ReadmeTest {
 
     @Test
     void theConfigurationTableListsEverySettingWithItsDefault() {
-        Map<String, String[]> rows = rows("### Configuration reference");
+        Map<String, String[]> rows = rows(configuration, "## Configuration reference\n");
         assertThat(rows.keySet()).containsExactlyElementsOf(Settings.names());
         for (Setting<?> s : Settings.all()) {
             assertThat(rows.get(s.name())[1]).as(s.name()).isEqualTo(s.defaultLabel());
@@ -53,8 +60,9 @@ class ReadmeTest {
 
     @Test
     void theMetricTableListsEveryMeterWithItsPrometheusNameTypeUnitAndTags() {
-        String heading = "### Metrics\n";
-        String section = readme.substring(readme.indexOf(heading) + heading.length());
+        String heading = "## Metrics\n";
+        assertThat(monitoring.indexOf(heading)).as(heading).isNotNegative();
+        String section = monitoring.substring(monitoring.indexOf(heading) + heading.length());
         section = section.substring(0, section.indexOf("\n\n", section.indexOf("| ---")));
         Map<String, List<String>> rows = new LinkedHashMap<>();
         for (String line : section.lines().filter(l -> l.startsWith("| `")).toList()) {
@@ -79,7 +87,7 @@ class ReadmeTest {
 
     @Test
     void theCounterTableListsEveryCounter() {
-        Map<String, String[]> rows = rows("### Counters");
+        Map<String, String[]> rows = rows(monitoring, "## Counters\n");
         assertThat(rows.keySet()).containsExactlyInAnyOrder(java.util.Arrays.stream(Counter.values())
                 .map(Counter::metricName).toArray(String[]::new));
     }

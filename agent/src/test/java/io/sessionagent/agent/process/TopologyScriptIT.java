@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code demo/topology.sh}, the README's "Changing the topology" for a person to watch, run as a
+ * {@code demo/topology.sh}, docs/operations.md's "Changing the topology" for a person to watch, run as a
  * user runs it but on ports and a multicast group of its own: two agents, a third added, the first
  * drained, replication off and on, the second stopped in order, a fourth added, nothing lost.
  */

@@ -17,19 +17,19 @@ import java.util.TreeSet;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The README's filter metrics table, the MBean interface, the meters of {@link FilterMetrics} and
- * the counters of {@link FilterCounters} name the same things: a counter added on one side only
- * would be invisible to operators, or documented without existing.
+ * The filter metrics table in {@code docs/filter.md}, the MBean interface, the meters of
+ * {@link FilterMetrics} and the counters of {@link FilterCounters} name the same things: a counter
+ * added on one side only would be invisible to operators, or documented without existing.
  */
 class FilterMetricsReadmeTest {
     private static final String TABLE_HEADER = "| meter | JMX attribute | type | unit | meaning |";
 
-    /** Meter cell to the row's other cells (JMX attribute, type, unit), as written in the README. */
-    private static Map<String, List<String>> readmeRows() throws Exception {
-        String readme = Files.readString(Path.of("..", "..", "README.md"));
-        int start = readme.indexOf(TABLE_HEADER, readme.indexOf("**Filter metrics.**"));
-        assertThat(start).as("the filter metrics table in README.md").isPositive();
-        String table = readme.substring(start, readme.indexOf("\n\n", start));
+    /** Meter cell to the row's other cells (JMX attribute, type, unit), as written in docs/filter.md. */
+    private static Map<String, List<String>> documentedRows() throws Exception {
+        String page = Files.readString(Path.of("..", "..", "docs", "filter.md"));
+        int start = page.indexOf(TABLE_HEADER, page.indexOf("**Filter metrics.**"));
+        assertThat(start).as("the filter metrics table in docs/filter.md").isPositive();
+        String table = page.substring(start, page.indexOf("\n\n", start));
         Map<String, List<String>> rows = new LinkedHashMap<>();
         for (String line : table.lines().filter(l -> l.startsWith("| `")).toList()) {
             List<String> cells = Arrays.stream(line.substring(1, line.length() - 1).split(" \\| "))
@@ -58,7 +58,7 @@ class FilterMetricsReadmeTest {
 
     @Test
     void theReadmeTableListsEveryMeterWithItsJmxAttributeTypeAndUnit() throws Exception {
-        Map<String, List<String>> rows = readmeRows();
+        Map<String, List<String>> rows = documentedRows();
         Map<String, List<String>> expected = expectedRows();
         assertThat(rows.keySet()).containsExactlyInAnyOrderElementsOf(expected.keySet());
         expected.forEach((meter, cells) -> assertThat(rows.get(meter)).as(meter).isEqualTo(cells));
@@ -67,7 +67,7 @@ class FilterMetricsReadmeTest {
     @Test
     void theMBeanHasAnAttributeForEveryRowAndNoOther() throws Exception {
         Set<String> documented = new TreeSet<>();
-        for (List<String> cells : readmeRows().values()) {
+        for (List<String> cells : documentedRows().values()) {
             for (String part : cells.get(0).split(",")) {
                 String a = part.trim();
                 documented.add(a.substring(1, a.indexOf('`', 1)));

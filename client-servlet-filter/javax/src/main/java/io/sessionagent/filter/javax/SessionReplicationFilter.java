@@ -29,8 +29,8 @@ import javax.servlet.http.HttpServletResponse;
 
 /**
  * Gives the web application a session replicated through the local session agent. Map it
- * first, on /*, for the REQUEST, FORWARD, INCLUDE, ERROR and ASYNC dispatchers; see the README
- * section "The servlet filter" for the init-params.
+ * first, on /*, for the REQUEST, FORWARD, INCLUDE, ERROR and ASYNC dispatchers; see
+ * docs/filter.md, "Init-params".
  */
 public class SessionReplicationFilter implements Filter {
     private static final Logger LOG = Logger.getLogger(SessionReplicationFilter.class.getName());
