@@ -9,6 +9,7 @@ import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.sessionagent.agent.grpc.ConvertingListener;
+import io.sessionagent.agent.grpc.RawBytes;
 
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
@@ -71,7 +72,7 @@ public final class PeerSealing {
 
     private <Q, R> void add(ServerServiceDefinition.Builder b, ServerMethodDefinition<Q, R> m) {
         MethodDescriptor<Q, R> plain = m.getMethodDescriptor();
-        MethodDescriptor<byte[], byte[]> wire = plain.toBuilder(BYTES, BYTES).build();
+        MethodDescriptor<byte[], byte[]> wire = plain.toBuilder(RawBytes.MARSHALLER, RawBytes.MARSHALLER).build();
         byte[] requestAad = aad(plain.getFullMethodName(), (byte) 0);
         ServerCallHandler<byte[], byte[]> handler = (call, headers) -> {
             OpenedCall<Q, R> opened = new OpenedCall<>(call, plain);
@@ -111,22 +112,6 @@ public final class PeerSealing {
         return ByteBuffer.allocate(LABEL.length + m.length + 1 + requestNonce.length + 4).put(LABEL).put(m)
                 .put((byte) 1).put(requestNonce).putInt(index).array();
     }
-
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
 
     /** The service's view of a call: plain messages, sealed on their way out. */
     private final class OpenedCall<Q, R> extends ServerCall<Q, R> {

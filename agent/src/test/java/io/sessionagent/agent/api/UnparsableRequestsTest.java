@@ -20,14 +20,11 @@ import io.sessionagent.proto.v1.PeerServiceGrpc;
 import io.sessionagent.proto.v1.RecordChunk;
 import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SnapshotRequest;
+import io.sessionagent.agent.grpc.RawBytes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -37,22 +34,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Requests that do not parse are refused as INVALID_ARGUMENT; requests that do are served as before. */
 class UnparsableRequestsTest {
     private static final PeerCaller US = PeerCaller.newBuilder().setClusterName("shop").setMemberId(2).build();
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
-
     private final SessionTable table = new SessionTable(Limits.unlimited(), System::currentTimeMillis, 0, 60_000);
     private final AtomicInteger refused = new AtomicInteger();
     private Server server;
@@ -81,17 +62,12 @@ class UnparsableRequestsTest {
         server.shutdownNow();
     }
 
-    private static MethodDescriptor<byte[], byte[]> raw(MethodDescriptor<?, ?> m) {
-        return MethodDescriptor.<byte[], byte[]>newBuilder(BYTES, BYTES).setType(m.getType())
-                .setFullMethodName(m.getFullMethodName()).build();
-    }
-
     /** A length-delimited field whose length runs past the end of the message. */
     private static final byte[] TRUNCATED = {0x0a, 0x7f, 0x01};
 
     @Test
     void aUnaryRequestThatDoesNotParseIsAnInvalidArgument() {
-        assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(channel, raw(PeerServiceGrpc.getGetDigestMethod()),
+        assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(channel, RawBytes.of(PeerServiceGrpc.getGetDigestMethod()),
                 CallOptions.DEFAULT, TRUNCATED)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
                     assertThat(e.getStatus().getDescription()).startsWith("request is not a valid GetDigest message:");
@@ -105,7 +81,7 @@ class UnparsableRequestsTest {
     @Test
     void aStreamingCallThatDoesNotParseIsAnInvalidArgumentAndAValidOneStreamsWithFlowControl() {
         Iterator<byte[]> junk = ClientCalls.blockingServerStreamingCall(channel,
-                raw(PeerServiceGrpc.getStreamSnapshotMethod()), CallOptions.DEFAULT, new byte[] {(byte) 0xff});
+                RawBytes.of(PeerServiceGrpc.getStreamSnapshotMethod()), CallOptions.DEFAULT, new byte[] {(byte) 0xff});
         assertThatThrownBy(junk::hasNext).isInstanceOfSatisfying(StatusRuntimeException.class,
                 e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
         int records = 0;

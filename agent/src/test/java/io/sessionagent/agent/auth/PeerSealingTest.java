@@ -24,13 +24,11 @@ import io.sessionagent.proto.v1.PeerServiceGrpc;
 import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SessionRecord;
 import io.sessionagent.proto.v1.SnapshotRequest;
+import io.sessionagent.agent.grpc.RawBytes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -154,27 +152,6 @@ class PeerSealingTest {
                 .isInstanceOf(StatusRuntimeException.class);
     }
 
-    /** A method of the PeerService with its messages as raw bytes, as they cross the wire. */
-    private static <Q, R> MethodDescriptor<byte[], byte[]> raw(MethodDescriptor<Q, R> m) {
-        return m.toBuilder(RAW, RAW).build();
-    }
-
-    private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
-
     /**
      * Someone on the path between two agents: passes each call on to the real PeerService and
      * hands back what {@code tamper} makes of its sealed answers (it cannot open them).
@@ -186,7 +163,7 @@ class PeerSealingTest {
         ServerServiceDefinition.Builder service = ServerServiceDefinition.builder(PeerServiceGrpc.SERVICE_NAME);
         for (MethodDescriptor<?, ?> m : List.of(PeerServiceGrpc.getGetDigestMethod(),
                 PeerServiceGrpc.getFetchRecordsMethod())) {
-            MethodDescriptor<byte[], byte[]> wire = raw(m);
+            MethodDescriptor<byte[], byte[]> wire = RawBytes.of(m);
             service.addMethod(wire, ServerCalls.asyncServerStreamingCall((byte[] request, StreamObserver<byte[]> out) -> {
                 List<byte[]> answers = new ArrayList<>();
                 ClientCalls.blockingServerStreamingCall(ch, wire, CallOptions.DEFAULT, request)

@@ -26,12 +26,10 @@ import io.sessionagent.proto.v1.SnapshotRequest;
 import io.sessionagent.proto.v1.TouchRequest;
 import io.sessionagent.proto.v1.WriteBatch;
 import io.sessionagent.proto.v1.WriteRequest;
+import io.sessionagent.agent.grpc.RawBytes;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -52,21 +50,6 @@ import java.util.concurrent.TimeUnit;
 public final class GrpcFuzzer implements AutoCloseable {
     /** Prefix of every session id the fuzzer writes; the legitimate writer uses other ids. */
     public static final String FUZZ_ID_PREFIX = "fz";
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
     private static final byte[] HTTP2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final Random random;
@@ -104,11 +87,6 @@ public final class GrpcFuzzer implements AutoCloseable {
         return outcomes.values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue).sum();
     }
 
-    private static MethodDescriptor<byte[], byte[]> raw(MethodDescriptor<?, ?> m) {
-        return MethodDescriptor.<byte[], byte[]>newBuilder(BYTES, BYTES).setType(m.getType())
-                .setFullMethodName(m.getFullMethodName()).build();
-    }
-
     private void tally(MethodDescriptor<?, ?> m, Status.Code code) {
         outcomes.computeIfAbsent(m.getBareMethodName(), k -> new TreeMap<>()).merge(code, 1L, Long::sum);
     }
@@ -122,9 +100,9 @@ public final class GrpcFuzzer implements AutoCloseable {
         CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS);
         try {
             if (m.getType() == MethodDescriptor.MethodType.UNARY) {
-                ClientCalls.blockingUnaryCall(channel, raw(m), options, bytes);
+                ClientCalls.blockingUnaryCall(channel, RawBytes.of(m), options, bytes);
             } else {
-                Iterator<byte[]> it = ClientCalls.blockingServerStreamingCall(channel, raw(m), options, bytes);
+                Iterator<byte[]> it = ClientCalls.blockingServerStreamingCall(channel, RawBytes.of(m), options, bytes);
                 while (it.hasNext()) {
                     it.next();
                 }
@@ -262,7 +240,7 @@ public final class GrpcFuzzer implements AutoCloseable {
                 done.countDown();
             }
         };
-        StreamObserver<byte[]> requests = ClientCalls.asyncBidiStreamingCall(sessionChannel.newCall(raw(m),
+        StreamObserver<byte[]> requests = ClientCalls.asyncBidiStreamingCall(sessionChannel.newCall(RawBytes.of(m),
                 CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS)), responses);
         try {
             for (int i = 1 + random.nextInt(20); i > 0; i--) {
