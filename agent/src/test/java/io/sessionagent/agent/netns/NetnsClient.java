@@ -1,5 +1,6 @@
 package io.sessionagent.agent.netns;
 
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.sessionagent.agent.testing.SessionClient;
 import com.google.protobuf.ByteString;
@@ -135,7 +136,7 @@ public final class NetnsClient {
             ListSessionsResponse page = client.stub().listSessions(
                     ListSessionsRequest.newBuilder().setPageSize(1000).setPageToken(token).build());
             for (SessionSummary summary : page.getSessionsList()) {
-                GetSessionResponse r = client.get(summary.getId());
+                GetSessionResponse r = getCaughtUp(summary.getId());
                 if (!r.getFound()) {
                     continue; // expired or invalidated between the list and the read
                 }
@@ -149,6 +150,30 @@ public final class NetnsClient {
             token = page.getNextPageToken();
         } while (!token.isEmpty());
         return sb.toString();
+    }
+
+    /**
+     * A read as the filter makes it: an agent still applying what it received (right after a
+     * member died or rejoined) answers UNAVAILABLE "retry shortly", and is asked again, for at
+     * most 30 s.
+     */
+    private GetSessionResponse getCaughtUp(String id) {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            try {
+                return client.get(id);
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     /** The agent's readiness over HTTP; a ready agent also gets the gRPC channel's reconnect backoff reset. */
@@ -192,7 +217,7 @@ public final class NetnsClient {
     }
 
     private String get(String id) {
-        GetSessionResponse r = client.get(id);
+        GetSessionResponse r = getCaughtUp(id);
         if (!r.getFound()) {
             return "found=false";
         }
