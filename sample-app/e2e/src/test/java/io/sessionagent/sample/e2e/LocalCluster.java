@@ -22,8 +22,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * NGINX in front of sample nodes, each beside its own agent, as processes on free loopback ports:
- * agents from the agent jar, sample nodes from the launcher jar (serving the jakarta WAR), NGINX
- * from one of the repository's templates. {@link #oneCluster} is what demo/run.sh starts. Several
+ * agents from the agent jar, sample nodes from a launcher jar ({@link SampleServer}: embedded Tomcat
+ * 11 serving the jakarta WAR unless told otherwise, or embedded Tomcat 9 serving the javax WAR),
+ * NGINX from one of the repository's templates. {@link #oneCluster} is what demo/run.sh starts. Several
  * clusters share one multicast group and port and differ only in cluster-name. Options for the
  * launcher (e.g. {@code replication-mode}) go to every sample node alike. {@link #close()} kills
  * every process, whatever happened before.
@@ -37,6 +38,7 @@ final class LocalCluster implements AutoCloseable {
     private final Map<String, Map<String, String>> agentSettings = new HashMap<>();
     private final Map<String, Process> nodes = new LinkedHashMap<>();
     private final Map<String, Integer> ports = new HashMap<>();
+    private final SampleServer server;
     private final Map<String, String> nodeOptions;
     private final List<Process> processes = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
@@ -79,7 +81,14 @@ final class LocalCluster implements AutoCloseable {
      * {@code Map.of("replication-mode", "async")} for {@code --replication-mode async}.
      */
     static LocalCluster oneCluster(String name, Map<String, String> nodeOptions) throws Exception {
-        return new LocalCluster(name, "nginx.conf.template", List.of(List.of("node1", "node2")), nodeOptions);
+        return oneCluster(name, SampleServer.TOMCAT11, nodeOptions);
+    }
+
+    /** The same with the sample nodes on the given server. */
+    static LocalCluster oneCluster(String name, SampleServer server, Map<String, String> nodeOptions)
+            throws Exception {
+        return new LocalCluster(name, "nginx.conf.template", List.of(List.of("node1", "node2")), server,
+                nodeOptions);
     }
 
     /**
@@ -87,20 +96,22 @@ final class LocalCluster implements AutoCloseable {
      * @param clusters the node names of each cluster
      */
     LocalCluster(String name, String template, List<List<String>> clusters) throws Exception {
-        this(name, template, clusters, Map.of());
+        this(name, template, clusters, SampleServer.TOMCAT11, Map.of());
     }
 
     /**
+     * @param server the launcher and WAR of every sample node
      * @param nodeOptions launcher options of every sample node, by name without the dashes; not
      *     those the cluster sets itself (port, route, agent, war)
      */
-    LocalCluster(String name, String template, List<List<String>> clusters, Map<String, String> nodeOptions)
-            throws Exception {
+    LocalCluster(String name, String template, List<List<String>> clusters, SampleServer server,
+                 Map<String, String> nodeOptions) throws Exception {
         for (String own : List.of("port", "route", "agent", "war")) {
             if (nodeOptions.containsKey(own)) {
                 throw new IllegalArgumentException("--" + own + " is set by LocalCluster itself");
             }
         }
+        this.server = server;
         this.nodeOptions = new LinkedHashMap<>(nodeOptions);
         String nginxBin = nginxBinary();
         dir = Files.createDirectories(Path.of("target", "e2e", name + "-" + System.currentTimeMillis()))
@@ -130,6 +141,7 @@ final class LocalCluster implements AutoCloseable {
             for (String node : nodes.keySet()) {
                 awaitOk(URI.create("http://127.0.0.1:" + ports.get(node) + "/counter/peek"), nodes.get(node),
                         node + ".log");
+                awaitRunsOnServer(node);
             }
             awaitOk(nginx("/counter/peek"), nginx, "nginx/error.log");
         } catch (Throwable t) {
@@ -139,9 +151,9 @@ final class LocalCluster implements AutoCloseable {
     }
 
     private void startNode(String route, int port, int agentGrpcPort) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx256m", "-jar", file("sample.node.jar").toString(),
+        List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx256m", "-jar", server.launcherJar().toString(),
                 "--port", Integer.toString(port), "--route", route, "--agent", "127.0.0.1:" + agentGrpcPort,
-                "--war", file("sample.war").toString()));
+                "--war", server.war().toString()));
         nodeOptions.forEach((option, value) -> cmd.addAll(List.of("--" + option, value)));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve(route + ".log").toFile()).start();
@@ -183,6 +195,31 @@ final class LocalCluster implements AutoCloseable {
             Thread.sleep(100);
         }
         throw new AssertionError(uri + " did not answer 200 within 60 s; " + tail(log));
+    }
+
+    /**
+     * Waits for the line the launcher prints once started and checks it names this cluster's
+     * server: a test that asked for Tomcat 9 must not pass on Tomcat 11. The node answers HTTP a
+     * little before it prints the line, hence the wait.
+     */
+    private void awaitRunsOnServer(String node) throws Exception {
+        String started = "sample node " + node + " on ";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            for (String line : Files.readAllLines(dir.resolve(node + ".log"))) {
+                if (line.startsWith(started)) {
+                    if (!line.startsWith(started + server.serverInfoPrefix)) {
+                        throw new AssertionError(node + " should run " + server.serverInfoPrefix + "x: " + line);
+                    }
+                    return;
+                }
+            }
+            if (!nodes.get(node).isAlive()) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(node + " never printed '" + started + "...'; " + tail(node + ".log"));
     }
 
     String tail(String log) {

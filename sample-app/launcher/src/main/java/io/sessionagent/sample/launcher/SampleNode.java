@@ -5,6 +5,7 @@ import org.apache.catalina.Lifecycle;
 import org.apache.catalina.LifecycleState;
 import org.apache.catalina.connector.Connector;
 import org.apache.catalina.startup.Tomcat;
+import org.apache.catalina.util.ServerInfo;
 import org.apache.tomcat.util.descriptor.web.FilterDef;
 
 import java.io.IOException;
@@ -17,12 +18,16 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * One app node: embedded Tomcat 11 on 127.0.0.1:PORT serving a jakarta WAR at the root, with
- * {@code jvmRoute} set to the route (the filter takes its route from it).
+ * One app node: embedded Tomcat on 127.0.0.1:PORT serving a WAR at the root, with {@code jvmRoute}
+ * set to the route (the filter takes its route from it). One source, two jars: this module's
+ * {@code sample-node.jar} is built with Tomcat 11 and serves a jakarta WAR, launcher-tomcat9's
+ * {@code sample-node-tomcat9.jar} is built from this same file with Tomcat 9 and serves a javax WAR.
+ * The line it prints once started names the Tomcat it runs.
  *
  * <pre>
  * java -jar sample-node.jar --port 8081 --route node1 --agent 127.0.0.1:7400 --war sample-app-jakarta.war
  * java -jar sample-node.jar --port 8081 --route node1 --war sample-app-jakarta.war --replication-mode async
+ * java -jar sample-node-tomcat9.jar --port 8081 --route node1 --agent 127.0.0.1:7400 --war sample-app-javax.war
  * </pre>
  *
  * {@code --agent} overrides the filter's {@code agent-address} init-param: on a real host each app
@@ -93,8 +98,9 @@ public final class SampleNode {
             System.err.println("the web application did not start; see the log above");
             System.exit(1);
         }
-        System.out.println("sample node " + route + ": http://" + opts.getOrDefault("address", "127.0.0.1") + ":"
-                + connector.getLocalPort() + "/counter, agent " + (agent == null ? "from web.xml" : agent)
+        System.out.println("sample node " + route + " on " + ServerInfo.getServerInfo() + ": http://"
+                + opts.getOrDefault("address", "127.0.0.1") + ":" + connector.getLocalPort() + "/counter, agent "
+                + (agent == null ? "from web.xml" : agent)
                 + ", replication mode " + filterParams.getOrDefault("replication-mode", "from web.xml")
                 + ", war " + war);
         tomcat.getServer().await();
