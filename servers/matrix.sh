@@ -389,8 +389,8 @@ run_server() { # server work-dir
   agent2=$(start_agent node2 "$grpc2" "$peer2" "$m2"); pids+=("$agent2")
   local form=
   [ -z "${servlet25[$server]:-}" ] || form=servlet25
-  make_war "$fl" node1 "$grpc1" "$work/node1.war" $form
-  make_war "$fl" node2 "$grpc2" "$work/node2.war" $form
+  make_war "$fl" node1 "$grpc1" "$work/node1.war" ${form:+"$form"}
+  make_war "$fl" node2 "$grpc2" "$work/node2.war" ${form:+"$form"}
   "prepare_$kind" node1 "$port1" "$work/node1.war"
   "prepare_$kind" node2 "$port2" "$work/node2.war"
 
