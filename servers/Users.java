@@ -27,7 +27,9 @@ import java.util.regex.Pattern;
  * {@code POST /cart/add} through NGINX; once every user has a session and the load ran
  * {@code --before} seconds, the processes named by {@code --kill} get SIGKILL
  * ({@link ProcessHandle#destroyForcibly()}), and the load goes on for {@code --after} seconds.
- * Then each user reads its counter and cart once more.
+ * Then each user reads its counter and cart once more. The cart is a list changed in place, and
+ * beside it the app keeps a count of the adds in a value that is not Serializable, changed in place
+ * too: the two must still agree after the failover.
  *
  * <pre>
  * java servers/Users.java --url http://127.0.0.1:8080 --users 50 --before 4 --after 6 --kill 1234,1235 --killed node1
@@ -35,7 +37,8 @@ import java.util.regex.Pattern;
  *
  * Prints one line {@code users=.. requests=.. sessions_lost=.. ...} and exits 0 when every user
  * kept its session (same id, counter never reset or gone back, every GET answered, every cart item
- * confirmed with a 200 still there) and some users of the killed node went on on the other;
+ * confirmed with a 200 still there, the cart's non-serializable count of adds still equal to its
+ * number of items) and some users of the killed node went on on the other;
  * else 1, with the first problems on stderr. POSTs in flight on the killed node may fail (NGINX does
  * not resend a non-idempotent request): they are counted, not held against the run.
  */
@@ -44,6 +47,7 @@ public final class Users {
     private static final Pattern NODE = Pattern.compile("\"node\":\"([^\"]*)\"");
     private static final Pattern COUNT = Pattern.compile("\"count\":(\\d+)");
     private static final Pattern ITEMS = Pattern.compile("\"items\":\\[([^\\]]*)\\]");
+    private static final Pattern ADDED = Pattern.compile("\"added\":(\\d+)");
 
     private final URI base;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -220,6 +224,7 @@ public final class Users {
 
         int sessionsLost = (int) sessionsChanged.sum();
         int cartItemsLost = 0;
+        int nonSerializableLost = 0;
         int failedOver = 0;
         int onKilledNode = 0;
         for (User u : users) {
@@ -249,6 +254,13 @@ public final class Users {
                         problems.add("user " + u.n + ": item " + item + " got a 200 but is not in the cart");
                     }
                 }
+                Matcher added = ADDED.matcher(cart.body());
+                int adds = added.find() ? Integer.parseInt(added.group(1)) : 0;
+                if (adds != items.size()) {
+                    nonSerializableLost++;
+                    problems.add("user " + u.n + ": the non-serializable count of adds says " + adds + ", the cart holds "
+                            + items.size() + " items");
+                }
                 if (killed.equals(u.nodeAtKill)) {
                     onKilledNode++;
                     if (!killed.equals(group(NODE, peek.body()))) {
@@ -261,11 +273,12 @@ public final class Users {
             }
         }
         boolean pass = allStarted && finished.sum() == userCount && sessionsLost == 0 && countersReset.sum() == 0
-                && getsFailed.sum() == 0 && cartItemsLost == 0 && failedOver > 0 && problems.isEmpty();
+                && getsFailed.sum() == 0 && cartItemsLost == 0 && nonSerializableLost == 0 && failedOver > 0 && problems.isEmpty();
         System.out.println("result=" + (pass ? "PASS" : "FAIL") + " users=" + userCount + " requests=" + requests.sum()
                 + " sessions_lost=" + sessionsLost + " counters_reset=" + countersReset.sum()
                 + " gets_failed=" + getsFailed.sum() + " posts_failed=" + postsFailed.sum()
-                + " cart_items_lost=" + cartItemsLost + " users_on_killed_node=" + onKilledNode
+                + " cart_items_lost=" + cartItemsLost + " non_serializable_lost=" + nonSerializableLost
+                + " users_on_killed_node=" + onKilledNode
                 + " users_failed_over=" + failedOver + " load_ms=" + loadMs
                 + " after_kill_ms=" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
         synchronized (problems) {

@@ -6,13 +6,17 @@
 # 127.0.0.1 behind NGINX (nginx/nginx.conf.template, sticky on the cookie's route), run simulated
 # users with a cookie each (servers/Users.java), kill -9 node1's server and agent mid-load, and
 # check that every user kept its session: same id, counter never reset or gone back, every GET
-# answered, every cart item confirmed with a 200 still in the cart.
+# answered, every cart item confirmed with a 200 still in the cart, and the cart's count of adds (a
+# value that is not Serializable) still equal to its number of items. Tomcat 6 and Jetty 6 (Servlet
+# 2.5) have no distribution archive on Maven Central: they run from the runnable jars of
+# servers/servlet25, which embed them from their Maven Central jars, with the WAR's web.xml in the
+# Servlet 2.5 form docs/filter.md shows (no <async-supported>, no ASYNC dispatcher).
 #
-#   servers/matrix.sh                 the CI set: tomcat9 tomcat11 jetty12 glassfish7
+#   servers/matrix.sh                 the CI set: tomcat9 tomcat11 jetty12 glassfish7 jetty6
 #   servers/matrix.sh all             every server below
 #   servers/matrix.sh tomcat7 jetty9  the servers named
 #
-# Servers: tomcat7 tomcat9 tomcat10 tomcat11 jetty9 jetty12 glassfish7 payara-micro tomee8
+# Servers: tomcat6 tomcat7 tomcat9 tomcat10 tomcat11 jetty6 jetty9 jetty12 glassfish7 payara-micro tomee8
 # Options (or environment):
 #   --users N        simulated users (MATRIX_USERS, 50)
 #   --before S       seconds of load between every user having a session and the kill (MATRIX_BEFORE, 4)
@@ -43,14 +47,14 @@ while [ $# -gt 0 ]; do
     --after) after=$2; shift 2 ;;
     --without-filter) without_filter=true; shift ;;
     --keep) keep=true; shift ;;
-    all) servers+=(tomcat7 tomcat9 tomcat10 tomcat11 jetty9 jetty12 glassfish7 payara-micro tomee8); shift ;;
-    ci) servers+=(tomcat9 tomcat11 jetty12 glassfish7); shift ;;
+    all) servers+=(tomcat6 tomcat7 tomcat9 tomcat10 tomcat11 jetty6 jetty9 jetty12 glassfish7 payara-micro tomee8); shift ;;
+    ci) servers+=(tomcat9 tomcat11 jetty12 glassfish7 jetty6); shift ;;
     -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) servers+=("$1"); shift ;;
   esac
 done
-[ "${#servers[@]}" -gt 0 ] || servers=(tomcat9 tomcat11 jetty12 glassfish7)
+[ "${#servers[@]}" -gt 0 ] || servers=(tomcat9 tomcat11 jetty12 glassfish7 jetty6)
 
 # id -> version, Maven coordinates, servlet flavour of the sample WAR. Each version is the release
 # whose run docs/servers.md's "Supported servers" table records; a new one means a new run and row.
@@ -66,8 +70,16 @@ version[payara-micro]=6.2025.10; coords[payara-micro]=fish.payara.extras:payara-
 # TomEE has no distribution archive on Maven Central; its embedded form is fetched with its
 # dependencies from servers/tomee/pom.xml (9.x does not resolve there: see that file).
 version[tomee8]=8.0.16;    coords[tomee8]=servers/tomee/pom.xml; flavour[tomee8]=javax
+# Servlet 2.5: embedded from Maven Central jars by servers/servlet25 (built with the rest), deployed
+# with the 2.5 form of web.xml.
+version[tomcat6]=6.0.53;   coords[tomcat6]=servers/servlet25/target/tomcat6-launcher.jar; flavour[tomcat6]=javax
+version[jetty6]=6.1.26;    coords[jetty6]=servers/servlet25/target/jetty6-launcher.jar; flavour[jetty6]=javax
+declare -A servlet25=([tomcat6]=true [jetty6]=true)
 for s in "${servers[@]}"; do
   [ -n "${version[$s]:-}" ] || { echo "unknown server $s (known: ${!version[*]})" >&2; exit 2; }
+  if [ -n "${servlet25[$s]:-}" ] && [ ! -f "${coords[$s]}" ]; then
+    echo "${coords[$s]} missing: build first (./mvnw -B -DskipTests package)" >&2; exit 2
+  fi
 done
 
 for tool in java nginx curl unzip ss jar; do
@@ -147,8 +159,8 @@ fetch() { # coordinates -> path of the cached archive
 # README's -all jar as the only jar in WEB-INF/lib and the filter declared first in web.xml; the
 # node's agent goes in the agent-address init-param (two agents share this machine), the route
 # comes from the server's -DjvmRoute.
-make_war() { # flavour node agent-grpc-port out.war
-  local fl=$1 node=$2 grpc=$3 out=$4 d jars readme_jar web
+make_war() { # flavour node agent-grpc-port out.war [servlet25]
+  local fl=$1 node=$2 grpc=$3 out=$4 form=${5:-} d jars readme_jar web
   d=$(dirname "$out")/war-$node
   rm -rf "$d"; mkdir -p "$d"
   unzip -q "$root/sample-app/$fl/target/sample-app-$fl.war" -d "$d"
@@ -162,10 +174,26 @@ make_war() { # flavour node agent-grpc-port out.war
     || { echo "$web does not declare io.sessionagent.filter.$fl.SessionReplicationFilter" >&2; return 1; }
   sed -i "s#<async-supported>true</async-supported>#&\n    <init-param>\n      <param-name>agent-address</param-name>\n      <param-value>127.0.0.1:$grpc</param-value>\n    </init-param>#" "$web"
   grep -q "<param-value>127.0.0.1:$grpc</param-value>" "$web" || { echo "agent-address not set in $web" >&2; return 1; }
+  if [ "$form" = servlet25 ]; then
+    servlet25_web_xml "$web"
+  fi
   if $without_filter; then
     sed -i -e '/<filter>/,/<\/filter>/d' -e '/<filter-mapping>/,/<\/filter-mapping>/d' "$web"
   fi
   (cd "$d" && jar cfM0 "$out" .)
+}
+
+# The sample's web.xml in the Servlet 2.5 form of docs/filter.md ("Servlet 2.5 containers"): the 2.5
+# schema, and neither <async-supported>, the ASYNC dispatcher nor <absolute-ordering>, which 2.5
+# does not know.
+servlet25_web_xml() { # web.xml
+  sed -i -e 's#web-app_3_0\.xsd#web-app_2_5.xsd#' -e 's#version="3\.0"#version="2.5"#' \
+         -e '/<async-supported>/d' -e '/<dispatcher>ASYNC<\/dispatcher>/d' \
+         -e '/<absolute-ordering\/>/d' -e '/Nothing in WEB-INF\/lib contributes/d' "$1"
+  if grep -Eq 'async-supported|>ASYNC<|absolute-ordering|web-app_3|version="3' "$1" \
+     || ! grep -q 'version="2.5"' "$1"; then
+    echo "$1 is not in the Servlet 2.5 form" >&2; return 1
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -281,8 +309,23 @@ start_tomee() { # node
   echo $!
 }
 
+# Tomcat 6 and Jetty 6 from a runnable jar of servers/servlet25, the WAR exploded into the node's directory.
+prepare_embedded25() { # node port war
+  local dir=$work/$1
+  mkdir -p "$dir/webapp"
+  unzip -q "$3" -d "$dir/webapp"
+  echo "$2" >"$work/$1.port"
+}
+start_embedded25() { # node
+  local dir=$work/$1
+  java -Xmx256m -DjvmRoute="$1" -jar "$root/${coords[$server]}" --port "$(cat "$work/$1.port")" \
+    --webapp "$dir/webapp" --work "$dir" >"$work/$1.log" 2>&1 &
+  echo $!
+}
+
 kind_of() {
   case "$1" in
+    tomcat6|jetty6) echo embedded25 ;;
     tomcat*) echo tomcat ;; jetty*) echo jetty ;; glassfish*) echo glassfish ;;
     payara*) echo payara ;; tomee*) echo tomee ;;
   esac
@@ -320,7 +363,7 @@ run_server() { # server work-dir
   }
   trap cleanup EXIT
 
-  if [ "$kind" = tomee ]; then dist=; else dist=$(fetch "${coords[$server]}"); fi
+  case "$kind" in tomee|embedded25) dist= ;; *) dist=$(fetch "${coords[$server]}") ;; esac
   free_port grpc1; free_port grpc2; free_port peer1; free_port peer2; free_port m1; free_port m2
   if [ "$kind" = glassfish ]; then
     free_port_base gf_base1; free_port_base gf_base2
@@ -344,8 +387,10 @@ run_server() { # server work-dir
   }
   agent1=$(start_agent node1 "$grpc1" "$peer1" "$m1"); pids+=("$agent1")
   agent2=$(start_agent node2 "$grpc2" "$peer2" "$m2"); pids+=("$agent2")
-  make_war "$fl" node1 "$grpc1" "$work/node1.war"
-  make_war "$fl" node2 "$grpc2" "$work/node2.war"
+  local form=
+  [ -z "${servlet25[$server]:-}" ] || form=servlet25
+  make_war "$fl" node1 "$grpc1" "$work/node1.war" ${form:+"$form"}
+  make_war "$fl" node2 "$grpc2" "$work/node2.war" ${form:+"$form"}
   "prepare_$kind" node1 "$port1" "$work/node1.war"
   "prepare_$kind" node2 "$port2" "$work/node2.war"
 

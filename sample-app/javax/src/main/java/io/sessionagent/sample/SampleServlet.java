@@ -22,7 +22,10 @@ import io.sessionagent.filter.core.FilterCounters;
  * GET  /counter?pad=N    the same, and N fresh random bytes (0 to 65536) in the attribute "pad":
  *                        every such request changes N bytes of the session (a load test's write size)
  * GET  /counter/peek     the same without changing anything (count 0 without a session)
- * POST /cart/add?item=X  add X to the cart (a List mutated in place): {"session":..,"node":..,"items":[..]}
+ * POST /cart/add?item=X  add X to the cart (a List mutated in place) and count it in the attribute
+ *                        "cartAdds", a {@link CartAdds} that is not Serializable, also changed in place:
+ *                        {"session":..,"node":..,"items":[..],"added":N}; N equals the number of items
+ *                        as long as the non-serializable value is replicated with the list
  * GET  /cart             the cart
  * GET  /login?user=NAME  log in: store NAME (1 to 100 characters) in the attribute "user":
  *                        {"session":..,"node":..,"user":NAME}; POST the same. A GET, like the
@@ -42,6 +45,8 @@ public class SampleServlet extends HttpServlet {
     static final int MAX_PAD = 65536;
     /** The session attribute {@code /login} sets and {@code /whoami} reads. */
     static final String USER = "user";
+    /** The session attribute holding the {@link CartAdds}. */
+    static final String CART_ADDS = "cartAdds";
     /** The servlet context attribute where the filter leaves its counters. */
     static final String COUNTERS_ATTRIBUTE = "io.sessionagent.filter.counters";
 
@@ -70,7 +75,8 @@ public class SampleServlet extends HttpServlet {
             counter(resp, s == null ? null : s.getId(), count == null ? 0 : count);
         } else if (path.equals("/cart")) {
             HttpSession s = req.getSession(false);
-            cart(resp, s == null ? null : s.getId(), s == null ? null : cartOf(s, false));
+            cart(resp, s == null ? null : s.getId(), s == null ? null : cartOf(s, false),
+                    s == null ? null : (CartAdds) s.getAttribute(CART_ADDS));
         } else if (path.equals("/login")) {
             login(req, resp);
         } else if (path.equals("/whoami")) {
@@ -95,7 +101,13 @@ public class SampleServlet extends HttpServlet {
             HttpSession s = req.getSession();
             List<String> cart = cartOf(s, true);
             cart.add(item); // in place: the filter replicates attributes whose serialized form changed
-            cart(resp, s.getId(), cart);
+            CartAdds adds = (CartAdds) s.getAttribute(CART_ADDS);
+            if (adds == null) {
+                adds = new CartAdds();
+                s.setAttribute(CART_ADDS, adds);
+            }
+            adds.count++; // in place too, and the class is not Serializable: Kryo writes it
+            cart(resp, s.getId(), cart, adds);
         } else if (path.equals("/login")) {
             login(req, resp);
         } else if (path.equals("/logout")) {
@@ -188,7 +200,17 @@ public class SampleServlet extends HttpServlet {
         json(resp, "{\"session\":" + quote(id) + ",\"node\":" + quote(node()) + ",\"user\":" + quote(user) + "}");
     }
 
-    private static void cart(HttpServletResponse resp, String id, List<String> items) throws IOException {
+    /**
+     * How many items were added to the cart: a session value that is deliberately not Serializable,
+     * so that a failover shows whether such values travel with the rest (servers/Users.java checks
+     * that it still equals the number of items).
+     */
+    public static final class CartAdds {
+        int count;
+    }
+
+    private static void cart(HttpServletResponse resp, String id, List<String> items, CartAdds adds)
+            throws IOException {
         StringBuilder b = new StringBuilder("{\"session\":").append(quote(id)).append(",\"node\":")
                 .append(quote(node())).append(",\"items\":[");
         if (items != null) {
@@ -196,7 +218,11 @@ public class SampleServlet extends HttpServlet {
                 b.append(i == 0 ? "" : ",").append(quote(items.get(i)));
             }
         }
-        json(resp, b.append("]}").toString());
+        b.append(']');
+        if (adds != null) {
+            b.append(",\"added\":").append(adds.count);
+        }
+        json(resp, b.append('}').toString());
     }
 
     private static void json(HttpServletResponse resp, String body) throws IOException {

@@ -180,6 +180,20 @@ class SampleServletTest {
     }
 
     @Test
+    void everyCartAddIsCountedInANonSerializableValueChangedInPlace() throws Exception {
+        Node node = new Node();
+        assertThat(node.get("/cart", null).body.toString()).endsWith("\"items\":[]}");
+        Response first = node.request("POST", "/cart/add", params("item", "book"));
+        assertThat(first.body.toString()).endsWith("\"items\":[\"book\"],\"added\":1}");
+        Object adds = node.sessionAttributes.get(SampleServlet.CART_ADDS);
+        assertThat(adds).isInstanceOf(SampleServlet.CartAdds.class).isNotInstanceOf(java.io.Serializable.class);
+
+        node.request("POST", "/cart/add", params("item", "pen"));
+        assertThat(node.sessionAttributes.get(SampleServlet.CART_ADDS)).isSameAs(adds);
+        assertThat(node.get("/cart", null).body.toString()).endsWith("\"items\":[\"book\",\"pen\"],\"added\":2}");
+    }
+
+    @Test
     void withoutPadTheCounterLeavesThePadAlone() throws Exception {
         Node node = new Node();
         node.get("/counter", "16");

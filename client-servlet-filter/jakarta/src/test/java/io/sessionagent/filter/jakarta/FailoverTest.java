@@ -35,6 +35,7 @@ import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 
+import jakarta.servlet.AsyncContext;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
@@ -97,11 +98,12 @@ class FailoverTest {
             connector.setProperty("address", "127.0.0.1");
             tomcat.setConnector(connector);
             context = tomcat.addContext("", null);
-            Tomcat.addServlet(context, "shop", new ShopServlet());
+            Tomcat.addServlet(context, "shop", new ShopServlet()).setAsyncSupported(true);
             context.addServletMappingDecoded("/shop/*", "shop");
             FilterDef def = new FilterDef();
             def.setFilterName("replication");
             def.setFilterClass(SessionReplicationFilter.class.getName());
+            def.setAsyncSupported("true");
             def.addInitParameter("agent-address", "127.0.0.1:" + agent.grpcPort());
             def.addInitParameter("route", route);
             def.addInitParameter("listeners", RecordingListener.class.getName());
@@ -207,6 +209,19 @@ class FailoverTest {
 
     private static List<String> names(SessionRecord r) {
         return r.getAttributesList().stream().map(a -> a.getName()).collect(Collectors.toList());
+    }
+
+    @Test
+    void aChangeMadeInAnAsyncCycleAfterTheChainReturnedIsWrittenWhenTheCycleCompletes() throws Exception {
+        Node node1 = new Node("node1", Map.of("replication-mode", "sync"));
+        Node node2 = new Node("node2", Map.of());
+        String id = idOf(browser.get(node1.uri("/shop/count")));
+
+        assertThat(browser.get(node1.uri("/shop/async")).body()).isEqualTo("async written");
+        Eventually.await(Duration.ofSeconds(5),
+                () -> node2.agent.table().get(id).map(r -> names(r).contains("async")).orElse(false),
+                () -> "node2's agent holds the attribute set in the async cycle: "
+                        + node2.agent.table().get(id).map(FailoverTest::names).orElse(null));
     }
 
     @Test
@@ -553,6 +568,10 @@ class FailoverTest {
                 cartBean(req, resp);
                 return;
             }
+            if ("/async".equals(path)) {
+                changeInAnAsyncCycle(req, resp);
+                return;
+            }
             if ("/invalidate".equals(path)) {
                 HttpSession s = req.getSession(false);
                 String id = s.getId();
@@ -579,6 +598,26 @@ class FailoverTest {
             }
             resp.getWriter().print("counter=" + next + " cart=" + cart + " worker=" + (worker ? "present" : "absent"));
         }
+    }
+
+    /**
+     * Starts an async cycle and changes the session on another thread once the filter chain has
+     * returned on the container's: only a commit when the cycle completes carries the change.
+     */
+    static void changeInAnAsyncCycle(HttpServletRequest req, HttpServletResponse resp) {
+        AsyncContext async = req.startAsync(req, resp);
+        async.start(() -> {
+            try {
+                // Well after doFilter returned on the container thread, which takes microseconds.
+                Thread.sleep(300);
+                req.getSession().setAttribute("async", "set after the chain returned");
+                resp.getWriter().print("async written");
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            } finally {
+                async.complete();
+            }
+        });
     }
 
     /**

@@ -15,8 +15,6 @@ import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import javax.servlet.AsyncEvent;
-import javax.servlet.AsyncListener;
 import javax.servlet.Filter;
 import javax.servlet.FilterChain;
 import javax.servlet.FilterConfig;
@@ -29,8 +27,9 @@ import javax.servlet.http.HttpServletResponse;
 
 /**
  * Gives the web application a session replicated through the local session agent. Map it
- * first, on /*, for the REQUEST, FORWARD, INCLUDE, ERROR and ASYNC dispatchers; see
- * docs/filter.md, "Init-params".
+ * first, on /*, for the REQUEST, FORWARD, INCLUDE, ERROR and (Servlet 3.0 and later) ASYNC
+ * dispatchers; see docs/filter.md, "Init-params". Links to Servlet 2.5 only: what is newer is
+ * looked up at run time ({@link ServletApi}, {@link AsyncCompletion}).
  */
 public class SessionReplicationFilter implements Filter {
     private static final Logger LOG = Logger.getLogger(SessionReplicationFilter.class.getName());
@@ -42,6 +41,8 @@ public class SessionReplicationFilter implements Filter {
     private SessionManager manager;
     private SessionListeners listeners;
     private FilterMetrics metrics;
+    /** Whether the container has Servlet 3.0's async requests (Tomcat 6 and Jetty 6 do not). */
+    private boolean asyncRequests;
 
     @Override
     public void init(FilterConfig config) throws ServletException {
@@ -56,10 +57,8 @@ public class SessionReplicationFilter implements Filter {
         if (containerTimeout != null) {
             settings = settings.withMaxInactiveIntervalSeconds(containerTimeout * 60);
         }
-        ClassLoader loader = context.getClassLoader();
-        if (loader == null) {
-            loader = Thread.currentThread().getContextClassLoader();
-        }
+        ClassLoader loader = applicationClassLoader(context);
+        asyncRequests = ServletApi.find(ServletRequest.class, "isAsyncStarted") != null;
         listeners = new SessionListeners(context, settings.listenerClasses(), loader);
         manager = new SessionManager(settings, loader, listeners, clock());
         listeners.manager(manager);
@@ -72,6 +71,23 @@ public class SessionReplicationFilter implements Filter {
                 + "', cookie " + settings.cookieName() + ", " + settings.replicationMode().name().toLowerCase()
                 + " replication, save mode " + settings.saveMode().paramValue() + ", attribute classes allowed: "
                 + settings.allowedClasses());
+    }
+
+    /**
+     * The web application's class loader. ServletContext.getClassLoader exists from Servlet 3.0 on;
+     * before it, the thread that initializes a filter runs with the application's loader.
+     */
+    private static ClassLoader applicationClassLoader(ServletContext context) {
+        Method m = ServletApi.find(ServletContext.class, "getClassLoader");
+        ClassLoader loader = null;
+        if (m != null) {
+            try {
+                loader = (ClassLoader) m.invoke(context);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // A security manager may refuse it: the thread's loader below is the same one.
+            }
+        }
+        return loader != null ? loader : Thread.currentThread().getContextClassLoader();
     }
 
     /** The session-config timeout; the getter exists from Servlet 4 on. */
@@ -110,7 +126,6 @@ public class SessionReplicationFilter implements Filter {
                 manager, listeners);
         CommitGuard guard = new CommitGuard(() -> commit(request, false));
         CommittingResponse response = new CommittingResponse((HttpServletResponse) res, guard);
-        boolean async = false;
         try {
             try {
                 request.lookUpUnheldSession();
@@ -122,33 +137,9 @@ public class SessionReplicationFilter implements Filter {
             }
             chain.doFilter(request, response);
         } finally {
-            if (request.isAsyncStarted()) {
-                async = true;
-                request.getAsyncContext().addListener(new AsyncListener() {
-                    @Override
-                    public void onComplete(AsyncEvent event) {
-                        finish(guard, request);
-                    }
-
-                    @Override
-                    public void onTimeout(AsyncEvent event) {
-                        finish(guard, request);
-                    }
-
-                    @Override
-                    public void onError(AsyncEvent event) {
-                        finish(guard, request);
-                    }
-
-                    @Override
-                    public void onStartAsync(AsyncEvent event) {
-                        event.getAsyncContext().addListener(this);
-                    }
-                });
-            } else {
-                finish(guard, request);
-            }
+            boolean async = asyncRequests && AsyncCompletion.deferIfAsync(request, () -> finish(guard, request));
             if (!async) {
+                finish(guard, request);
                 req.removeAttribute(ACTIVE);
             }
             RequestThreads.release();
