@@ -1,5 +1,10 @@
 package io.sessionagent.filter.core;
 
+import io.sessionagent.filter.core.agent.ReplicationMode;
+import io.sessionagent.filter.core.codec.ClassAllowList;
+import io.sessionagent.filter.core.session.LocalAttributes;
+import io.sessionagent.filter.core.session.SaveMode;
+import io.sessionagent.filter.core.session.SessionIds;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +41,7 @@ public final class FilterSettings {
     public static final String DEFAULT_METER_REGISTRY_ATTRIBUTE = "io.micrometer.core.instrument.MeterRegistry";
     public static final String MAX_LOCAL_SESSIONS = "max-local-sessions";
     public static final String LOCAL_ATTRIBUTES = "local-attributes";
-    public static final String ALLOWED_CLASSES = "allowed-classes";
+    public static final String ALLOWED_CLASSES = ClassAllowList.INIT_PARAM;
     public static final String AGENT_TOKEN_FILE = "agent-token-file";
     /** As the agent requires of its api-token-file: 32 characters of base64 are 192 bits. */
     static final int MIN_TOKEN_CHARS = 32;

@@ -1,5 +1,19 @@
 package io.sessionagent.filter.core;
 
+import io.sessionagent.filter.core.agent.AgentClient;
+import io.sessionagent.filter.core.agent.AgentHealth;
+import io.sessionagent.filter.core.agent.GrpcWriteTransport;
+import io.sessionagent.filter.core.agent.PendingWrite;
+import io.sessionagent.filter.core.agent.ReplicationMode;
+import io.sessionagent.filter.core.agent.RequestThreads;
+import io.sessionagent.filter.core.agent.WritePipeline;
+import io.sessionagent.filter.core.codec.AttributeCodec;
+import io.sessionagent.filter.core.codec.RefusedClassException;
+import io.sessionagent.filter.core.metrics.FilterCounters;
+import io.sessionagent.filter.core.metrics.FilterState;
+import io.sessionagent.filter.core.session.SessionData;
+import io.sessionagent.filter.core.session.SessionEvents;
+import io.sessionagent.filter.core.session.SessionIds;
 import io.grpc.Status;
 import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.SessionRecord;

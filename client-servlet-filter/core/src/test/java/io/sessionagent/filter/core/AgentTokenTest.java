@@ -1,5 +1,7 @@
 package io.sessionagent.filter.core;
 
+import io.sessionagent.filter.core.agent.AgentClientTest;
+import io.sessionagent.filter.core.session.SessionData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,9 @@
 package io.sessionagent.filter.core;
 
+import io.sessionagent.filter.core.agent.AgentClientTest;
+import io.sessionagent.filter.core.codec.AttributeCodec;
+import io.sessionagent.filter.core.metrics.FilterCounters;
+import io.sessionagent.filter.core.session.SessionData;
 import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.SessionChange;
 import org.junit.jupiter.api.Test;

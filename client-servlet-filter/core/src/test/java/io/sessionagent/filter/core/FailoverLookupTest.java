@@ -1,5 +1,8 @@
 package io.sessionagent.filter.core;
 
+import io.sessionagent.filter.core.agent.AgentClientTest;
+import io.sessionagent.filter.core.session.SessionData;
+import io.sessionagent.filter.core.session.SessionIds;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,5 +1,11 @@
 package io.sessionagent.filter.core;
 
+import io.sessionagent.filter.core.agent.AgentClientTest;
+import io.sessionagent.filter.core.agent.AgentHealth;
+import io.sessionagent.filter.core.agent.WritePipeline;
+import io.sessionagent.filter.core.codec.AttributeCodec;
+import io.sessionagent.filter.core.metrics.FilterCounters;
+import io.sessionagent.filter.core.session.SessionData;
 import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SessionRecord;

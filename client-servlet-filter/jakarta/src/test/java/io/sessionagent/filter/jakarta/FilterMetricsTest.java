@@ -9,7 +9,7 @@ import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sessionagent.agent.Agent;
 import io.sessionagent.agent.testing.TestCluster;
-import io.sessionagent.filter.core.FilterCounters;
+import io.sessionagent.filter.core.metrics.FilterCounters;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.connector.Connector;

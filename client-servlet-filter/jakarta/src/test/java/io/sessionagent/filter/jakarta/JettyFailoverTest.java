@@ -2,7 +2,7 @@ package io.sessionagent.filter.jakarta;
 
 import io.sessionagent.agent.Agent;
 import io.sessionagent.agent.testing.TestCluster;
-import io.sessionagent.filter.core.FilterCounters;
+import io.sessionagent.filter.core.metrics.FilterCounters;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
