@@ -1,5 +1,6 @@
 package io.sessionagent.filter.core;
 
+import io.sessionagent.grammar.Durations;
 import io.sessionagent.filter.core.agent.ReplicationMode;
 import io.sessionagent.filter.core.codec.ClassAllowList;
 import io.sessionagent.filter.core.session.LocalAttributes;
@@ -262,28 +263,21 @@ public final class FilterSettings {
         }
     }
 
-    /** Milliseconds, written bare or with an "ms" or "s" suffix. */
+    /** A duration in the grammar the agent's settings use too, as milliseconds. */
     private static long millis(Params p, String name, long def, long min, List<String> problems) {
         String v = value(p, name);
         if (v == null) {
             return def;
         }
-        String t = v.toLowerCase(Locale.ROOT);
-        long factor = 1;
-        if (t.endsWith("ms")) {
-            t = t.substring(0, t.length() - 2).trim();
-        } else if (t.endsWith("s")) {
-            t = t.substring(0, t.length() - 1).trim();
-            factor = 1000;
-        }
         try {
-            long x = Long.parseLong(t) * factor;
+            long x = Durations.parse(v).toMillis();
             if (x < min) {
-                throw new NumberFormatException();
+                problems.add(name + " '" + v + "': must be at least " + min + "ms");
+                return def;
             }
             return x;
-        } catch (NumberFormatException e) {
-            problems.add(name + " '" + v + "': expected a duration such as 500ms or 2s");
+        } catch (IllegalArgumentException e) {
+            problems.add(name + " '" + v + "': " + e.getMessage());
             return def;
         }
     }

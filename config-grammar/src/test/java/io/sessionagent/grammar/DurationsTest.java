@@ -1,4 +1,4 @@
-package io.sessionagent.agent.config;
+package io.sessionagent.grammar;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,6 +8,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+/** The grammar both the agent and the filter read durations with. */
 class DurationsTest {
 
     @ParameterizedTest
@@ -19,13 +20,19 @@ class DurationsTest {
         "250, 250",
         "0, 0",
         "' 2s ', 2000",
+        "3 s, 3000",
+        "500MS, 500",
+        "500Ms, 500",
+        "2S, 2000",
+        "1H, 3600000",
+        "1000000h, 3600000000000",
     })
     void parsesEveryUnit(String text, long millis) {
         assertThat(Durations.parse(text)).isEqualTo(Duration.ofMillis(millis));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "5x", "1.5s", "-3s", "3 s", "10M", "1d", "ms", "3S"})
+    @ValueSource(strings = {"", "5x", "1.5s", "-3s", "+3s", "10M", "1d", "ms", "s 3", "3\ts", "3 m s"})
     void rejectsOtherSyntax(String text) {
         assertThatThrownBy(() -> Durations.parse(text))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -33,7 +40,7 @@ class DurationsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"99999999999999999999", "9999999999999999h"})
+    @ValueSource(strings = {"99999999999999999999", "9999999999999999h", "1000001h", "60000001m"})
     void rejectsOverflow(String text) {
         assertThatThrownBy(() -> Durations.parse(text))
                 .isInstanceOf(IllegalArgumentException.class)
