@@ -1,5 +1,6 @@
 package io.sessionagent.filter.core;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
 import io.sessionagent.filter.core.agent.AgentClient;
 import io.sessionagent.filter.core.agent.AgentHealth;
 import io.sessionagent.filter.core.agent.GrpcWriteTransport;
@@ -141,7 +142,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         long now = clockMs.getAsLong();
         SessionData s = new SessionData(ids.newId(), now, now, settings.maxInactiveIntervalSeconds(), true);
         cache.put(s.id(), s);
-        counters.sessionsCreated.increment();
+        counters.increment(FilterCounter.SESSIONS_CREATED);
         events.created(s);
         evictIfFull();
         return s;
@@ -233,7 +234,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         if (!cache.replace(local.id(), local, fresh)) {
             return cache.get(local.id());
         }
-        counters.failoverRestores.increment();
+        counters.increment(FilterCounter.FAILOVER_RESTORES);
         events.activated(fresh);
         return fresh;
     }
@@ -264,7 +265,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         boolean wasEvicted = evicted.remove(id) != null;
         if (r == null || (r.getMaxInactiveSeconds() > 0
                 && now - r.getLastAccessTimeMs() > r.getMaxInactiveSeconds() * 1000L)) {
-            counters.failoverMisses.increment();
+            counters.increment(FilterCounter.FAILOVER_MISSES);
             return null;
         }
         SessionData s = decode(r);
@@ -272,7 +273,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         if (raced != null) {
             return raced.isValid() ? raced : null;
         }
-        (wasEvicted ? counters.cacheMisses : counters.failoverRestores).increment();
+        counters.increment(wasEvicted ? FilterCounter.CACHE_MISSES : FilterCounter.FAILOVER_RESTORES);
         events.activated(s);
         return s;
     }
@@ -288,7 +289,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
     }
 
     private SessionUnavailableException unavailable(String id, AgentClient.AgentException cause) {
-        counters.failoverUnavailable.increment();
+        counters.increment(FilterCounter.FAILOVER_UNAVAILABLE);
         SessionUnavailableException e = new SessionUnavailableException(id, cause);
         if (unavailableLogged.compareAndSet(false, true)) {
             LOG.log(Level.WARNING, e.getMessage() + "; answered 503 keeping the cookie (logged once, every such"
@@ -324,7 +325,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
                 }
                 String missing = AttributeCodec.missingClass(e);
                 String className = missing != null ? missing : codec.className(bytes);
-                counters.deserializeFailures.increment();
+                counters.increment(FilterCounter.DESERIALIZE_FAILURES);
                 counters.deserializeFailuresByClass.increment(className);
                 if (undecodableNames.add(a.getName())) {
                     LOG.log(Level.WARNING, "session attribute '" + a.getName() + "' (" + className
@@ -392,7 +393,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
     private void writeWhole(SessionData s) {
         try {
             if (!s.awaitAnswers(settings.agentTimeoutMs())) {
-                counters.backpressureTimeouts.increment();
+                counters.increment(FilterCounter.BACKPRESSURE_TIMEOUTS);
                 s.failed();
                 background(() -> repair(s));
                 return;
@@ -408,7 +409,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         } catch (AgentClient.AgentException e) {
             s.failed();
             if (health.isDown()) {
-                counters.writesNotReplicated.increment();
+                counters.increment(FilterCounter.WRITES_NOT_REPLICATED);
             } else {
                 background(() -> repair(s));
             }
@@ -462,12 +463,12 @@ public final class SessionManager implements FilterState, AutoCloseable {
         @Override
         public void applied(PendingWrite w, long version) {
             if (w.invalidation) {
-                counters.deltasSent.increment();
+                counters.increment(FilterCounter.DELTAS_SENT);
                 return;
             }
             w.session.acknowledged(w.baseVersion, version);
-            counters.deltasSent.increment();
-            counters.deltaBytes.add(w.bytes());
+            counters.increment(FilterCounter.DELTAS_SENT);
+            counters.add(FilterCounter.DELTA_BYTES, w.bytes());
             String retired = w.retiredId;
             if (retired != null) {
                 // Invalidated here unless the request that handed it over waits and does it itself.
@@ -483,18 +484,18 @@ public final class SessionManager implements FilterState, AutoCloseable {
         @Override
         public void refused(PendingWrite w, AgentClient.AgentException e) {
             if (w.invalidation) {
-                counters.agentErrors.increment();
+                counters.increment(FilterCounter.AGENT_ERRORS);
                 LOG.log(Level.FINE, "session agent refused an invalidation: " + e.getMessage());
                 return;
             }
             notApplied(w);
             if (e.isConflict()) {
-                counters.writeConflicts.increment();
+                counters.increment(FilterCounter.WRITE_CONFLICTS);
                 // Without a repair the agent would keep the other writer's version until this
                 // session's next request.
                 background(() -> repair(w.session));
             } else {
-                counters.agentErrors.increment();
+                counters.increment(FilterCounter.AGENT_ERRORS);
                 LOG.log(Level.FINE, "session agent refused a write: " + e.getMessage());
             }
         }
@@ -622,7 +623,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
 
     private void expire(SessionData s) {
         if (cache.remove(s.id(), s)) {
-            counters.sessionsExpired.increment();
+            counters.increment(FilterCounter.SESSIONS_EXPIRED);
             pendingTouches.remove(s.id());
             try {
                 events.destroyed(s);
@@ -673,7 +674,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         if (evicted.size() < max) {
             evicted.put(s.id(), maxInactive > 0 ? s.thisAccessedTime() + maxInactive * 1000L : Long.MAX_VALUE);
         }
-        counters.cacheEvictions.increment();
+        counters.increment(FilterCounter.CACHE_EVICTIONS);
         try {
             events.passivating(s);
         } catch (RuntimeException e) {
@@ -710,7 +711,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         }
         try {
             agent.touch(batch);
-            counters.touchesSent.add(batch.size());
+            counters.add(FilterCounter.TOUCHES_SENT, batch.size());
         } catch (AgentClient.AgentException e) {
             // Accesses are best effort: the next write or touch carries a later time.
         } catch (RuntimeException e) {

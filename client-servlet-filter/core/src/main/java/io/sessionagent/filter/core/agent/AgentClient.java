@@ -1,5 +1,6 @@
 package io.sessionagent.filter.core.agent;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
 import io.sessionagent.filter.core.metrics.FilterCounters;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
@@ -145,7 +146,7 @@ public final class AgentClient implements AutoCloseable {
 
     private void beforeCall(String call) throws AgentException {
         if (!health.mayCall()) {
-            counters.agentCallsSkipped.increment();
+            counters.increment(FilterCounter.AGENT_CALLS_SKIPPED);
             throw new AgentException(Status.Code.UNAVAILABLE, call + ": agent at " + health.target()
                     + " is unreachable; next try in " + health.untilProbeMs() + " ms",
                     new IllegalStateException("backoff"));
@@ -160,7 +161,7 @@ public final class AgentClient implements AutoCloseable {
         Status s = e.getStatus();
         if (s.getCode() != Status.Code.ABORTED) {
             // A stale base is the protocol working, not the agent failing.
-            counters.agentErrors.increment();
+            counters.increment(FilterCounter.AGENT_ERRORS);
         }
         if (isGone(s)) {
             health.gone(call, s);

@@ -1,5 +1,6 @@
 package io.sessionagent.filter.core.agent;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
 import io.sessionagent.filter.core.metrics.FilterCounters;
 import io.grpc.Status;
 
@@ -88,10 +89,11 @@ public final class AgentHealth {
             }
             down = true;
             downSinceMs = now;
-            notReplicatedBefore = counters.writesNotReplicated();
+            notReplicatedBefore = counters.get(FilterCounter.WRITES_NOT_REPLICATED);
         }
         LOG.log(Level.WARNING, "session agent at " + target + " unreachable (" + call + ": " + status.getCode() + " "
-                + status.getDescription() + "); serving sessions locally, " + counters.writesNotReplicated()
+                + status.getDescription() + "); serving sessions locally, "
+                + counters.get(FilterCounter.WRITES_NOT_REPLICATED)
                 + " writes not replicated so far; retrying with backoff");
     }
 
@@ -109,7 +111,7 @@ public final class AgentHealth {
             down = false;
             backoffMs = 0;
             gone = clockMs.getAsLong() - downSinceMs;
-            lost = counters.writesNotReplicated() - notReplicatedBefore;
+            lost = counters.get(FilterCounter.WRITES_NOT_REPLICATED) - notReplicatedBefore;
         }
         LOG.info("session agent at " + target + " answers again after " + gone + " ms; " + lost
                 + " writes were not replicated meanwhile: their sessions go to it whole");

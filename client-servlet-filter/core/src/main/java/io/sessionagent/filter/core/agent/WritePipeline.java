@@ -1,5 +1,6 @@
 package io.sessionagent.filter.core.agent;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
 import io.sessionagent.filter.core.metrics.FilterCounters;
 import io.sessionagent.filter.core.session.SessionData;
 import io.grpc.Status;
@@ -146,7 +147,7 @@ public final class WritePipeline implements AutoCloseable {
         lock.lock();
         try {
             if (health.isDown() || closing) {
-                counters.writesNotReplicated.increment();
+                counters.increment(FilterCounter.WRITES_NOT_REPLICATED);
                 throw new AgentClient.AgentException(Status.Code.UNAVAILABLE, "session agent at " + health.target()
                         + (closing ? ": the filter is closing" : " is unreachable: serving locally"), null);
             }
@@ -158,7 +159,7 @@ public final class WritePipeline implements AutoCloseable {
             }
             if (w != null && w.session == s && !d.full) {
                 s.handedOff(d, false);
-                counters.writesCoalesced.increment();
+                counters.increment(FilterCounter.WRITES_COALESCED);
             } else {
                 if (w != null) {
                     // A whole write waits for the session's earlier writes to be answered first.
@@ -197,7 +198,7 @@ public final class WritePipeline implements AutoCloseable {
         if (oldest == NONE || System.nanoTime() - oldest <= maxLagNanos) {
             return;
         }
-        counters.backpressureWaits.increment();
+        counters.increment(FilterCounter.BACKPRESSURE_WAITS);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         lock.lock();
         try {
@@ -208,7 +209,7 @@ public final class WritePipeline implements AutoCloseable {
                     return;
                 }
                 if (now - deadline >= 0) {
-                    counters.backpressureTimeouts.increment();
+                    counters.increment(FilterCounter.BACKPRESSURE_TIMEOUTS);
                     return;
                 }
                 answered.awaitNanos(deadline - now);
@@ -235,7 +236,7 @@ public final class WritePipeline implements AutoCloseable {
             Thread.currentThread().interrupt();
             return false;
         }
-        counters.backpressureTimeouts.increment();
+        counters.increment(FilterCounter.BACKPRESSURE_TIMEOUTS);
         return false;
     }
 
@@ -258,7 +259,7 @@ public final class WritePipeline implements AutoCloseable {
         lock.lock();
         try {
             if (health.isDown() || closing) {
-                counters.writesNotReplicated.increment();
+                counters.increment(FilterCounter.WRITES_NOT_REPLICATED);
                 throw new AgentClient.AgentException(Status.Code.UNAVAILABLE, "session agent at " + health.target()
                         + (closing ? ": the filter is closing" : " is unreachable: serving locally"), null);
             }
@@ -275,7 +276,7 @@ public final class WritePipeline implements AutoCloseable {
                     oldestNanos = now;
                 }
             } else {
-                counters.writesCoalesced.add(replaced.changes());
+                counters.add(FilterCounter.WRITES_COALESCED, replaced.changes());
             }
             idle = inFlight.isEmpty();
         } finally {
@@ -504,7 +505,7 @@ public final class WritePipeline implements AutoCloseable {
             }
             health.answered();
             if (r.getOutcome() == WriteOutcome.WRITE_OUTCOME_SYNC_TIMEOUT) {
-                counters.writesUnconfirmed.add(b.changes);
+                counters.add(FilterCounter.WRITES_UNCONFIRMED, b.changes);
             }
             for (int i = 0; i < b.writes.size(); i++) {
                 PendingWrite w = b.writes.get(i);
@@ -551,7 +552,7 @@ public final class WritePipeline implements AutoCloseable {
             }
             recount();
             if (failure) {
-                counters.streamFailures.increment();
+                counters.increment(FilterCounter.STREAM_FAILURES);
                 if (!closing) {
                     health.gone("WriteBatches", status);
                 }
@@ -571,7 +572,7 @@ public final class WritePipeline implements AutoCloseable {
         AgentClient.AgentException e = new AgentClient.AgentException(why.getCode(), "WriteBatches: " + why,
                 why.getCause());
         for (PendingWrite w : writes) {
-            counters.writesNotReplicated.add(w.changes());
+            counters.add(FilterCounter.WRITES_NOT_REPLICATED, w.changes());
             outcomes.lost(w);
             w.failed(e);
         }

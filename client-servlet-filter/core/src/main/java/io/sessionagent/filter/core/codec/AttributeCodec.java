@@ -1,5 +1,6 @@
 package io.sessionagent.filter.core.codec;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
 import io.sessionagent.filter.core.metrics.FilterCounters;
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
@@ -92,8 +93,8 @@ public final class AttributeCodec {
         try {
             return encode(name, value, true);
         } finally {
-            counters.serializeNanos.add(System.nanoTime() - start);
-            counters.serializations.increment();
+            counters.add(FilterCounter.SERIALIZE_NANOS, System.nanoTime() - start);
+            counters.increment(FilterCounter.SERIALIZATIONS);
         }
     }
 
@@ -107,8 +108,8 @@ public final class AttributeCodec {
         try {
             return encode(null, value, false);
         } finally {
-            counters.serializeNanos.add(System.nanoTime() - start);
-            counters.serializations.increment();
+            counters.add(FilterCounter.SERIALIZE_NANOS, System.nanoTime() - start);
+            counters.increment(FilterCounter.SERIALIZATIONS);
         }
     }
 
@@ -208,7 +209,7 @@ public final class AttributeCodec {
     }
 
     private void skip(String name, Object value, String why, Throwable t) {
-        counters.skippedAttributes.increment();
+        counters.increment(FilterCounter.SKIPPED_ATTRIBUTES);
         if (loggedNames.add(name)) {
             LOG.log(Level.WARNING, "session attribute '" + name + "' of type "
                     + (value == null ? "null" : value.getClass().getName()) + " is not replicated: " + why
@@ -217,8 +218,8 @@ public final class AttributeCodec {
     }
 
     private void refusedOnWrite(String name, Object value, String className) {
-        counters.skippedAttributes.increment();
-        counters.refusedAttributes.increment();
+        counters.increment(FilterCounter.SKIPPED_ATTRIBUTES);
+        counters.increment(FilterCounter.REFUSED_ATTRIBUTES);
         counters.refusedByClass.increment(className);
         if (loggedClasses.add(className)) {
             LOG.warning("session attribute '" + name + "' of type " + value.getClass().getName()
@@ -234,7 +235,7 @@ public final class AttributeCodec {
      * the allow-list refuses.
      */
     public void refusedOnRead(String name, String className) {
-        counters.refusedAttributes.increment();
+        counters.increment(FilterCounter.REFUSED_ATTRIBUTES);
         counters.refusedByClass.increment(className);
         if (loggedClasses.add(className)) {
             LOG.warning("session attribute '" + name + "' from the agent is left out: it holds a " + className

@@ -1,25 +1,32 @@
 package io.sessionagent.filter.core.metrics;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import javax.management.Attribute;
+import javax.management.AttributeList;
+import javax.management.AttributeNotFoundException;
+import javax.management.DynamicMBean;
 import javax.management.InstanceAlreadyExistsException;
 import javax.management.InstanceNotFoundException;
 import javax.management.JMException;
 import javax.management.MBeanAttributeInfo;
 import javax.management.MBeanInfo;
+import javax.management.MBeanRegistration;
 import javax.management.MBeanServer;
 import javax.management.MalformedObjectNameException;
-import javax.management.NotCompliantMBeanException;
 import javax.management.ObjectName;
-import javax.management.StandardMBean;
+import javax.management.ReflectionException;
 
 /**
  * Publishes one filter instance's {@link FilterCounters} over JMX and, when the web application
@@ -34,7 +41,8 @@ public final class FilterMetrics implements AutoCloseable {
     /** A string, never a class literal: resolving it must stay optional. */
     static final String METER_REGISTRY_CLASS = "io.micrometer.core.instrument.MeterRegistry";
 
-    static final String SERIALIZE_METER = "session_filter.serialize";
+    /** The timer made of {@link FilterCounter#SERIALIZATIONS} and {@link FilterCounter#SERIALIZE_NANOS}. */
+    static final String SERIALIZE_METER = FilterCounter.METER_PREFIX + "serialize";
     static final String SERIALIZE_DESCRIPTION = "Time spent serializing attribute values; count: values serialized";
 
     /** One reading of the filter's state: its meter, its JMX attribute and where it comes from. */
@@ -43,13 +51,17 @@ public final class FilterMetrics implements AutoCloseable {
         final String attribute;
         final String baseUnit;
         final String description;
+        /** Published over JMX as an int rather than a long. */
+        final boolean asInt;
         final ToLongFunction<FilterState> read;
 
-        Reading(String meter, String attribute, String baseUnit, String description, ToLongFunction<FilterState> read) {
+        Reading(String meter, String attribute, String baseUnit, String description, boolean asInt,
+                ToLongFunction<FilterState> read) {
             this.meter = meter;
             this.attribute = attribute;
             this.baseUnit = baseUnit;
             this.description = description;
+            this.asInt = asInt;
             this.read = read;
         }
     }
@@ -57,96 +69,16 @@ public final class FilterMetrics implements AutoCloseable {
     /** The gauges; the JMX attributes carry the same descriptions. */
     static final List<Reading> READINGS = Collections.unmodifiableList(Arrays.asList(
             new Reading("session_filter.sessions.local", "LocalSessions", "sessions",
-                    "Sessions in this node's local cache", FilterState::localSessionCount),
+                    "Sessions in this node's local cache", true, FilterState::localSessionCount),
             new Reading("session_filter.agent.down", "AgentDown", "boolean",
                     "1 while the agent is gone (connection refused or broken) and sessions are served locally"
-                            + " only; 0 while it answers, however slowly", s -> s.agentDown() ? 1 : 0),
+                            + " only; 0 while it answers, however slowly", true, s -> s.agentDown() ? 1 : 0),
             new Reading("session_filter.writes.pending", "PendingWrites", "writes",
                     "Writes handed to the agent and not answered yet (at most one waiting to leave per session)",
-                    FilterState::pendingWrites),
+                    true, FilterState::pendingWrites),
             new Reading("session_filter.replication.lag", "ReplicationLagMillis", "milliseconds",
                     "How long the oldest write the agent has not confirmed has waited; async requests wait while it"
-                            + " is above max-replication-lag", FilterState::replicationLagMs)));
-
-    /** One monotonic count: its meter, its JMX attribute and where it comes from. */
-    static final class Count {
-        final String meter;
-        final String attribute;
-        final String baseUnit;
-        final String description;
-        final ToLongFunction<FilterCounters> read;
-
-        Count(String meter, String attribute, String baseUnit, String description, ToLongFunction<FilterCounters> read) {
-            this.meter = meter;
-            this.attribute = attribute;
-            this.baseUnit = baseUnit;
-            this.description = description;
-            this.read = read;
-        }
-    }
-
-    /** The counts published as Micrometer function counters; the JMX attributes carry the same descriptions. */
-    static final List<Count> COUNTS = Collections.unmodifiableList(Arrays.asList(
-            new Count("session_filter.deltas.sent", "DeltasSent", "deltas",
-                    "Deltas the agent accepted", FilterCounters::deltasSent),
-            new Count("session_filter.delta.bytes", "DeltaBytes", "bytes",
-                    "Serialized attribute bytes in the deltas the agent accepted", FilterCounters::deltaBytes),
-            new Count("session_filter.attributes.skipped", "SkippedAttributes", "attributes",
-                    "Attribute values not replicated: not serializable, larger than max-attribute-bytes, or holding a"
-                            + " class the allowed-classes init-param does not allow",
-                    FilterCounters::skippedAttributes),
-            new Count("session_filter.attributes.deserialize_failures", "DeserializeFailures", "attributes",
-                    "Replicated attribute values that could not be deserialized on this node",
-                    FilterCounters::deserializeFailures),
-            new Count("session_filter.attributes.refused", "RefusedAttributes", "attributes",
-                    "Attribute values holding a class the allowed-classes init-param does not allow: not sent, or"
-                            + " from the agent and left out", FilterCounters::refusedAttributes),
-            new Count("session_filter.agent.errors", "AgentErrors", "calls",
-                    "Agent calls that failed: agent down, deadline passed, or refused", FilterCounters::agentErrors),
-            new Count("session_filter.agent.calls_skipped", "AgentCallsSkipped", "calls",
-                    "Agent calls not attempted because the agent failed recently (backoff)",
-                    FilterCounters::agentCallsSkipped),
-            new Count("session_filter.failover.restores", "FailoverRestores", "sessions",
-                    "Sessions this node did not hold, restored from the agent", FilterCounters::failoverRestores),
-            new Count("session_filter.failover.misses", "FailoverMisses", "sessions",
-                    "Unknown session ids the agent did not hold either", FilterCounters::failoverMisses),
-            new Count("session_filter.failover.unavailable", "FailoverUnavailable", "requests",
-                    "Requests answered 503 because the agent could not be asked about a session this node does not hold",
-                    FilterCounters::failoverUnavailable),
-            new Count("session_filter.cache.evictions", "CacheEvictions", "sessions",
-                    "Sessions moved out of the local cache past max-local-sessions (they stay at the agent)",
-                    FilterCounters::cacheEvictions),
-            new Count("session_filter.cache.misses", "CacheMisses", "sessions",
-                    "Evicted sessions fetched back from the agent by their next request",
-                    FilterCounters::cacheMisses),
-            new Count("session_filter.touches.sent", "TouchesSent", "touches",
-                    "Pure accesses sent to the agent", FilterCounters::touchesSent),
-            new Count("session_filter.sessions.created", "SessionsCreated", "sessions",
-                    "Sessions created on this node", FilterCounters::sessionsCreated),
-            new Count("session_filter.sessions.expired", "SessionsExpired", "sessions",
-                    "Sessions dropped from the local cache by inactivity", FilterCounters::sessionsExpired),
-            new Count("session_filter.writes.conflicts", "WriteConflicts", "writes",
-                    "Writes the agent refused because its version differed (the session was resent whole)",
-                    FilterCounters::writeConflicts),
-            new Count("session_filter.writes.coalesced", "WritesCoalesced", "writes",
-                    "Changes merged into their session's write that had not left for the agent yet",
-                    FilterCounters::writesCoalesced),
-            new Count("session_filter.writes.not_replicated", "WritesNotReplicated", "writes",
-                    "Changes the agent never took: made while it was unreachable, or on their way when the write"
-                            + " stream broke (their sessions go whole to it once it answers again)",
-                    FilterCounters::writesNotReplicated),
-            new Count("session_filter.writes.unconfirmed", "WritesUnconfirmed", "writes",
-                    "Changes the agent applied but no replica acknowledged within sync-timeout",
-                    FilterCounters::writesUnconfirmed),
-            new Count("session_filter.agent.stream_failures", "StreamFailures", "streams",
-                    "Write streams to the agent that ended with an error (the agent was gone)",
-                    FilterCounters::streamFailures),
-            new Count("session_filter.backpressure.waits", "BackpressureWaits", "requests",
-                    "Async requests that waited because replication was behind max-replication-lag",
-                    FilterCounters::backpressureWaits),
-            new Count("session_filter.backpressure.timeouts", "BackpressureTimeouts", "requests",
-                    "Requests whose wait for the agent reached agent-timeout; they went on and the write stayed"
-                            + " in flight", FilterCounters::backpressureTimeouts)));
+                            + " is above max-replication-lag", false, FilterState::replicationLagMs)));
 
     /** A count per class name: a meter per class (tag {@code class}) and one JMX attribute holding them all. */
     static final class ByClass {
@@ -154,10 +86,10 @@ public final class FilterMetrics implements AutoCloseable {
         final String attribute;
         final String baseUnit;
         final String description;
-        final java.util.function.Function<FilterCounters, ClassCounts> counts;
+        final Function<FilterCounters, ClassCounts> counts;
 
         ByClass(String meter, String attribute, String baseUnit, String description,
-                java.util.function.Function<FilterCounters, ClassCounts> counts) {
+                Function<FilterCounters, ClassCounts> counts) {
             this.meter = meter;
             this.attribute = attribute;
             this.baseUnit = baseUnit;
@@ -293,36 +225,43 @@ public final class FilterMetrics implements AutoCloseable {
         }
     }
 
-    private static final class Bean extends StandardMBean implements FilterMetricsMBean {
-        private static final Map<String, String> DESCRIPTIONS = descriptions();
-
-        private static Map<String, String> descriptions() {
-            Map<String, String> d = new HashMap<>();
-            for (Count c : COUNTS) {
-                d.put(c.attribute, c.description + " (" + c.baseUnit + ")");
-            }
-            for (ByClass b : BY_CLASS) {
-                d.put(b.attribute, b.description + " (" + b.baseUnit + ", a map from class name to count)");
-            }
-            d.put("SerializeTimeNanos", "Total time spent serializing attribute values (nanoseconds)");
-            d.put("Serializations", "Attribute values serialized");
-            for (Reading l : READINGS) {
-                d.put(l.attribute, l.description + " (" + l.baseUnit + ")");
-            }
-            return Collections.unmodifiableMap(d);
-        }
-
-        private final FilterCounters counters;
-        private final FilterState state;
+    /**
+     * A dynamic MBean built from the catalogues: an attribute per {@link FilterCounter}, per
+     * {@link #BY_CLASS} entry and per {@link #READINGS} gauge, so that a new counter needs no getter.
+     */
+    private static final class Bean implements DynamicMBean, MBeanRegistration {
+        private final Map<String, Supplier<Object>> readers = new LinkedHashMap<>();
+        private final MBeanInfo info;
         final ObjectName name;
         /** False once the server dropped this instance, also when a later filter replaced it. */
         private volatile boolean registered;
 
-        Bean(FilterCounters counters, FilterState state, ObjectName name) throws NotCompliantMBeanException {
-            super(FilterMetricsMBean.class);
-            this.counters = counters;
-            this.state = state;
+        Bean(FilterCounters counters, FilterState state, ObjectName name) {
             this.name = name;
+            List<MBeanAttributeInfo> attributes = new ArrayList<>();
+            for (FilterCounter c : FilterCounter.values()) {
+                readers.put(c.attribute(), () -> counters.get(c));
+                attributes.add(attribute(c.attribute(), long.class, c.description() + " (" + c.baseUnit() + ")"));
+            }
+            for (ByClass b : BY_CLASS) {
+                readers.put(b.attribute, () -> b.counts.apply(counters).snapshot());
+                attributes.add(attribute(b.attribute, Map.class,
+                        b.description + " (" + b.baseUnit + ", a map from class name to count, sorted by name)"));
+            }
+            for (Reading r : READINGS) {
+                Supplier<Object> read = r.asInt
+                        ? () -> (int) r.read.applyAsLong(state)
+                        : () -> r.read.applyAsLong(state);
+                readers.put(r.attribute, read);
+                attributes.add(attribute(r.attribute, r.asInt ? int.class : long.class,
+                        r.description + " (" + r.baseUnit + ")"));
+            }
+            info = new MBeanInfo(Bean.class.getName(), "Session replication filter counters, read live",
+                    attributes.toArray(new MBeanAttributeInfo[0]), null, null, null);
+        }
+
+        private static MBeanAttributeInfo attribute(String name, Class<?> type, String description) {
+            return new MBeanAttributeInfo(name, type.getName(), description, true, false, false);
         }
 
         void register(MBeanServer server) throws JMException {
@@ -355,174 +294,63 @@ public final class FilterMetrics implements AutoCloseable {
         }
 
         @Override
+        public Object getAttribute(String attribute) throws AttributeNotFoundException {
+            Supplier<Object> reader = readers.get(attribute);
+            if (reader == null) {
+                throw new AttributeNotFoundException(attribute);
+            }
+            return reader.get();
+        }
+
+        @Override
+        public AttributeList getAttributes(String[] attributes) {
+            AttributeList list = new AttributeList();
+            for (String a : attributes) {
+                Supplier<Object> reader = readers.get(a);
+                if (reader != null) {
+                    list.add(new Attribute(a, reader.get()));
+                }
+            }
+            return list;
+        }
+
+        @Override
+        public void setAttribute(Attribute attribute) throws AttributeNotFoundException {
+            throw new AttributeNotFoundException(attribute.getName() + " is read-only");
+        }
+
+        @Override
+        public AttributeList setAttributes(AttributeList attributes) {
+            return new AttributeList();
+        }
+
+        @Override
+        public Object invoke(String action, Object[] params, String[] signature) throws ReflectionException {
+            throw new ReflectionException(new NoSuchMethodException(action), "the filter's MBean has no operations");
+        }
+
+        @Override
+        public MBeanInfo getMBeanInfo() {
+            return info;
+        }
+
+        @Override
+        public ObjectName preRegister(MBeanServer server, ObjectName objectName) {
+            return objectName;
+        }
+
+        @Override
         public void postRegister(Boolean registrationDone) {
             registered = Boolean.TRUE.equals(registrationDone);
         }
 
         @Override
+        public void preDeregister() {
+        }
+
+        @Override
         public void postDeregister() {
             registered = false;
-        }
-
-        @Override
-        protected String getDescription(MBeanInfo info) {
-            return "Session replication filter counters, read live";
-        }
-
-        @Override
-        protected String getDescription(MBeanAttributeInfo info) {
-            String d = DESCRIPTIONS.get(info.getName());
-            return d != null ? d : super.getDescription(info);
-        }
-
-        @Override
-        public long getSerializeTimeNanos() {
-            return counters.serializeNanos();
-        }
-
-        @Override
-        public long getSerializations() {
-            return counters.serializations();
-        }
-
-        @Override
-        public long getDeltasSent() {
-            return counters.deltasSent();
-        }
-
-        @Override
-        public long getDeltaBytes() {
-            return counters.deltaBytes();
-        }
-
-        @Override
-        public long getSkippedAttributes() {
-            return counters.skippedAttributes();
-        }
-
-        @Override
-        public long getDeserializeFailures() {
-            return counters.deserializeFailures();
-        }
-
-        @Override
-        public Map<String, Long> getDeserializeFailuresByClass() {
-            return counters.deserializeFailuresByClass();
-        }
-
-        @Override
-        public long getRefusedAttributes() {
-            return counters.refusedAttributes();
-        }
-
-        @Override
-        public Map<String, Long> getRefusedAttributesByClass() {
-            return counters.refusedAttributesByClass();
-        }
-
-        @Override
-        public long getAgentErrors() {
-            return counters.agentErrors();
-        }
-
-        @Override
-        public long getAgentCallsSkipped() {
-            return counters.agentCallsSkipped();
-        }
-
-        @Override
-        public long getFailoverRestores() {
-            return counters.failoverRestores();
-        }
-
-        @Override
-        public long getFailoverMisses() {
-            return counters.failoverMisses();
-        }
-
-        @Override
-        public long getFailoverUnavailable() {
-            return counters.failoverUnavailable();
-        }
-
-        @Override
-        public long getCacheEvictions() {
-            return counters.cacheEvictions();
-        }
-
-        @Override
-        public long getCacheMisses() {
-            return counters.cacheMisses();
-        }
-
-        @Override
-        public long getTouchesSent() {
-            return counters.touchesSent();
-        }
-
-        @Override
-        public long getSessionsCreated() {
-            return counters.sessionsCreated();
-        }
-
-        @Override
-        public long getSessionsExpired() {
-            return counters.sessionsExpired();
-        }
-
-        @Override
-        public long getWriteConflicts() {
-            return counters.writeConflicts();
-        }
-
-        @Override
-        public long getWritesCoalesced() {
-            return counters.writesCoalesced();
-        }
-
-        @Override
-        public long getWritesNotReplicated() {
-            return counters.writesNotReplicated();
-        }
-
-        @Override
-        public long getWritesUnconfirmed() {
-            return counters.writesUnconfirmed();
-        }
-
-        @Override
-        public long getStreamFailures() {
-            return counters.streamFailures();
-        }
-
-        @Override
-        public long getBackpressureWaits() {
-            return counters.backpressureWaits();
-        }
-
-        @Override
-        public long getBackpressureTimeouts() {
-            return counters.backpressureTimeouts();
-        }
-
-        @Override
-        public int getLocalSessions() {
-            return state.localSessionCount();
-        }
-
-        @Override
-        public int getAgentDown() {
-            return state.agentDown() ? 1 : 0;
-        }
-
-        @Override
-        public int getPendingWrites() {
-            return state.pendingWrites();
-        }
-
-        @Override
-        public long getReplicationLagMillis() {
-            return state.replicationLagMs();
         }
     }
 }

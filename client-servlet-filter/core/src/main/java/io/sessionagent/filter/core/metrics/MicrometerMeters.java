@@ -19,7 +19,8 @@ import java.util.logging.Logger;
  * The only class that links to Micrometer, so that the filter runs without it: it is loaded only
  * after {@link FilterMetrics#micrometerUsable} found the application's Micrometer. Micrometer is
  * neither bundled nor relocated in the filter's jar, so these meters land in the application's
- * own registry. Every meter reads {@link FilterCounters} when the registry asks.
+ * own registry. Every meter reads {@link FilterCounters} when the registry asks, one per entry of the
+ * {@link FilterCounter} catalogue.
  */
 final class MicrometerMeters {
     private static final Logger LOG = Logger.getLogger(MicrometerMeters.class.getName());
@@ -45,12 +46,15 @@ final class MicrometerMeters {
         Tags tags = Tags.of("context", context, "filter", filter);
         boolean replaced = removeExisting(registry, tags);
         List<Meter> meters = new ArrayList<>();
-        meters.add(FunctionTimer.builder(FilterMetrics.SERIALIZE_METER, counters, FilterCounters::serializations,
-                        FilterCounters::serializeNanos, TimeUnit.NANOSECONDS)
+        meters.add(FunctionTimer.builder(FilterMetrics.SERIALIZE_METER, counters,
+                        x -> x.get(FilterCounter.SERIALIZATIONS), x -> x.get(FilterCounter.SERIALIZE_NANOS),
+                        TimeUnit.NANOSECONDS)
                 .description(FilterMetrics.SERIALIZE_DESCRIPTION).tags(tags).register(registry));
-        for (FilterMetrics.Count c : FilterMetrics.COUNTS) {
-            meters.add(FunctionCounter.builder(c.meter, counters, x -> c.read.applyAsLong(x))
-                    .baseUnit(c.baseUnit).description(c.description).tags(tags).register(registry));
+        for (FilterCounter c : FilterCounter.values()) {
+            if (c.ownMeter()) {
+                meters.add(FunctionCounter.builder(c.meter(), counters, x -> x.get(c))
+                        .baseUnit(c.baseUnit()).description(c.description()).tags(tags).register(registry));
+            }
         }
         for (FilterMetrics.Reading l : FilterMetrics.READINGS) {
             // Strong: the registry must not lose the state before close() removes the gauge.
@@ -93,8 +97,10 @@ final class MicrometerMeters {
         for (FilterMetrics.Reading l : FilterMetrics.READINGS) {
             names.add(l.meter);
         }
-        for (FilterMetrics.Count c : FilterMetrics.COUNTS) {
-            names.add(c.meter);
+        for (FilterCounter c : FilterCounter.values()) {
+            if (c.ownMeter()) {
+                names.add(c.meter());
+            }
         }
         for (FilterMetrics.ByClass b : FilterMetrics.BY_CLASS) {
             names.add(b.meter);

@@ -1,5 +1,6 @@
 package io.sessionagent.filter.core.agent;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
 import io.sessionagent.filter.core.FilterSettings;
 import io.sessionagent.filter.core.SessionManager;
 import io.sessionagent.filter.core.metrics.FilterCounters;
@@ -31,20 +32,20 @@ public class AgentClientTest {
             // The deadline is 500 ms; the bound only proves that nothing waits for an agent that is not
             // there (a call without a deadline would), so a loaded machine cannot fail it.
             assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(10_000);
-            assertThat(counters.agentErrors()).isEqualTo(1);
+            assertThat(counters.get(FilterCounter.AGENT_ERRORS)).isEqualTo(1);
             assertThat(health.isDown()).isTrue();
             assertThat(health.backoffMs()).isEqualTo(AgentHealth.INITIAL_BACKOFF_MS);
 
             // Within the backoff period no call is attempted at all.
             assertThatThrownBy(() -> client.get("abc")).isInstanceOf(AgentClient.AgentException.class);
-            assertThat(counters.agentCallsSkipped()).isEqualTo(1);
-            assertThat(counters.agentErrors()).isEqualTo(1);
+            assertThat(counters.get(FilterCounter.AGENT_CALLS_SKIPPED)).isEqualTo(1);
+            assertThat(counters.get(FilterCounter.AGENT_ERRORS)).isEqualTo(1);
 
             // After it, one probe; it fails too and the period doubles.
             clock.addAndGet(AgentHealth.INITIAL_BACKOFF_MS);
             assertThatThrownBy(() -> client.touch(java.util.Collections.singletonMap("abc", 1L)))
                     .isInstanceOf(AgentClient.AgentException.class);
-            assertThat(counters.agentErrors()).isEqualTo(2);
+            assertThat(counters.get(FilterCounter.AGENT_ERRORS)).isEqualTo(2);
             assertThat(health.backoffMs()).isEqualTo(2 * AgentHealth.INITIAL_BACKOFF_MS);
 
             for (int i = 0; i < 20; i++) {
@@ -74,15 +75,15 @@ public class AgentClientTest {
             while (!m.agentDown()) {
                 Thread.sleep(5);
             }
-            assertThat(m.counters().writesNotReplicated()).isEqualTo(1);
-            assertThat(m.counters().streamFailures()).isPositive();
+            assertThat(m.counters().get(FilterCounter.WRITES_NOT_REPLICATED)).isEqualTo(1);
+            assertThat(m.counters().get(FilterCounter.STREAM_FAILURES)).isPositive();
 
             SessionManager.Found f = m.find(s.id() + ".node1");
             assertThat(f.session()).isSameAs(s);
             assertThat(f.session().getAttribute("counter")).isEqualTo(1);
             s.setAttribute("counter", 2);
             m.commit(s);
-            assertThat(m.counters().writesNotReplicated()).isEqualTo(2);
+            assertThat(m.counters().get(FilterCounter.WRITES_NOT_REPLICATED)).isEqualTo(2);
             assertThat(s.needsFullSync()).as("goes whole to the agent once it is back").isTrue();
         }
     }

@@ -1,5 +1,6 @@
 package io.sessionagent.filter.core.agent;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
 import io.sessionagent.filter.core.codec.AttributeCodec;
 import io.sessionagent.filter.core.metrics.FilterCounters;
 import io.sessionagent.filter.core.session.LocalAttributes;
@@ -108,7 +109,7 @@ class WritePipelineTest {
         }
         assertThat(agent.batches()).as("held back by the transport's flow control").isEmpty();
         assertThat(pipeline.pendingWrites()).as("one write per session, not per change").isEqualTo(100);
-        assertThat(counters.writesCoalesced()).isEqualTo(400);
+        assertThat(counters.get(FilterCounter.WRITES_COALESCED)).isEqualTo(400);
 
         agent.becomeReady();
         eventually(() -> agent.batches().size() == 1, "one batch");
@@ -186,7 +187,7 @@ class WritePipelineTest {
         eventually(invalidation::isDone, "answered");
         assertThat(invalidation.failure()).isNull();
         assertThat(outcomes).containsExactly("lost s", "applied s 1", "invalidated s", "applied other 1");
-        assertThat(counters.writesCoalesced()).as("v=3 into v=2, then both into the invalidation").isEqualTo(3);
+        assertThat(counters.get(FilterCounter.WRITES_COALESCED)).as("v=3 into v=2, then both into the invalidation").isEqualTo(3);
         assertThat(s.writesInFlight()).isZero();
         assertThat(pipeline.pendingWrites()).isZero();
     }
@@ -225,13 +226,13 @@ class WritePipelineTest {
         agent.answerAll();
         request.join(20_000);
         assertThat(request.isAlive()).isFalse();
-        assertThat(counters.backpressureWaits()).isEqualTo(1);
-        assertThat(counters.backpressureTimeouts()).isZero();
+        assertThat(counters.get(FilterCounter.BACKPRESSURE_WAITS)).isEqualTo(1);
+        assertThat(counters.get(FilterCounter.BACKPRESSURE_TIMEOUTS)).isZero();
 
         change(s, "v", 2);
         eventually(() -> pipeline.lagMs() > 1, "older than the bound again");
         pipeline.awaitLag(50);
-        assertThat(counters.backpressureTimeouts()).as("went on after its timeout").isEqualTo(1);
+        assertThat(counters.get(FilterCounter.BACKPRESSURE_TIMEOUTS)).as("went on after its timeout").isEqualTo(1);
         assertThat(agent.cancelled).as("a slow agent is never given up").isFalse();
         assertThat(health.isDown()).isFalse();
         agent.answerAll();
@@ -271,12 +272,12 @@ class WritePipelineTest {
         agent.breakStream(Status.UNAVAILABLE.withDescription("connection reset"));
 
         eventually(health::isDown, "serving locally");
-        assertThat(counters.streamFailures()).isEqualTo(1);
-        assertThat(counters.writesNotReplicated()).isEqualTo(3);
+        assertThat(counters.get(FilterCounter.STREAM_FAILURES)).isEqualTo(1);
+        assertThat(counters.get(FilterCounter.WRITES_NOT_REPLICATED)).isEqualTo(3);
         assertThat(outcomes).containsExactlyInAnyOrder("lost s", "lost s", "lost t");
         assertThat(s.needsFullSync()).isTrue();
         assertThatThrownBy(() -> change(s, "v", 3)).isInstanceOf(AgentClient.AgentException.class);
-        assertThat(counters.writesNotReplicated()).isEqualTo(4);
+        assertThat(counters.get(FilterCounter.WRITES_NOT_REPLICATED)).isEqualTo(4);
         assertThat(agent.opened).as("no probe within the backoff").isEqualTo(1);
 
         agent.ready = true;

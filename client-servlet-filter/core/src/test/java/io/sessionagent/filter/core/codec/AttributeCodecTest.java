@@ -1,5 +1,6 @@
 package io.sessionagent.filter.core.codec;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
 import io.sessionagent.filter.core.metrics.FilterCounters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,7 +88,7 @@ class AttributeCodecTest {
             assertThat(codec.serialize("worker", new Thread())).isNull();
             assertThat(codec.serialize("conn", holder)).isNull();
             assertThat(codec.serialize("conn", holder)).isNull();
-            assertThat(counters.skippedAttributes()).isEqualTo(4);
+            assertThat(counters.get(FilterCounter.SKIPPED_ATTRIBUTES)).isEqualTo(4);
             assertThat(logged).hasSize(2);
             assertThat(logged.get(0).getMessage()).contains("'worker'", "java.lang.Thread");
             assertThat(logged.get(1).getMessage()).contains("'conn'");
@@ -103,6 +104,6 @@ class AttributeCodecTest {
         AttributeCodec codec = new AttributeCodec(getClass().getClassLoader(), 1000, counters);
         assertThat(codec.serialize("big", new byte[5000])).isNull();
         assertThat(codec.serialize("small", new byte[500])).isNotNull();
-        assertThat(counters.skippedAttributes()).isEqualTo(1);
+        assertThat(counters.get(FilterCounter.SKIPPED_ATTRIBUTES)).isEqualTo(1);
     }
 }

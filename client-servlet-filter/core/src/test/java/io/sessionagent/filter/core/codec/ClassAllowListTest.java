@@ -1,5 +1,6 @@
 package io.sessionagent.filter.core.codec;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
 import io.sessionagent.filter.core.ScriptedAgent;
 import io.sessionagent.filter.core.SessionManager;
 import io.sessionagent.filter.core.agent.AgentClientTest;
@@ -210,8 +211,8 @@ class ClassAllowListTest {
             assertThat(codec.serialize("b", boom)).isNull();
             assertThat(codec.serialize("c", new java.net.URL("http://example.com/"))).isNull();
             assertThat(codec.serialize("d", "fine")).isNotNull();
-            assertThat(counters.refusedAttributes()).isEqualTo(3);
-            assertThat(counters.skippedAttributes()).as("not replicated").isEqualTo(3);
+            assertThat(counters.get(FilterCounter.REFUSED_ATTRIBUTES)).isEqualTo(3);
+            assertThat(counters.get(FilterCounter.SKIPPED_ATTRIBUTES)).as("not replicated").isEqualTo(3);
             assertThat(counters.refusedAttributesByClass()).containsExactly(Map.entry("gadget.Boom", 2L),
                     Map.entry("java.net.URL", 1L));
             assertThat(logged).hasSize(2);
@@ -247,10 +248,10 @@ class ClassAllowListTest {
                 assertThat(s.getAttribute("count")).isEqualTo(41);
                 assertThat(s.getAttribute("cart")).isEqualTo(List.of("apple"));
                 assertThat(s.getAttribute("evil")).isNull();
-                assertThat(m.counters().refusedAttributes()).isEqualTo(1);
+                assertThat(m.counters().get(FilterCounter.REFUSED_ATTRIBUTES)).isEqualTo(1);
                 assertThat(m.counters().refusedAttributesByClass()).containsExactly(Map.entry("gadget.Boom", 1L));
-                assertThat(m.counters().deserializeFailures()).isZero();
-                assertThat(m.counters().failoverRestores()).isEqualTo(1);
+                assertThat(m.counters().get(FilterCounter.DESERIALIZE_FAILURES)).isZero();
+                assertThat(m.counters().get(FilterCounter.FAILOVER_RESTORES)).isEqualTo(1);
                 assertNothingRan();
             }
         }
@@ -281,10 +282,10 @@ class ClassAllowListTest {
                 SessionData s = m.find(id + ".node1").session();
                 assertThat(s.getAttribute("count")).isEqualTo(7);
                 assertThat(s.getAttribute("missing")).isNull();
-                assertThat(m.counters().deserializeFailures()).isEqualTo(1);
+                assertThat(m.counters().get(FilterCounter.DESERIALIZE_FAILURES)).isEqualTo(1);
                 // Named by the class this node lacks, not by the list that held it.
                 assertThat(m.counters().deserializeFailuresByClass()).containsExactly(Map.entry("gadget.Bomb", 1L));
-                assertThat(m.counters().refusedAttributes()).isZero();
+                assertThat(m.counters().get(FilterCounter.REFUSED_ATTRIBUTES)).isZero();
             }
         }
     }

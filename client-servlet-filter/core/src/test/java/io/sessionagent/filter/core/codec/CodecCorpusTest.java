@@ -1,5 +1,6 @@
 package io.sessionagent.filter.core.codec;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
 import io.sessionagent.filter.core.FilterSettings;
 import io.sessionagent.filter.core.ScriptedAgent;
 import io.sessionagent.filter.core.SessionManager;
@@ -146,7 +147,7 @@ class CodecCorpusTest {
                 s.setAttribute(c.getKey(), value);
             }
             node1.commit(s);
-            assertThat(node1.counters().skippedAttributes()).isZero();
+            assertThat(node1.counters().get(FilterCounter.SKIPPED_ATTRIBUTES)).isZero();
             assertThat(agent.session(s.id()).getAttributesCount()).isEqualTo(originals.size());
 
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -163,7 +164,7 @@ class CodecCorpusTest {
                     }
                 }
                 assertThat(differences).as("values restored otherwise than Java serialization brings them").isEmpty();
-                assertThat(node2.counters().failoverRestores()).isEqualTo(1);
+                assertThat(node2.counters().get(FilterCounter.FAILOVER_RESTORES)).isEqualTo(1);
 
                 ObjectName name = FilterMetrics.objectName("/corpus", "f");
                 assertThat(mbeans.getAttribute(name, "DeserializeFailures")).isEqualTo(0L);
@@ -175,7 +176,7 @@ class CodecCorpusTest {
                         .isEmpty();
                 assertThat(registry.get("session_filter.attributes.refused").functionCounter().count()).isZero();
                 System.out.println("CORPUS restored-on-node2 types=" + originals.size() + " differences="
-                        + differences.size() + " deserialize_failures=" + node2.counters().deserializeFailures()
+                        + differences.size() + " deserialize_failures=" + node2.counters().get(FilterCounter.DESERIALIZE_FAILURES)
                         + " by_class=" + node2.counters().deserializeFailuresByClass());
             } finally {
                 metrics.close();
@@ -247,13 +248,13 @@ class CodecCorpusTest {
         }
         System.out.println("CORPUS " + label + " types=" + corpus.size() + " differences=" + differences.size()
                 + " kryo-only=" + kryoOnly + " with-java-serialization=" + (corpus.size() - kryoOnly)
-                + " deserialize_failures=" + counters.deserializeFailures() + " refused=" + counters.refusedAttributes()
-                + " skipped=" + counters.skippedAttributes());
+                + " deserialize_failures=" + counters.get(FilterCounter.DESERIALIZE_FAILURES) + " refused=" + counters.get(FilterCounter.REFUSED_ATTRIBUTES)
+                + " skipped=" + counters.get(FilterCounter.SKIPPED_ATTRIBUTES));
         assertThat(differences).as("values the codec brings back otherwise than Java serialization").isEmpty();
-        assertThat(counters.deserializeFailures()).isZero();
+        assertThat(counters.get(FilterCounter.DESERIALIZE_FAILURES)).isZero();
         assertThat(counters.deserializeFailuresByClass()).isEmpty();
-        assertThat(counters.refusedAttributes()).isZero();
-        assertThat(counters.skippedAttributes()).isZero();
+        assertThat(counters.get(FilterCounter.REFUSED_ATTRIBUTES)).isZero();
+        assertThat(counters.get(FilterCounter.SKIPPED_ATTRIBUTES)).isZero();
     }
 
     /** Whether Java serialization's stream header (0xACED0005) occurs in the bytes. */

@@ -26,7 +26,7 @@ class FilterMetricsTest {
     void aSecondInstanceUnderTheSameNameReplacesTheFirst() throws Exception {
         FilterCounters oldCounters = new FilterCounters();
         FilterCounters newCounters = new FilterCounters();
-        newCounters.deltasSent.add(7);
+        newCounters.add(FilterCounter.DELTAS_SENT, 7);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         FilterMetrics old = FilterMetrics.start(oldCounters, new State(0, false), "/app", "f",
                 getClass().getClassLoader(), registry, "r");
@@ -55,7 +55,7 @@ class FilterMetricsTest {
     @Test
     void failuresAndRefusalsAreCountedPerClassOverJmxAndMicrometer() throws Exception {
         FilterCounters counters = new FilterCounters();
-        counters.deserializeFailures.increment();
+        counters.increment(FilterCounter.DESERIALIZE_FAILURES);
         counters.deserializeFailuresByClass.increment("shop.Cart");
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         FilterMetrics metrics = FilterMetrics.start(counters, new State(0, false), "/byclass", "f",
@@ -67,11 +67,11 @@ class FilterMetricsTest {
             assertThat(registry.find("session_filter.attributes.refused.by_class").meters()).isEmpty();
 
             // Counted later, as a request or a restore would.
-            counters.refusedAttributes.add(3);
+            counters.add(FilterCounter.REFUSED_ATTRIBUTES, 3);
             counters.refusedByClass.increment("gadget.Boom");
             counters.refusedByClass.increment("gadget.Boom");
             counters.refusedByClass.increment("java.net.URL");
-            counters.deserializeFailures.increment();
+            counters.increment(FilterCounter.DESERIALIZE_FAILURES);
             counters.deserializeFailuresByClass.increment("shop.Cart");
             assertThat(registry.get("session_filter.attributes.refused.by_class").tags("class", "gadget.Boom",
                     "context", "/byclass", "filter", "f").functionCounter().count()).isEqualTo(2);

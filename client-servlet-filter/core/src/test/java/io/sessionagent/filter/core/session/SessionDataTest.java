@@ -1,5 +1,6 @@
 package io.sessionagent.filter.core.session;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
 import io.sessionagent.filter.core.codec.AttributeCodec;
 import io.sessionagent.filter.core.metrics.FilterCounters;
 import org.junit.jupiter.api.Test;
@@ -127,8 +128,8 @@ class SessionDataTest {
         SessionData.Delta d = s.takeDelta(SaveMode.ALWAYS, counting, null, 0, local);
         assertThat(d.setNames()).containsExactly("cart");
         assertThat(d.removedNames()).isEmpty();
-        assertThat(counters.skippedAttributes()).isZero();
-        assertThat(counters.serializations()).isEqualTo(1);
+        assertThat(counters.get(FilterCounter.SKIPPED_ATTRIBUTES)).isZero();
+        assertThat(counters.get(FilterCounter.SERIALIZATIONS)).isEqualTo(1);
         s.handedOff(d, true);
         s.acknowledged(d.baseVersion, 1);
 
