@@ -3,7 +3,7 @@ package io.sessionagent.agent.cli;
 import io.sessionagent.agent.config.AgentConfig;
 import io.sessionagent.agent.config.ConfigException;
 import io.sessionagent.agent.config.ConfigLoader;
-import io.sessionagent.agent.config.Durations;
+import io.sessionagent.grammar.Durations;
 import io.sessionagent.agent.config.TokenFile;
 import java.io.IOException;
 import java.nio.file.Path;

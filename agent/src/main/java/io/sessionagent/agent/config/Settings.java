@@ -1,5 +1,6 @@
 package io.sessionagent.agent.config;
 
+import io.sessionagent.grammar.Durations;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -11,7 +11,7 @@ import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
 import javax.servlet.http.HttpSession;
 
-import io.sessionagent.filter.core.FilterCounters;
+import io.sessionagent.filter.core.metrics.FilterCounters;
 
 /**
  * The sample app: a counter, a shopping cart and a login kept in the HttpSession, nothing else. It knows

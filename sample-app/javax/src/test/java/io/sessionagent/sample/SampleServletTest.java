@@ -1,6 +1,6 @@
 package io.sessionagent.sample;
 
-import io.sessionagent.filter.core.FilterCounters;
+import io.sessionagent.filter.core.metrics.FilterCounters;
 import org.junit.jupiter.api.Test;
 
 import javax.servlet.ServletConfig;

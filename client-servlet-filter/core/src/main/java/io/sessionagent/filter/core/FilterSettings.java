@@ -1,5 +1,11 @@
 package io.sessionagent.filter.core;
 
+import io.sessionagent.grammar.Durations;
+import io.sessionagent.filter.core.agent.ReplicationMode;
+import io.sessionagent.filter.core.codec.ClassAllowList;
+import io.sessionagent.filter.core.session.LocalAttributes;
+import io.sessionagent.filter.core.session.SaveMode;
+import io.sessionagent.filter.core.session.SessionIds;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +42,7 @@ public final class FilterSettings {
     public static final String DEFAULT_METER_REGISTRY_ATTRIBUTE = "io.micrometer.core.instrument.MeterRegistry";
     public static final String MAX_LOCAL_SESSIONS = "max-local-sessions";
     public static final String LOCAL_ATTRIBUTES = "local-attributes";
-    public static final String ALLOWED_CLASSES = "allowed-classes";
+    public static final String ALLOWED_CLASSES = ClassAllowList.INIT_PARAM;
     public static final String AGENT_TOKEN_FILE = "agent-token-file";
     /** As the agent requires of its api-token-file: 32 characters of base64 are 192 bits. */
     static final int MIN_TOKEN_CHARS = 32;
@@ -257,28 +263,21 @@ public final class FilterSettings {
         }
     }
 
-    /** Milliseconds, written bare or with an "ms" or "s" suffix. */
+    /** A duration in the grammar the agent's settings use too, as milliseconds. */
     private static long millis(Params p, String name, long def, long min, List<String> problems) {
         String v = value(p, name);
         if (v == null) {
             return def;
         }
-        String t = v.toLowerCase(Locale.ROOT);
-        long factor = 1;
-        if (t.endsWith("ms")) {
-            t = t.substring(0, t.length() - 2).trim();
-        } else if (t.endsWith("s")) {
-            t = t.substring(0, t.length() - 1).trim();
-            factor = 1000;
-        }
         try {
-            long x = Long.parseLong(t) * factor;
+            long x = Durations.parse(v).toMillis();
             if (x < min) {
-                throw new NumberFormatException();
+                problems.add(name + " '" + v + "': must be at least " + min + "ms");
+                return def;
             }
             return x;
-        } catch (NumberFormatException e) {
-            problems.add(name + " '" + v + "': expected a duration such as 500ms or 2s");
+        } catch (IllegalArgumentException e) {
+            problems.add(name + " '" + v + "': " + e.getMessage());
             return def;
         }
     }

@@ -1,5 +1,20 @@
 package io.sessionagent.filter.core;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
+import io.sessionagent.filter.core.agent.AgentClient;
+import io.sessionagent.filter.core.agent.AgentHealth;
+import io.sessionagent.filter.core.agent.GrpcWriteTransport;
+import io.sessionagent.filter.core.agent.PendingWrite;
+import io.sessionagent.filter.core.agent.ReplicationMode;
+import io.sessionagent.filter.core.agent.RequestThreads;
+import io.sessionagent.filter.core.agent.WritePipeline;
+import io.sessionagent.filter.core.codec.AttributeCodec;
+import io.sessionagent.filter.core.codec.RefusedClassException;
+import io.sessionagent.filter.core.metrics.FilterCounters;
+import io.sessionagent.filter.core.metrics.FilterState;
+import io.sessionagent.filter.core.session.SessionData;
+import io.sessionagent.filter.core.session.SessionEvents;
+import io.sessionagent.filter.core.session.SessionIds;
 import io.grpc.Status;
 import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.SessionRecord;
@@ -127,7 +142,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         long now = clockMs.getAsLong();
         SessionData s = new SessionData(ids.newId(), now, now, settings.maxInactiveIntervalSeconds(), true);
         cache.put(s.id(), s);
-        counters.sessionsCreated.increment();
+        counters.increment(FilterCounter.SESSIONS_CREATED);
         events.created(s);
         evictIfFull();
         return s;
@@ -219,7 +234,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         if (!cache.replace(local.id(), local, fresh)) {
             return cache.get(local.id());
         }
-        counters.failoverRestores.increment();
+        counters.increment(FilterCounter.FAILOVER_RESTORES);
         events.activated(fresh);
         return fresh;
     }
@@ -250,7 +265,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         boolean wasEvicted = evicted.remove(id) != null;
         if (r == null || (r.getMaxInactiveSeconds() > 0
                 && now - r.getLastAccessTimeMs() > r.getMaxInactiveSeconds() * 1000L)) {
-            counters.failoverMisses.increment();
+            counters.increment(FilterCounter.FAILOVER_MISSES);
             return null;
         }
         SessionData s = decode(r);
@@ -258,7 +273,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         if (raced != null) {
             return raced.isValid() ? raced : null;
         }
-        (wasEvicted ? counters.cacheMisses : counters.failoverRestores).increment();
+        counters.increment(wasEvicted ? FilterCounter.CACHE_MISSES : FilterCounter.FAILOVER_RESTORES);
         events.activated(s);
         return s;
     }
@@ -274,7 +289,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
     }
 
     private SessionUnavailableException unavailable(String id, AgentClient.AgentException cause) {
-        counters.failoverUnavailable.increment();
+        counters.increment(FilterCounter.FAILOVER_UNAVAILABLE);
         SessionUnavailableException e = new SessionUnavailableException(id, cause);
         if (unavailableLogged.compareAndSet(false, true)) {
             LOG.log(Level.WARNING, e.getMessage() + "; answered 503 keeping the cookie (logged once, every such"
@@ -310,7 +325,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
                 }
                 String missing = AttributeCodec.missingClass(e);
                 String className = missing != null ? missing : codec.className(bytes);
-                counters.deserializeFailures.increment();
+                counters.increment(FilterCounter.DESERIALIZE_FAILURES);
                 counters.deserializeFailuresByClass.increment(className);
                 if (undecodableNames.add(a.getName())) {
                     LOG.log(Level.WARNING, "session attribute '" + a.getName() + "' (" + className
@@ -378,7 +393,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
     private void writeWhole(SessionData s) {
         try {
             if (!s.awaitAnswers(settings.agentTimeoutMs())) {
-                counters.backpressureTimeouts.increment();
+                counters.increment(FilterCounter.BACKPRESSURE_TIMEOUTS);
                 s.failed();
                 background(() -> repair(s));
                 return;
@@ -394,7 +409,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         } catch (AgentClient.AgentException e) {
             s.failed();
             if (health.isDown()) {
-                counters.writesNotReplicated.increment();
+                counters.increment(FilterCounter.WRITES_NOT_REPLICATED);
             } else {
                 background(() -> repair(s));
             }
@@ -448,12 +463,12 @@ public final class SessionManager implements FilterState, AutoCloseable {
         @Override
         public void applied(PendingWrite w, long version) {
             if (w.invalidation) {
-                counters.deltasSent.increment();
+                counters.increment(FilterCounter.DELTAS_SENT);
                 return;
             }
             w.session.acknowledged(w.baseVersion, version);
-            counters.deltasSent.increment();
-            counters.deltaBytes.add(w.bytes());
+            counters.increment(FilterCounter.DELTAS_SENT);
+            counters.add(FilterCounter.DELTA_BYTES, w.bytes());
             String retired = w.retiredId;
             if (retired != null) {
                 // Invalidated here unless the request that handed it over waits and does it itself.
@@ -469,18 +484,18 @@ public final class SessionManager implements FilterState, AutoCloseable {
         @Override
         public void refused(PendingWrite w, AgentClient.AgentException e) {
             if (w.invalidation) {
-                counters.agentErrors.increment();
+                counters.increment(FilterCounter.AGENT_ERRORS);
                 LOG.log(Level.FINE, "session agent refused an invalidation: " + e.getMessage());
                 return;
             }
             notApplied(w);
             if (e.isConflict()) {
-                counters.writeConflicts.increment();
+                counters.increment(FilterCounter.WRITE_CONFLICTS);
                 // Without a repair the agent would keep the other writer's version until this
                 // session's next request.
                 background(() -> repair(w.session));
             } else {
-                counters.agentErrors.increment();
+                counters.increment(FilterCounter.AGENT_ERRORS);
                 LOG.log(Level.FINE, "session agent refused a write: " + e.getMessage());
             }
         }
@@ -608,7 +623,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
 
     private void expire(SessionData s) {
         if (cache.remove(s.id(), s)) {
-            counters.sessionsExpired.increment();
+            counters.increment(FilterCounter.SESSIONS_EXPIRED);
             pendingTouches.remove(s.id());
             try {
                 events.destroyed(s);
@@ -659,7 +674,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         if (evicted.size() < max) {
             evicted.put(s.id(), maxInactive > 0 ? s.thisAccessedTime() + maxInactive * 1000L : Long.MAX_VALUE);
         }
-        counters.cacheEvictions.increment();
+        counters.increment(FilterCounter.CACHE_EVICTIONS);
         try {
             events.passivating(s);
         } catch (RuntimeException e) {
@@ -696,7 +711,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
         }
         try {
             agent.touch(batch);
-            counters.touchesSent.add(batch.size());
+            counters.add(FilterCounter.TOUCHES_SENT, batch.size());
         } catch (AgentClient.AgentException e) {
             // Accesses are best effort: the next write or touch carries a later time.
         } catch (RuntimeException e) {

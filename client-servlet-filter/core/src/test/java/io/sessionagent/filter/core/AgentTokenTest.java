@@ -1,5 +1,8 @@
 package io.sessionagent.filter.core;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
+import io.sessionagent.filter.core.agent.AgentClientTest;
+import io.sessionagent.filter.core.session.SessionData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,8 +56,8 @@ class AgentTokenTest {
             s.setAttribute("cart", "three books");
             node.commit(s);
             assertThat(agent.live(s.id())).isNotNull();
-            assertThat(node.counters().agentErrors()).isZero();
-            assertThat(node.counters().writesNotReplicated()).isZero();
+            assertThat(node.counters().get(FilterCounter.AGENT_ERRORS)).isZero();
+            assertThat(node.counters().get(FilterCounter.WRITES_NOT_REPLICATED)).isZero();
         }
     }
 
@@ -66,11 +69,11 @@ class AgentTokenTest {
             node.commit(s);
             assertThat(agent.live(s.id())).isNull();
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (node.counters().agentErrors() + node.counters().writesNotReplicated() == 0
+            while (node.counters().get(FilterCounter.AGENT_ERRORS) + node.counters().get(FilterCounter.WRITES_NOT_REPLICATED) == 0
                     && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
-            assertThat(node.counters().agentErrors() + node.counters().writesNotReplicated()).isPositive();
+            assertThat(node.counters().get(FilterCounter.AGENT_ERRORS) + node.counters().get(FilterCounter.WRITES_NOT_REPLICATED)).isPositive();
         }
     }
 

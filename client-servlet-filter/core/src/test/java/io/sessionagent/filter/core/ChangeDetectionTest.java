@@ -1,5 +1,10 @@
 package io.sessionagent.filter.core;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
+import io.sessionagent.filter.core.agent.AgentClientTest;
+import io.sessionagent.filter.core.codec.AttributeCodec;
+import io.sessionagent.filter.core.metrics.FilterCounters;
+import io.sessionagent.filter.core.session.SessionData;
 import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.SessionChange;
 import org.junit.jupiter.api.Test;
@@ -135,7 +140,7 @@ class ChangeDetectionTest {
             restored.getAttribute("basket");
             node2.commit(restored);
             assertThat(setNames(agent.received().subList(sent, agent.received().size()))).isEmpty();
-            assertThat(node2.counters().deserializeFailures()).isZero();
+            assertThat(node2.counters().get(FilterCounter.DESERIALIZE_FAILURES)).isZero();
         }
     }
 

@@ -1,5 +1,9 @@
 package io.sessionagent.filter.core;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
+import io.sessionagent.filter.core.agent.AgentClientTest;
+import io.sessionagent.filter.core.session.SessionData;
+import io.sessionagent.filter.core.session.SessionIds;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,8 +49,8 @@ class FailoverLookupTest {
             String cookie = SessionIds.cookieValue("AAAAAAAAAAAAAAAAAAAAAA", "node2");
             assertThat(node1.needsAgentLookup(cookie)).isTrue();
             assertThat(node1.find(cookie)).isNull();
-            assertThat(node1.counters().failoverMisses()).isEqualTo(1);
-            assertThat(node1.counters().failoverUnavailable()).isZero();
+            assertThat(node1.counters().get(FilterCounter.FAILOVER_MISSES)).isEqualTo(1);
+            assertThat(node1.counters().get(FilterCounter.FAILOVER_UNAVAILABLE)).isZero();
         }
     }
 
@@ -63,8 +67,8 @@ class FailoverLookupTest {
             assertThatThrownBy(() -> node1.find(cookie)).isInstanceOf(SessionUnavailableException.class)
                     .hasMessageContaining("did not answer");
             assertThat(agent.lookups(id) - before).isEqualTo(SessionManager.LOOKUP_TRIES);
-            assertThat(node1.counters().failoverUnavailable()).isEqualTo(1);
-            assertThat(node1.counters().failoverMisses()).isZero();
+            assertThat(node1.counters().get(FilterCounter.FAILOVER_UNAVAILABLE)).isEqualTo(1);
+            assertThat(node1.counters().get(FilterCounter.FAILOVER_MISSES)).isZero();
             // Slow is not gone: the next request asks again.
             assertThat(node1.agentDown()).isFalse();
 
@@ -74,7 +78,7 @@ class FailoverLookupTest {
             assertThat(found.session().getAttribute("cart")).isEqualTo("three books");
             assertThat(found.reissueCookie()).isTrue();
             assertThat(node1.needsAgentLookup(cookie)).isFalse();
-            assertThat(node1.counters().failoverRestores()).isEqualTo(1);
+            assertThat(node1.counters().get(FilterCounter.FAILOVER_RESTORES)).isEqualTo(1);
         }
     }
 
@@ -89,11 +93,11 @@ class FailoverLookupTest {
         try (SessionManager node1 = manager(port, "node1")) {
             assertThatThrownBy(() -> node1.find(cookie)).isInstanceOf(SessionUnavailableException.class);
             assertThat(node1.agentDown()).isTrue();
-            assertThat(node1.counters().failoverUnavailable()).isEqualTo(1);
+            assertThat(node1.counters().get(FilterCounter.FAILOVER_UNAVAILABLE)).isEqualTo(1);
             // Known to be down: the next request is unavailable too, and counted.
             assertThatThrownBy(() -> node1.find(cookie)).isInstanceOf(SessionUnavailableException.class);
-            assertThat(node1.counters().failoverUnavailable()).isEqualTo(2);
-            assertThat(node1.counters().failoverMisses()).isZero();
+            assertThat(node1.counters().get(FilterCounter.FAILOVER_UNAVAILABLE)).isEqualTo(2);
+            assertThat(node1.counters().get(FilterCounter.FAILOVER_MISSES)).isZero();
         }
     }
 }

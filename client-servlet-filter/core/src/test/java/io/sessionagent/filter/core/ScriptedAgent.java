@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  * is counted. Writes can also be stalled: received, neither applied nor answered, as while they
  * are on their way to an agent.
  */
-final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase implements AutoCloseable {
+public final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase implements AutoCloseable {
     private final Server server;
     // Guarded by this.
     private final Map<String, SessionRecord> sessions = new HashMap<>();
@@ -56,12 +56,12 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
     private boolean stallLookups;
     private final Map<String, Integer> lookups = new HashMap<>();
 
-    ScriptedAgent(int port) throws IOException {
+    public ScriptedAgent(int port) throws IOException {
         this(port, null);
     }
 
     /** @param token when set, every call without {@code authorization: Bearer <token>} is refused as the agent does */
-    ScriptedAgent(int port, String token) throws IOException {
+    public ScriptedAgent(int port, String token) throws IOException {
         NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).addService(this);
         if (token != null) {
             Metadata.Key<String> authorization = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
@@ -81,7 +81,7 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
         server = b.build().start();
     }
 
-    int port() {
+    public int port() {
         return server.getPort();
     }
 
@@ -137,12 +137,12 @@ final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBase impl
         return batches;
     }
 
-    synchronized SessionRecord session(String id) {
+    public synchronized SessionRecord session(String id) {
         return sessions.get(id);
     }
 
     /** A record as another node's writes left it. */
-    synchronized void put(SessionRecord r) {
+    public synchronized void put(SessionRecord r) {
         sessions.put(r.getId(), r);
     }
 

@@ -1,5 +1,12 @@
 package io.sessionagent.filter.core;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
+import io.sessionagent.filter.core.agent.AgentClientTest;
+import io.sessionagent.filter.core.agent.AgentHealth;
+import io.sessionagent.filter.core.agent.WritePipeline;
+import io.sessionagent.filter.core.codec.AttributeCodec;
+import io.sessionagent.filter.core.metrics.FilterCounters;
+import io.sessionagent.filter.core.session.SessionData;
 import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SessionRecord;
@@ -86,7 +93,7 @@ class WriteBatchesTest {
             // Every commit returned while the agent held all answers back; at most one write per
             // session waits to leave, whatever went out before the window filled.
             assertThat(m.pendingWrites()).isLessThanOrEqualTo(WritePipeline.MAX_IN_FLIGHT * 2 + 2);
-            assertThat(m.counters().writesCoalesced()).isPositive();
+            assertThat(m.counters().get(FilterCounter.WRITES_COALESCED)).isPositive();
             agent.release();
             eventually(() -> m.pendingWrites() == 0, "all answered");
             eventually(() -> agent.heldAnswers() == 0 && m.pendingWrites() == 0, "nothing left");
@@ -108,11 +115,11 @@ class WriteBatchesTest {
             assertThat(agent.session(s.id()).getVersion()).isEqualTo(bases.size());
             assertThat(values(agent.session(s.id()))).containsEntry("counter", 50);
             assertThat(values(agent.session(other.id()))).containsEntry("counter", -50);
-            assertThat(m.counters().deltasSent()).isEqualTo(agent.received().size());
-            assertThat(m.counters().deltasSent() + m.counters().writesCoalesced()).isEqualTo(102);
+            assertThat(m.counters().get(FilterCounter.DELTAS_SENT)).isEqualTo(agent.received().size());
+            assertThat(m.counters().get(FilterCounter.DELTAS_SENT) + m.counters().get(FilterCounter.WRITES_COALESCED)).isEqualTo(102);
             assertThat(agent.batches()).isLessThan(agent.received().size());
-            assertThat(m.counters().writeConflicts() + m.counters().writesNotReplicated()
-                    + m.counters().streamFailures()).isZero();
+            assertThat(m.counters().get(FilterCounter.WRITE_CONFLICTS) + m.counters().get(FilterCounter.WRITES_NOT_REPLICATED)
+                    + m.counters().get(FilterCounter.STREAM_FAILURES)).isZero();
             assertThat(s.needsFullSync()).isFalse();
         }
     }
@@ -133,7 +140,7 @@ class WriteBatchesTest {
                 m.commit(s);
             });
             request.start();
-            eventually(() -> waiting(request) && m.counters().backpressureWaits() == 1, "the request waits");
+            eventually(() -> waiting(request) && m.counters().get(FilterCounter.BACKPRESSURE_WAITS) == 1, "the request waits");
             Thread.sleep(200);
             assertThat(request.isAlive()).as("still waiting for the agent").isTrue();
             agent.release();
@@ -141,8 +148,8 @@ class WriteBatchesTest {
             assertThat(request.isAlive()).isFalse();
             eventually(() -> m.pendingWrites() == 0, "everything answered");
             assertThat(values(agent.session(s.id()))).containsEntry("counter", 2);
-            assertThat(m.counters().backpressureTimeouts() + m.counters().streamFailures()
-                    + m.counters().writesNotReplicated() + m.counters().agentErrors()).isZero();
+            assertThat(m.counters().get(FilterCounter.BACKPRESSURE_TIMEOUTS) + m.counters().get(FilterCounter.STREAM_FAILURES)
+                    + m.counters().get(FilterCounter.WRITES_NOT_REPLICATED) + m.counters().get(FilterCounter.AGENT_ERRORS)).isZero();
             assertThat(m.agentDown()).isFalse();
         }
     }
@@ -160,12 +167,12 @@ class WriteBatchesTest {
                 // Each waits agent-timeout plus sync-timeout for an answer that does not come, then goes on.
                 m.commit(s);
             }
-            assertThat(m.counters().backpressureTimeouts()).isEqualTo(3);
+            assertThat(m.counters().get(FilterCounter.BACKPRESSURE_TIMEOUTS)).isEqualTo(3);
             assertThat(m.agentDown()).as("slow is not gone").isFalse();
             agent.release();
             eventually(() -> m.pendingWrites() == 0, "the writes that waited are applied after all");
             assertThat(values(agent.session(s.id()))).containsEntry("counter", 3);
-            assertThat(m.counters().streamFailures() + m.counters().writesNotReplicated()).isZero();
+            assertThat(m.counters().get(FilterCounter.STREAM_FAILURES) + m.counters().get(FilterCounter.WRITES_NOT_REPLICATED)).isZero();
             assertThat(s.needsFullSync()).isFalse();
         }
     }
@@ -185,7 +192,7 @@ class WriteBatchesTest {
             m.commit(s);
             eventually(() -> agent.session(s.id()).getVersion() == 3, "the whole session written on version 2");
             assertThat(values(agent.session(s.id()))).containsOnlyKeys("cart").containsEntry("cart", 2);
-            assertThat(m.counters().writeConflicts()).isEqualTo(1);
+            assertThat(m.counters().get(FilterCounter.WRITE_CONFLICTS)).isEqualTo(1);
             eventually(() -> !s.needsFullSync() && s.writesInFlight() == 0, "in step with the agent");
             assertThat(s.version()).isEqualTo(3);
         }
@@ -210,11 +217,11 @@ class WriteBatchesTest {
             eventually(m::agentDown, "the filter serves locally");
             eventually(() -> s.writesInFlight() == 0, "the write in flight failed with its stream");
             assertThat(s.needsFullSync()).isTrue();
-            assertThat(m.counters().streamFailures()).isEqualTo(1);
-            assertThat(m.counters().writesNotReplicated()).isEqualTo(1);
+            assertThat(m.counters().get(FilterCounter.STREAM_FAILURES)).isEqualTo(1);
+            assertThat(m.counters().get(FilterCounter.WRITES_NOT_REPLICATED)).isEqualTo(1);
             s.setAttribute("cart", 3);
             m.commit(s);
-            assertThat(m.counters().writesNotReplicated()).as("counted, not sent").isEqualTo(2);
+            assertThat(m.counters().get(FilterCounter.WRITES_NOT_REPLICATED)).as("counted, not sent").isEqualTo(2);
             assertThat(m.find(s.id() + ".node1").session().getAttribute("cart")).as("kept locally").isEqualTo(3);
 
             try (ScriptedAgent second = new ScriptedAgent(port)) {
@@ -271,9 +278,9 @@ class WriteBatchesTest {
             assertThat(ofS.get(1).getMaxInactiveSeconds()).isEqualTo(s.maxInactiveSeconds());
             assertThat(agent.live(s.id())).as("the create applied first, the logout after it").isNull();
             assertThat(agent.unaryInvalidations()).isZero();
-            assertThat(m.counters().deltasSent()).isEqualTo(2);
-            assertThat(m.counters().backpressureTimeouts()).as("the write's wait and the logout's").isEqualTo(2);
-            assertThat(m.counters().writesNotReplicated() + m.counters().writeConflicts()).isZero();
+            assertThat(m.counters().get(FilterCounter.DELTAS_SENT)).isEqualTo(2);
+            assertThat(m.counters().get(FilterCounter.BACKPRESSURE_TIMEOUTS)).as("the write's wait and the logout's").isEqualTo(2);
+            assertThat(m.counters().get(FilterCounter.WRITES_NOT_REPLICATED) + m.counters().get(FilterCounter.WRITE_CONFLICTS)).isZero();
         }
     }
 
@@ -299,9 +306,9 @@ class WriteBatchesTest {
             assertThat(ofS.get(1).getBaseVersion()).isEqualTo(1);
             assertThat(agent.live(s.id())).isNull();
             // Four changes handed over: three writes (one replaced) and the logout.
-            assertThat(m.counters().deltasSent()).isEqualTo(3);
-            assertThat(m.counters().writesCoalesced()).isEqualTo(1);
-            assertThat(m.counters().writesNotReplicated() + m.counters().writeConflicts()).isZero();
+            assertThat(m.counters().get(FilterCounter.DELTAS_SENT)).isEqualTo(3);
+            assertThat(m.counters().get(FilterCounter.WRITES_COALESCED)).isEqualTo(1);
+            assertThat(m.counters().get(FilterCounter.WRITES_NOT_REPLICATED) + m.counters().get(FilterCounter.WRITE_CONFLICTS)).isZero();
         }
     }
 

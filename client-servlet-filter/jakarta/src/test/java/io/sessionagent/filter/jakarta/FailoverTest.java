@@ -1,10 +1,11 @@
 package io.sessionagent.filter.jakarta;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
 import io.sessionagent.agent.Agent;
 import io.sessionagent.agent.testing.Eventually;
 import io.sessionagent.agent.testing.TestCluster;
-import io.sessionagent.filter.core.FilterCounters;
-import io.sessionagent.filter.core.NodeLocal;
+import io.sessionagent.filter.core.metrics.FilterCounters;
+import io.sessionagent.filter.core.session.NodeLocal;
 import io.sessionagent.proto.v1.SessionRecord;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
@@ -155,11 +156,11 @@ class FailoverTest {
         assertThat(node1.events).contains("created " + id);
 
         assertThat(browser.get(node1.uri("/shop/count")).body()).startsWith("counter=2 cart=[item1, item2] worker=present");
-        long deltasBefore = node1.counters().deltasSent();
+        long deltasBefore = node1.counters().get(FilterCounter.DELTAS_SENT);
         // A forward dispatches through the filter again; the request still writes once.
         assertThat(browser.get(node1.uri("/shop/forward")).body())
                 .startsWith("counter=3 cart=[item1, item2, item3] worker=present");
-        assertThat(node1.counters().deltasSent()).isEqualTo(deltasBefore + 1);
+        assertThat(node1.counters().get(FilterCounter.DELTAS_SENT)).isEqualTo(deltasBefore + 1);
         assertThat(Browser.sessionCookie(browser.get(node1.uri("/shop/count")))).as("a sticky request sets no cookie").isNull();
 
         SessionRecord atNode1 = node1.agent.table().get(id).orElseThrow();
@@ -167,7 +168,7 @@ class FailoverTest {
         assertThat(atNode2.getVersion()).isEqualTo(atNode1.getVersion());
         assertThat(atNode2.getAttributesList()).extracting(a -> a.getName())
                 .contains("counter", "cart", "probe").doesNotContain("worker");
-        assertThat(node1.counters().skippedAttributes()).isPositive();
+        assertThat(node1.counters().get(FilterCounter.SKIPPED_ATTRIBUTES)).isPositive();
 
         node1.kill();
 
@@ -175,7 +176,7 @@ class FailoverTest {
         assertThat(failover.body()).startsWith("counter=5 cart=[item1, item2, item3, item4, item5] worker=absent");
         assertThat(Browser.sessionCookie(failover)).startsWith("SASESSIONID=" + id + ".node2;");
         assertThat(node2.events).contains("didActivate " + id).doesNotContain("created " + id);
-        assertThat(node2.counters().failoverRestores()).as("%s %s", node2.counters(), node2.events).isEqualTo(1);
+        assertThat(node2.counters().get(FilterCounter.FAILOVER_RESTORES)).as("%s %s", node2.counters(), node2.events).isEqualTo(1);
         assertThat(browser.get(node2.uri("/shop/count")).body()).startsWith("counter=6 ");
         Eventually.await(Duration.ofSeconds(5),
                 () -> node2.agent.table().get(id).map(r -> r.getAttributesCount() > 0).orElse(false),
@@ -191,8 +192,8 @@ class FailoverTest {
         HttpResponse<String> after = HttpClient.newHttpClient().send(HttpRequest.newBuilder(node1Again.uri("/shop/peek"))
                 .header("Cookie", "SASESSIONID=" + id + ".node2").build(), HttpResponse.BodyHandlers.ofString());
         assertThat(after.body()).isEqualTo("no session");
-        assertThat(node1Again.counters().failoverMisses()).isEqualTo(1);
-        assertThat(node1Again.counters().failoverRestores()).isZero();
+        assertThat(node1Again.counters().get(FilterCounter.FAILOVER_MISSES)).isEqualTo(1);
+        assertThat(node1Again.counters().get(FilterCounter.FAILOVER_RESTORES)).isZero();
     }
 
     /** The body of /shop/peek sent with exactly this cookie value. */
@@ -279,14 +280,14 @@ class FailoverTest {
         assertThat(names(node1.agent.table().get(id).orElseThrow())).containsExactly("visits");
         assertThat(names(node2.agent.table().get(id).orElseThrow())).containsExactly("visits");
         // Not replicated by design, so neither skipped nor serialized: three writes of "visits".
-        assertThat(node1.counters().skippedAttributes()).isZero();
-        assertThat(node1.counters().serializations()).isEqualTo(3);
+        assertThat(node1.counters().get(FilterCounter.SKIPPED_ATTRIBUTES)).isZero();
+        assertThat(node1.counters().get(FilterCounter.SERIALIZATIONS)).isEqualTo(3);
 
         node1.kill();
         HttpResponse<String> failover = browser.get(node2.uri("/shop/local"));
         assertThat(failover.body()).isEqualTo("visits=4 cache.products=absent tmpFile=absent connection=absent");
         assertThat(Browser.sessionCookie(failover)).startsWith("SASESSIONID=" + id + ".node2;");
-        assertThat(node2.counters().failoverRestores()).isEqualTo(1);
+        assertThat(node2.counters().get(FilterCounter.FAILOVER_RESTORES)).isEqualTo(1);
         // Node 2 sets them again for itself; they stay on node 2 in turn.
         assertThat(browser.get(node2.uri("/shop/local")).body())
                 .isEqualTo("visits=5 cache.products=present tmpFile=present connection=present");
@@ -335,9 +336,9 @@ class FailoverTest {
                     .isEqualTo("bean 7 items [" + expected + ", u" + u + "-item7] locked=true");
             assertThat(Browser.sessionCookie(failover)).startsWith("SASESSIONID=" + ids.get(u) + ".node2;");
         }
-        assertThat(node2.counters().failoverRestores()).isEqualTo(users.size());
-        assertThat(node2.counters().deserializeFailures()).as("%s", node2.counters()).isZero();
-        assertThat(node2.counters().refusedAttributes()).isZero();
+        assertThat(node2.counters().get(FilterCounter.FAILOVER_RESTORES)).isEqualTo(users.size());
+        assertThat(node2.counters().get(FilterCounter.DESERIALIZE_FAILURES)).as("%s", node2.counters()).isZero();
+        assertThat(node2.counters().get(FilterCounter.REFUSED_ATTRIBUTES)).isZero();
     }
 
     @Test
@@ -355,9 +356,9 @@ class FailoverTest {
         // Sync: the agent's answer, which the count follows, is in before the response.
         Node node1 = new Node("node1", Map.of("replication-mode", "sync"));
         browser.get(node1.uri("/shop/count"));
-        long before = node1.counters().deltasSent();
+        long before = node1.counters().get(FilterCounter.DELTAS_SENT);
         assertThat(browser.get(node1.uri("/shop/include")).body()).startsWith("included: counter=2 cart=[item1, item2]");
-        assertThat(node1.counters().deltasSent()).isEqualTo(before + 1);
+        assertThat(node1.counters().get(FilterCounter.DELTAS_SENT)).isEqualTo(before + 1);
     }
 
     @Test
@@ -416,7 +417,7 @@ class FailoverTest {
         assertThat(newId).isNotEqualTo(id);
         assertThat(after.body()).isEqualTo(newId + " 420");
         assertThat(node1.events).contains("destroyed " + id, "created " + newId);
-        assertThat(node1.counters().sessionsExpired()).isEqualTo(1);
+        assertThat(node1.counters().get(FilterCounter.SESSIONS_EXPIRED)).isEqualTo(1);
     }
 
     @Test
@@ -431,17 +432,17 @@ class FailoverTest {
             assertThat(browser.get(node1.uri("/shop/count")).body()).startsWith("counter=" + i + " ");
         }
         // Gone, not slow: the stream broke, and every change since is counted as not replicated.
-        assertThat(node1.counters().streamFailures()).isPositive();
-        assertThat(node1.counters().writesNotReplicated()).isGreaterThanOrEqualTo(3);
-        assertThat(node1.counters().deltasSent()).isEqualTo(1);
+        assertThat(node1.counters().get(FilterCounter.STREAM_FAILURES)).isPositive();
+        assertThat(node1.counters().get(FilterCounter.WRITES_NOT_REPLICATED)).isGreaterThanOrEqualTo(3);
+        assertThat(node1.counters().get(FilterCounter.DELTAS_SENT)).isEqualTo(1);
 
         Agent back = cluster.start("agent-node1", Map.of("grpc-port", Integer.toString(grpcPort)));
         back.replicator().ready().get(15, TimeUnit.SECONDS);
         // The filter tries again once its backoff (at most 5 s) has passed.
         int counter = 4;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        long deltas = node1.counters().deltasSent();
-        while (node1.counters().deltasSent() == deltas) {
+        long deltas = node1.counters().get(FilterCounter.DELTAS_SENT);
+        while (node1.counters().get(FilterCounter.DELTAS_SENT) == deltas) {
             assertThat(System.nanoTime()).as("a write reached the restarted agent; %s", node1.counters())
                     .isLessThan(deadline);
             Thread.sleep(100);
@@ -470,9 +471,9 @@ class FailoverTest {
         assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.headers().firstValue("Retry-After")).contains("1");
         assertThat(Browser.sessionCookie(r)).isNull();
-        assertThat(node2.counters().failoverUnavailable()).isEqualTo(1);
-        assertThat(node2.counters().failoverMisses()).isZero();
-        assertThat(node2.counters().sessionsCreated()).isZero();
+        assertThat(node2.counters().get(FilterCounter.FAILOVER_UNAVAILABLE)).isEqualTo(1);
+        assertThat(node2.counters().get(FilterCounter.FAILOVER_MISSES)).isZero();
+        assertThat(node2.counters().get(FilterCounter.SESSIONS_CREATED)).isZero();
 
         Agent back = cluster.start("agent-node2", Map.of("grpc-port", Integer.toString(grpcPort)));
         back.replicator().ready().get(15, TimeUnit.SECONDS);
@@ -487,7 +488,7 @@ class FailoverTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).startsWith("counter=3 ");
         assertThat(idOf(r)).isEqualTo(id);
-        assertThat(node2.counters().sessionsCreated()).isZero();
+        assertThat(node2.counters().get(FilterCounter.SESSIONS_CREATED)).isZero();
     }
 
     @Test
@@ -504,16 +505,16 @@ class FailoverTest {
         // B is the least recently used: it leaves this node's memory, passivated, and stays at the agent.
         assertThat(node1.events).contains("willPassivate " + idB)
                 .doesNotContain("willPassivate " + idA, "willPassivate " + idC, "destroyed " + idB);
-        assertThat(node1.counters().cacheEvictions()).isEqualTo(1);
+        assertThat(node1.counters().get(FilterCounter.CACHE_EVICTIONS)).isEqualTo(1);
         assertThat(node1.agent.table().get(idB)).isPresent();
 
         HttpResponse<String> again = b.get(node1.uri("/shop/count"));
         assertThat(again.body()).startsWith("counter=2 cart=[item1, item2]");
         assertThat(Browser.sessionCookie(again)).as("same node, same cookie").isNull();
         assertThat(node1.events).contains("didActivate " + idB);
-        assertThat(node1.counters().cacheMisses()).isEqualTo(1);
-        assertThat(node1.counters().failoverRestores()).isZero();
-        assertThat(node1.counters().failoverMisses()).isZero();
+        assertThat(node1.counters().get(FilterCounter.CACHE_MISSES)).isEqualTo(1);
+        assertThat(node1.counters().get(FilterCounter.FAILOVER_RESTORES)).isZero();
+        assertThat(node1.counters().get(FilterCounter.FAILOVER_MISSES)).isZero();
     }
 
     /** Counter, a cart mutated in place, an unserializable worker, and a listener-aware probe. */

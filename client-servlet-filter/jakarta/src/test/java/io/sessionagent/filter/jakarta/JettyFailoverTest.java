@@ -1,8 +1,9 @@
 package io.sessionagent.filter.jakarta;
 
+import io.sessionagent.filter.core.metrics.FilterCounter;
 import io.sessionagent.agent.Agent;
 import io.sessionagent.agent.testing.TestCluster;
-import io.sessionagent.filter.core.FilterCounters;
+import io.sessionagent.filter.core.metrics.FilterCounters;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -111,7 +112,7 @@ class JettyFailoverTest {
         assertThat(failover.body()).startsWith("counter=4 cart=[item1, item2, item3, item4] worker=absent");
         assertThat(Browser.sessionCookie(failover)).startsWith("SASESSIONID=" + id + ".node2;");
         assertThat(node2.events).contains("didActivate " + id).doesNotContain("created " + id);
-        assertThat(node2.counters().failoverRestores()).isEqualTo(1);
+        assertThat(node2.counters().get(FilterCounter.FAILOVER_RESTORES)).isEqualTo(1);
         assertThat(browser.get(node2.uri("/shop/count")).body()).startsWith("counter=5 ");
 
         assertThat(browser.get(node2.uri("/shop/invalidate")).body()).isEqualTo("invalidated " + id);

@@ -1,8 +1,8 @@
 package io.sessionagent.filter.javax;
 
 import io.sessionagent.filter.core.FilterSettings;
-import io.sessionagent.filter.core.SessionData;
-import io.sessionagent.filter.core.SessionIds;
+import io.sessionagent.filter.core.session.SessionData;
+import io.sessionagent.filter.core.session.SessionIds;
 import io.sessionagent.filter.core.SessionManager;
 
 import javax.servlet.http.Cookie;

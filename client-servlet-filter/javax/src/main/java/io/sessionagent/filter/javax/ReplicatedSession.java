@@ -1,6 +1,6 @@
 package io.sessionagent.filter.javax;
 
-import io.sessionagent.filter.core.SessionData;
+import io.sessionagent.filter.core.session.SessionData;
 
 import java.util.Enumeration;
 

@@ -1,7 +1,7 @@
 package io.sessionagent.filter.javax;
 
-import io.sessionagent.filter.core.SessionData;
-import io.sessionagent.filter.core.SessionEvents;
+import io.sessionagent.filter.core.session.SessionData;
+import io.sessionagent.filter.core.session.SessionEvents;
 import io.sessionagent.filter.core.SessionManager;
 
 import java.util.ArrayList;

@@ -1,11 +1,11 @@
 package io.sessionagent.filter.javax;
 
 import io.sessionagent.filter.core.CommitGuard;
-import io.sessionagent.filter.core.FilterCounters;
-import io.sessionagent.filter.core.FilterMetrics;
+import io.sessionagent.filter.core.metrics.FilterCounters;
+import io.sessionagent.filter.core.metrics.FilterMetrics;
 import io.sessionagent.filter.core.FilterSettings;
-import io.sessionagent.filter.core.RequestThreads;
-import io.sessionagent.filter.core.SessionData;
+import io.sessionagent.filter.core.agent.RequestThreads;
+import io.sessionagent.filter.core.session.SessionData;
 import io.sessionagent.filter.core.SessionManager;
 import io.sessionagent.filter.core.SessionUnavailableException;
 

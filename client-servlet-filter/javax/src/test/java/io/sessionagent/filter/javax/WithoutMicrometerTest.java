@@ -2,7 +2,7 @@ package io.sessionagent.filter.javax;
 
 import io.sessionagent.agent.Agent;
 import io.sessionagent.agent.testing.TestCluster;
-import io.sessionagent.filter.core.FilterMetrics;
+import io.sessionagent.filter.core.metrics.FilterMetrics;
 import io.sessionagent.filter.core.SessionManager;
 import org.apache.catalina.Context;
 import org.apache.catalina.connector.Connector;
@@ -50,7 +50,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the application's class loader sits on top of it.
  */
 class WithoutMicrometerTest {
-    private static final String BINDER = "io.sessionagent.filter.core.MicrometerMeters";
+    private static final String BINDER = "io.sessionagent.filter.core.metrics.MicrometerMeters";
 
     @TempDir
     Path baseDir;

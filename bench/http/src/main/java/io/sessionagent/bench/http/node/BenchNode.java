@@ -1,6 +1,6 @@
 package io.sessionagent.bench.http.node;
 
-import io.sessionagent.filter.core.FilterCounters;
+import io.sessionagent.filter.core.metrics.FilterCounters;
 import io.sessionagent.filter.jakarta.SessionReplicationFilter;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
