@@ -121,6 +121,7 @@ class MainTest {
                         lists.add(request);
                         response.onNext(ListSessionsResponse.newBuilder()
                                 .addSessions(SessionSummary.newBuilder().setId("s1").setVersion(4).setBytes(10))
+                                .addSessions(SessionSummary.newBuilder().setId("s2").setVersion(-1L).setBytes(20))
                                 .build());
                         response.onCompleted();
                     }
@@ -435,10 +436,15 @@ class MainTest {
         assertThat(run("list", "--limit", "7", "--json", "--grpc", agent())).isZero();
         assertThat(lists).extracting(ListSessionsRequest::getPageSize).containsExactly(5, 7);
         assertThat(out()).contains("s1  version 4  10 bytes").contains("[{\"id\":\"s1\",\"version\":4");
-        JsonArray listed = JsonParser.parseString(out().substring(out().indexOf('['))).getAsJsonArray();
-        assertThat(listed).hasSize(1);
+        String array = out().substring(out().indexOf('['));
+        JsonArray listed = JsonParser.parseString(array).getAsJsonArray();
+        assertThat(listed).hasSize(2);
         assertThat(listed.get(0).getAsJsonObject().keySet()).containsExactly("id", "version", "writer", "bytes");
         assertThat(listed.get(0).getAsJsonObject().get("bytes").getAsInt()).isEqualTo(10);
+        assertThat(listed.get(1).getAsJsonObject().get("version").getAsBigInteger())
+                .isEqualTo(new BigInteger("18446744073709551615"));
+        // One session to a line: demo/topology.sh counts them with grep -c and reads them with sed.
+        assertThat(array.lines().filter(l -> l.contains("\"id\":"))).hasSize(2);
         assertThat(err()).isEmpty();
         assertThat(run("list", "--limit=0", "--grpc=" + agent())).isEqualTo(2);
         assertThat(err()).contains("--limit: 0 must be a number between 1 and 10000");

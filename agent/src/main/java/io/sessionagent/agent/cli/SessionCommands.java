@@ -1,6 +1,5 @@
 package io.sessionagent.agent.cli;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.protobuf.ByteString;
 import io.grpc.StatusRuntimeException;
@@ -18,6 +17,7 @@ import io.sessionagent.proto.v1.WriteResponse;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -132,16 +132,18 @@ final class SessionCommands {
             ListSessionsResponse page = AgentCall.call(o,
                     stub -> stub.listSessions(ListSessionsRequest.newBuilder().setPageSize(pageSize).build()));
             if (json) {
-                JsonArray out = new JsonArray();
+                // One array, one session to a line, so that line tools (grep -c, sed) can read it as
+                // well as JSON parsers; demo/topology.sh counts and reads sessions that way.
+                List<String> lines = new ArrayList<>();
                 for (SessionSummary s : page.getSessionsList()) {
                     JsonObject summary = new JsonObject();
                     summary.addProperty("id", s.getId());
                     summary.add("version", Json.unsigned(s.getVersion()));
                     summary.add("writer", Json.unsigned(s.getWriter()));
                     summary.addProperty("bytes", s.getBytes());
-                    out.add(summary);
+                    lines.add(Json.compact(summary));
                 }
-                console.out().println(Json.compact(out));
+                console.out().println("[" + String.join(",\n ", lines) + "]");
             } else {
                 for (SessionSummary s : page.getSessionsList()) {
                     console.out().printf("%s  version %d  %d bytes  last access %s%n", s.getId(), s.getVersion(),
