@@ -46,13 +46,17 @@ class GrpcServerMetersTest {
     private Server server;
     private ManagedChannel channel;
 
-    /** Refuses the calls that name this service, as the agent's drain gate and token check refuse. */
+    private static final Metadata.Key<String> GATED = Metadata.Key.of("x-gated", Metadata.ASCII_STRING_MARSHALLER);
+
+    /**
+     * Refuses the calls that carry the {@code x-gated} header before the service sees them, as the
+     * agent's drain gate and token check refuse calls.
+     */
     private static final ServerInterceptor REFUSE_GATED = new ServerInterceptor() {
         @Override
         public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                            ServerCallHandler<Q, R> next) {
-            String service = headers.get(Metadata.Key.of("x-gated", Metadata.ASCII_STRING_MARSHALLER));
-            if (service != null) {
+            if (headers.containsKey(GATED)) {
                 call.close(Status.UNAVAILABLE.withDescription("gated"), new Metadata());
                 return new ServerCall.Listener<>() {
                 };
@@ -97,7 +101,7 @@ class GrpcServerMetersTest {
                 .isInstanceOfSatisfying(StatusRuntimeException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
         Metadata gated = new Metadata();
-        gated.put(Metadata.Key.of("x-gated", Metadata.ASCII_STRING_MARSHALLER), "yes");
+        gated.put(GATED, "yes");
         assertThatThrownBy(() -> stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(gated))
                 .check(HealthCheckRequest.newBuilder().build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class,
