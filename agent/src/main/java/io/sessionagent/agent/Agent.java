@@ -1,6 +1,7 @@
 package io.sessionagent.agent;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -27,7 +28,7 @@ import io.sessionagent.agent.http.OperatorHttpServer;
 import io.sessionagent.agent.metrics.Counter;
 import io.sessionagent.agent.metrics.CounterMeters;
 import io.sessionagent.agent.metrics.Counters;
-import io.sessionagent.agent.metrics.GrpcMetricsInterceptor;
+import io.sessionagent.agent.metrics.GrpcServerMeters;
 import io.sessionagent.agent.metrics.Histograms;
 import io.sessionagent.agent.metrics.JvmMeters;
 import io.sessionagent.agent.metrics.PrometheusUnits;
@@ -168,7 +169,7 @@ public final class Agent implements AutoCloseable {
         CounterMeters.bind(counters, registry);
         jvmMeters = new JvmMeters(registry);
         Histograms histograms = new Histograms(registry);
-        GrpcMetricsInterceptor grpcMetrics = new GrpcMetricsInterceptor(registry);
+        ServerInterceptor grpcMetrics = GrpcServerMeters.interceptor(registry);
 
         String peerHost = config.peerAddress().orElseGet(() -> interfaceAddress(config.multicastInterface()));
         keys = loadKeys(peerHost);

@@ -1,5 +1,6 @@
 package io.sessionagent.agent.cli;
 
+import com.google.gson.JsonObject;
 import com.google.protobuf.ByteString;
 import io.grpc.StatusRuntimeException;
 import io.sessionagent.proto.v1.Attribute;
@@ -16,6 +17,7 @@ import io.sessionagent.proto.v1.WriteResponse;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -130,14 +132,18 @@ final class SessionCommands {
             ListSessionsResponse page = AgentCall.call(o,
                     stub -> stub.listSessions(ListSessionsRequest.newBuilder().setPageSize(pageSize).build()));
             if (json) {
-                StringBuilder sb = new StringBuilder("[");
+                // One array, one session to a line, so that line tools (grep -c, sed) can read it as
+                // well as JSON parsers; demo/topology.sh counts and reads sessions that way.
+                List<String> lines = new ArrayList<>();
                 for (SessionSummary s : page.getSessionsList()) {
-                    sb.append(sb.length() > 1 ? ",\n " : "").append("{\"id\":").append(quote(s.getId()))
-                            .append(",\"version\":").append(Long.toUnsignedString(s.getVersion()))
-                            .append(",\"writer\":").append(Long.toUnsignedString(s.getWriter()))
-                            .append(",\"bytes\":").append(s.getBytes()).append('}');
+                    JsonObject summary = new JsonObject();
+                    summary.addProperty("id", s.getId());
+                    summary.add("version", Json.unsigned(s.getVersion()));
+                    summary.add("writer", Json.unsigned(s.getWriter()));
+                    summary.addProperty("bytes", s.getBytes());
+                    lines.add(Json.compact(summary));
                 }
-                console.out().println(sb.append(']'));
+                console.out().println("[" + String.join(",\n ", lines) + "]");
             } else {
                 for (SessionSummary s : page.getSessionsList()) {
                     console.out().printf("%s  version %d  %d bytes  last access %s%n", s.getId(), s.getVersion(),
@@ -221,23 +227,27 @@ final class SessionCommands {
     }
 
     private static String json(SessionRecord r) {
-        StringBuilder sb = new StringBuilder("{\"id\":").append(quote(r.getId()))
-                .append(",\"version\":").append(Long.toUnsignedString(r.getVersion()))
-                .append(",\"writer\":").append(Long.toUnsignedString(r.getWriter()))
-                .append(",\"creation_time_ms\":").append(r.getCreationTimeMs())
-                .append(",\"last_access_time_ms\":").append(r.getLastAccessTimeMs())
-                .append(",\"max_inactive_seconds\":").append(r.getMaxInactiveSeconds())
-                .append(",\"attributes\":{");
-        boolean first = true;
+        JsonObject o = new JsonObject();
+        o.addProperty("id", r.getId());
+        o.add("version", Json.unsigned(r.getVersion()));
+        o.add("writer", Json.unsigned(r.getWriter()));
+        o.addProperty("creation_time_ms", r.getCreationTimeMs());
+        o.addProperty("last_access_time_ms", r.getLastAccessTimeMs());
+        o.addProperty("max_inactive_seconds", r.getMaxInactiveSeconds());
+        JsonObject attributes = new JsonObject();
         for (Attribute a : r.getAttributesList()) {
+            JsonObject value = new JsonObject();
+            value.addProperty("bytes", a.getValue().size());
             String utf8 = utf8(a.getValue());
-            sb.append(first ? "" : ",").append(quote(a.getName())).append(":{\"bytes\":").append(a.getValue().size())
-                    .append(utf8 != null ? ",\"utf8\":" + quote(utf8)
-                            : ",\"base64\":" + quote(Base64.getEncoder().encodeToString(a.getValue().toByteArray())))
-                    .append('}');
-            first = false;
+            if (utf8 != null) {
+                value.addProperty("utf8", utf8);
+            } else {
+                value.addProperty("base64", Base64.getEncoder().encodeToString(a.getValue().toByteArray()));
+            }
+            attributes.add(a.getName(), value);
         }
-        return sb.append("}}\n").toString();
+        o.add("attributes", attributes);
+        return Json.compact(o) + "\n";
     }
 
     /** The value as text when it is printable UTF-8, else null. */
@@ -248,11 +258,5 @@ final class SessionCommands {
         } catch (CharacterCodingException e) {
             return null;
         }
-    }
-
-    private static String quote(String s) {
-        StringBuilder sb = new StringBuilder();
-        ViewJson.string(sb, s);
-        return sb.toString();
     }
 }

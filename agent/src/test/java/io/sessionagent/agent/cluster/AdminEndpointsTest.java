@@ -109,8 +109,8 @@ class AdminEndpointsTest {
         assertThat(operator.get("/ready").body()).isEqualTo("not ready: leaving\n");
         assertThat(operator.get("/health").statusCode()).isEqualTo(200);
         assertThat(operator.scrape().value("session_agent_state", "state", "leaving")).isEqualTo(1);
-        assertThat(operator.scrape().value("session_agent_grpc_calls_seconds_count", "method", "GetSession",
-                "status", "UNAVAILABLE")).isEqualTo(1);
+        assertThat(operator.scrape().value("grpc_server_processing_duration_seconds_count", "method", "GetSession",
+                "statusCode", "UNAVAILABLE")).isEqualTo(1);
         assertThat(operator.get("/admin/view").body()).contains("\"state\": \"MEMBER_STATE_LEAVING\"");
 
         assertThat(operator.post("/admin/drain").body()).startsWith("already drained");

@@ -63,8 +63,8 @@ class MetricsScrapeTest {
         assertThat(onB.value("session_agent_replication_lag_seconds_count")).isEqualTo(21);
         assertThat(onB.value("session_agent_replication_lag_seconds_bucket", "le", "+Inf")).isEqualTo(21);
         assertThat(onA.value("session_agent_sync_ack_latency_seconds_count", "outcome", "replicated")).isEqualTo(1);
-        assertThat(onA.value("session_agent_grpc_calls_seconds_count", "service", SESSION_SERVICE,
-                "method", "WriteDelta", "status", "OK")).isEqualTo(21);
+        assertThat(onA.value("grpc_server_processing_duration_seconds_count", "service", SESSION_SERVICE,
+                "method", "WriteDelta", "statusCode", "OK")).isEqualTo(21);
 
         assertThat(onA.value("session_agent_sessions_held", "origin", "self")).isEqualTo(21);
         assertThat(onB.value("session_agent_sessions_held", "origin", "node-a")).isEqualTo(21);

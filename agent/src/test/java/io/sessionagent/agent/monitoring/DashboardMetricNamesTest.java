@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DashboardMetricNamesTest {
     private static final String DATASOURCE = "${DS_PROMETHEUS}";
     private static final Pattern SERIES = Pattern.compile(
-            "\\b(session_agent_[a-z0-9_]+|jvm_[a-z0-9_]+|process_[a-z0-9_]+|system_[a-z0-9_]+|up)\\b(\\{[^}]*})?");
+            "\\b(session_agent_[a-z0-9_]+|grpc_server_[a-z0-9_]+|jvm_[a-z0-9_]+|process_[a-z0-9_]+"
+                    + "|system_[a-z0-9_]+|up)\\b(\\{[^}]*})?");
     private static final Pattern MATCHER = Pattern.compile("(\\w+)\\s*(?:=~|!~|!=|=)\\s*\"");
     private static final Pattern BY = Pattern.compile("\\b(?:by|without)\\s*\\(([^)]*)\\)");
     /** Labels Prometheus adds to every series. */

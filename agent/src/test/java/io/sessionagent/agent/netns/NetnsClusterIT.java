@@ -64,14 +64,15 @@ class NetnsClusterIT {
     }
 
     @Test
-    void tenPercentLossTenThousandWritesConverge() throws Exception {
+    void tenPercentLossThreeThousandWritesConverge() throws Exception {
         startCluster();
         // Loss starts after the join so that what is measured is replication, not start-up.
         for (int i = 1; i <= NODES; i++) {
             net.dropIncomingUdp(i, multicastPort, 10);
         }
 
-        int total = 10_000;
+        // Some 17,000 datagrams, 1,700 of them dropped: hundreds of NAKs and retransmits on every node.
+        int total = Integer.getInteger("netns.writes", 3_000);
         List<CompletableFuture<Map<String, String>>> writers = new ArrayList<>();
         for (int i = 1; i <= NODES; i++) {
             int share = total / NODES + (i <= total % NODES ? 1 : 0);
