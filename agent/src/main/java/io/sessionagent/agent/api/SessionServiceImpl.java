@@ -43,6 +43,7 @@ import io.sessionagent.proto.v1.WriteResponse;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -105,7 +106,11 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
 
             @Override
             public synchronized void onNext(WriteBatch batch) {
-                CompletableFuture<WriteBatchResult> mine = write(batch);
+                CompletableFuture<WriteBatchResult> mine = write(batch, interim -> {
+                    synchronized (out) {
+                        out.onNext(interim);
+                    }
+                });
                 tail = tail.thenCompose(v -> mine).thenAccept(r -> {
                     synchronized (out) {
                         out.onNext(r);
@@ -133,8 +138,9 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
      * Applies every change of the batch in order, each queued for replication inside its
      * session's critical section, and answers the batch once: at once when async, else when the
      * replicas acknowledged everything queued up to the last change (one waiter for the batch).
+     * A batch that asks for it is answered a first time, to {@code interim}, once applied.
      */
-    private CompletableFuture<WriteBatchResult> write(WriteBatch batch) {
+    private CompletableFuture<WriteBatchResult> write(WriteBatch batch, Consumer<WriteBatchResult> interim) {
         WriteBatchResult.Builder result = WriteBatchResult.newBuilder().setBatchId(batch.getBatchId());
         Durability durability = batch.getDurability();
         if (durability == Durability.UNRECOGNIZED) {
@@ -161,6 +167,10 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
         }
         SyncWaiter waiter = waiter(durability, batch.getSyncTimeoutMs());
         counters.add(Counter.SYNC_WRITES, batch.getChangesCount());
+        if (batch.getAnswerWhenApplied()) {
+            // Before the replicas are awaited: the caller may go on, its writes are this agent's now.
+            interim.accept(result.clone().setOutcome(WriteOutcome.WRITE_OUTCOME_APPLIED).setInterim(true).build());
+        }
         replicator.awaitReplicas(waiter);
         return waiter.future().thenApply(r -> result.setAcks(r.acks()).setOutcome(outcome(r)).build());
     }

@@ -157,6 +157,62 @@ class ReplicationBehaviourTest {
     }
 
     @Test
+    void aBatchThatAsksIsAnsweredOnceAppliedHereAndAgainWhenItsReplicasAre() throws Exception {
+        Agent a = ready(cluster.start("node-a"));
+        Agent b = ready(cluster.start("node-b"));
+        Eventually.await(Duration.ofSeconds(5), () -> a.replicator().readyMembers().size() == 1, () -> "view of 2");
+        List<WriteBatchResult> results = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        StreamObserver<WriteBatch> batches = SessionServiceGrpc.newStub(cluster.client(a).channel())
+                .writeBatches(new StreamObserver<>() {
+                    @Override
+                    public void onNext(WriteBatchResult r) {
+                        results.add(r);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        done.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        done.complete(null);
+                    }
+                });
+        // The replica hears nothing: only the sync timeout ends the wait for it.
+        cluster.transport(b).cut();
+        batches.onNext(batch(1, Durability.DURABILITY_SYNC_ALL, write(0, "interim0000000000000001", 10).getChange())
+                .toBuilder().setSyncTimeoutMs(60_000).setAnswerWhenApplied(true).build());
+        Eventually.await(Duration.ofSeconds(10), () -> !results.isEmpty(), () -> "a first answer");
+        WriteBatchResult first = results.get(0);
+        assertThat(first.getInterim()).isTrue();
+        assertThat(first.getOutcome()).isEqualTo(WriteOutcome.WRITE_OUTCOME_APPLIED);
+        assertThat(first.getResults(0).getVersion()).isEqualTo(1);
+        assertThat(a.table().get("interim0000000000000001")).as("held here when answered").isPresent();
+        assertThat(b.table().get("interim0000000000000001")).isEmpty();
+
+        // Nothing applied (a bad id), nothing to wait for: one answer, the final one, after batch 1's.
+        batches.onNext(batch(2, Durability.DURABILITY_SYNC_ALL, write(0, "bad.id", 1).getChange())
+                .toBuilder().setAnswerWhenApplied(true).build());
+        Thread.sleep(200);
+        assertThat(results).hasSize(1);
+
+        cluster.transport(b).heal();
+        batches.onCompleted();
+        done.get(30, TimeUnit.SECONDS);
+        assertThat(results).hasSize(3);
+        WriteBatchResult last = results.get(1);
+        assertThat(last.getBatchId()).isEqualTo(1);
+        assertThat(last.getInterim()).isFalse();
+        assertThat(last.getOutcome()).isEqualTo(WriteOutcome.WRITE_OUTCOME_REPLICATED);
+        assertThat(b.table().get("interim0000000000000001")).isPresent();
+        assertThat(results.get(2).getBatchId()).isEqualTo(2);
+        assertThat(results.get(2).getInterim()).isFalse();
+        assertThat(results.get(2).getResults(0).getErrorCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT.value());
+    }
+
+    @Test
     void aSyncWriteWithNoOtherMemberAnswersAtOnce() throws Exception {
         Agent a = ready(cluster.start("alone"));
         WriteResponse r = cluster.client(a).write("lonely00000000000000000", 0, "k", new byte[] {1},

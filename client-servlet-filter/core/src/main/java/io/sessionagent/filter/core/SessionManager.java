@@ -345,8 +345,9 @@ public final class SessionManager implements FilterState, AutoCloseable {
     /**
      * Hands what the request changed to the agent (a pure access is queued and coalesced). Never
      * throws. In sync mode waits for the agent's answer, which comes once a replica applied the
-     * change, at most agent-timeout plus sync-timeout; in async mode waits only for a new session's
-     * first write, or while replication is behind max-replication-lag, at most agent-timeout.
+     * change, at most agent-timeout plus sync-timeout; in async mode waits until the agent holds the
+     * write (a new session's first write: until its replicas do), and while replication is behind
+     * max-replication-lag, at most agent-timeout in all.
      */
     public void commit(SessionData s) {
         commit(s, true);
@@ -365,6 +366,8 @@ public final class SessionManager implements FilterState, AutoCloseable {
         if (!s.isValid()) {
             return;
         }
+        PendingWrite w;
+        boolean own;
         synchronized (s.commitLock) {
             if (!s.isValid()) {
                 return;
@@ -374,13 +377,46 @@ public final class SessionManager implements FilterState, AutoCloseable {
                 return;
             }
             SessionData.Delta d = s.takeDelta(settings.saveMode(), codec, null, 0, settings.localAttributes());
-            if (d.isEmpty()) {
+            own = !d.isEmpty();
+            if (own) {
+                String retired = s.takeRetiredId();
+                w = handOver(s, d, retired);
+                if (w != null && retired != null) {
+                    awaitAsTheModeAsks(w);
+                    retire(s, w, retired);
+                    return;
+                }
+            } else {
                 if (touchIfUnchanged) {
                     pendingTouches.merge(s.id(), s.thisAccessedTime(), Math::max);
                 }
-                return;
+                w = (PendingWrite) s.lastWrite();
             }
-            send(s, d);
+        }
+        // Outside the lock: the session's concurrent requests hand their changes over meanwhile,
+        // into the same write while it waits to leave, rather than queueing behind this wait.
+        if (w == null) {
+            return;
+        }
+        if (own) {
+            awaitAsTheModeAsks(w);
+        } else {
+            awaitLatest(w);
+        }
+    }
+
+    /**
+     * A request with nothing of its own to write: a concurrent request of the session may have
+     * taken its changes along, or it read that request's; either way its response waits for the
+     * session's latest write as for its own (the lag bound aside).
+     */
+    private void awaitLatest(PendingWrite w) {
+        if (settings.replicationMode() == ReplicationMode.SYNC) {
+            if (!w.isDone()) {
+                writes.awaitAnswer(w, settings.agentTimeoutMs() + settings.syncTimeoutMs());
+            }
+        } else if (!w.isReceived()) {
+            writes.awaitReceipt(w, settings.agentTimeoutMs());
         }
     }
 
@@ -432,25 +468,45 @@ public final class SessionManager implements FilterState, AutoCloseable {
      */
     private void send(SessionData s, SessionData.Delta d) {
         String retired = s.takeRetiredId();
-        PendingWrite w;
+        PendingWrite w = handOver(s, d, retired);
+        if (w != null) {
+            awaitAsTheModeAsks(w);
+            retire(s, w, retired);
+        }
+    }
+
+    /** Under the session's commit lock. @return the write carrying the delta; null when the agent is gone */
+    private PendingWrite handOver(SessionData s, SessionData.Delta d, String retired) {
         try {
-            w = writes.submit(s, d, retired);
+            PendingWrite w = writes.submit(s, d, retired);
+            s.lastWrite(w);
+            return w;
         } catch (AgentClient.AgentException e) {
             // The agent is gone: the session stays here and goes whole to the agent once it is back.
             s.failed();
             if (retired != null) {
                 s.retireAgain(retired);
             }
-            return;
+            return null;
         }
+    }
+
+    private void awaitAsTheModeAsks(PendingWrite w) {
         if (settings.replicationMode() == ReplicationMode.SYNC) {
             writes.awaitAnswer(w, settings.agentTimeoutMs() + settings.syncTimeoutMs());
         } else if (w.baseVersion == 0) {
             // A session the agent does not hold yet: once the client has its cookie, a failover must find it.
             writes.awaitAnswer(w, settings.agentTimeoutMs());
         } else {
-            writes.awaitLag(settings.agentTimeoutMs());
+            // The agent holding the write is what lets it outlive this app server; the replicas are
+            // not awaited, only kept within max-replication-lag.
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.agentTimeoutMs());
+            writes.awaitReceipt(w, settings.agentTimeoutMs());
+            writes.awaitLag(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         }
+    }
+
+    private void retire(SessionData s, PendingWrite w, String retired) {
         if (retired != null && w.isDone() && w.failure() == null) {
             // Before the response: once the client has the new id, the old one is gone everywhere.
             w.retiredId = null;

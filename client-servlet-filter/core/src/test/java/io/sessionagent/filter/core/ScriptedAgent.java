@@ -35,8 +35,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A gRPC SessionService on 127.0.0.1 that keeps sessions by the agent's version rule (a write
  * applies only on the version it was based on and makes base + 1) and whose answers a test can
- * hold back and release (a batch's answer at a time), so that writes in flight and a stale base can
- * be set up exactly. Only {@code WriteBatches} writes: a client that used the unary call would fail
+ * hold back and release (a batch's final answer at a time), so that writes in flight and a stale
+ * base can be set up exactly. Only {@code WriteBatches} writes: a client that used the unary call would fail
  * against it. An invalidating change leaves a tombstone as the agent does; the unary
  * {@code Invalidate} only forgets the session, as agents did before tombstones for ids not held, and
  * is counted. Writes can also be stalled: received, neither applied nor answered, as while they
@@ -85,7 +85,10 @@ public final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBa
         return server.getPort();
     }
 
-    /** Answers are kept back from now on, until {@link #release}. */
+    /**
+     * Answers are kept back from now on, until {@link #release}, as by an agent whose replicas are
+     * slow: a batch that asks for a first answer once applied still gets that at once.
+     */
     synchronized void hold() {
         holding = true;
     }
@@ -172,6 +175,11 @@ public final class ScriptedAgent extends SessionServiceGrpc.SessionServiceImplBa
                         r.addResults(apply(c));
                     }
                     WriteBatchResult result = r.build();
+                    if (batch.getAnswerWhenApplied()) {
+                        // As the agent does: once applied, before the replicas, whose answer may be held.
+                        out.onNext(result.toBuilder().setOutcome(WriteOutcome.WRITE_OUTCOME_APPLIED)
+                                .setInterim(true).build());
+                    }
                     Runnable answer = () -> out.onNext(result);
                     if (holding) {
                         held.add(answer);

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * <p>The content is written under {@link WritePipeline}'s lock only, and read by the sender after it
  * took the write out of the queue under that lock; the outcome is guarded by this object.
  */
-public final class PendingWrite {
+public final class PendingWrite implements SessionData.Write {
     /** The session written; for an invalidation, the session it ends, or null. */
     public final SessionData session;
     final String id;
@@ -49,6 +49,8 @@ public final class PendingWrite {
     public String retiredId;
 
     // Guarded by this.
+    /** The agent holds it (an interim answer or the final one came, or the write failed). */
+    private boolean received;
     private boolean done;
     private long version;
     private AgentClient.AgentException failure;
@@ -111,7 +113,18 @@ public final class PendingWrite {
         return changes;
     }
 
-    SessionChange toChange() {
+    /**
+     * The change to send; the write lets go of its values, which the batch message now holds and
+     * nothing else needs (a write is never sent twice: a session whose write failed goes whole).
+     */
+    SessionChange takeChange() {
+        SessionChange c = toChange();
+        set.clear();
+        removed.clear();
+        return c;
+    }
+
+    private SessionChange toChange() {
         if (invalidation) {
             return SessionChange.newBuilder().setId(id).setInvalidate(true).setMaxInactiveSeconds(maxInactiveSeconds)
                     .build();
@@ -129,20 +142,33 @@ public final class PendingWrite {
         return c.build();
     }
 
+    /** The agent applied it and replicates it; the final answer follows. */
+    synchronized void received() {
+        received = true;
+        notifyAll();
+    }
+
     synchronized void succeeded(long v) {
         version = v;
+        received = true;
         done = true;
         notifyAll();
     }
 
     synchronized void failed(AgentClient.AgentException e) {
         failure = e;
+        received = true;
         done = true;
         notifyAll();
     }
 
     public synchronized boolean isDone() {
         return done;
+    }
+
+    /** Whether the agent holds it (applied there), or it failed. */
+    public synchronized boolean isReceived() {
+        return received;
     }
 
     /** Null when the agent applied it (or it is not answered yet). */
@@ -155,13 +181,14 @@ public final class PendingWrite {
     }
 
     /**
-     * Waits for the agent's answer.
+     * Waits for the agent's answer, or only for the agent to hold the write.
      *
+     * @param received enough that the agent applied it, its replicas not awaited
      * @return false when none came within the time
      */
-    synchronized boolean await(long timeoutMs) throws InterruptedException {
+    synchronized boolean await(long timeoutMs, boolean received) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        while (!done) {
+        while (!(received ? this.received : done)) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return false;

@@ -31,12 +31,15 @@ import java.util.logging.Logger;
  *   session already has a write waiting to leave, the changes merge into it. Pending work is
  *   bounded by the number of sessions, not of requests, and a backlog shrinks under pressure.</li>
  *   <li><b>Batching.</b> Every waiting write (up to {@link #MAX_BATCH_BYTES}) leaves in one
- *   message, when the stream is ready and fewer than {@link #MAX_IN_FLIGHT} batches are
- *   unanswered. A new write is sent at once, by the request that made it, only when nothing is in
- *   flight; otherwise the next answer sends it, with everything that arrived meanwhile.</li>
+ *   message, when the stream is ready and fewer than {@link #MAX_IN_FLIGHT} batches wait for the
+ *   agent's first answer (and fewer than {@link #MAX_UNREPLICATED} for their last). A new write is
+ *   sent at once, by the request that made it, only when no batch waits for a first answer;
+ *   otherwise the next answer sends it, with everything that arrived meanwhile.</li>
  *   <li><b>Bounded lag.</b> Every batch is answered once the replicas acknowledged it (async mode asks
- *   for every ready replica, sync mode for one). A request in async mode does not wait for its own
- *   write, but it does wait, at most {@code agent-timeout}, while a write older than
+ *   for every ready replica, sync mode for one). A request in async mode does not wait for its
+ *   replicas, only for its agent to hold its write: such batches are answered a first time once
+ *   applied at the agent ({@link #awaitReceipt}), so a write answered to the client outlives the
+ *   app server. It also waits, at most {@code agent-timeout}, while a write older than
  *   {@code max-replication-lag} is still unanswered: a slow agent or replica slows requests down,
  *   it never switches replication off.</li>
  *   <li><b>Really gone.</b> Only a stream that ends (connection refused or broken, agent process
@@ -59,6 +62,11 @@ public final class WritePipeline implements AutoCloseable {
     static final int MAX_BATCH_BYTES = 512 * 1024;
     /** Batches sent and not answered, at most: enough to keep the agent busy during a round trip. */
     public static final int MAX_IN_FLIGHT = 4;
+    /**
+     * Async mode: batches the agent holds and its replicas have not all acknowledged, at most. The
+     * lag bound keeps them far fewer; this bounds the filter's memory should it be set high.
+     */
+    static final int MAX_UNREPLICATED = 64;
     private static final long NONE = Long.MAX_VALUE;
 
     /** What became of each write; called on the transport's thread, must not block. */
@@ -79,6 +87,8 @@ public final class WritePipeline implements AutoCloseable {
         final long id;
         final List<PendingWrite> writes = new ArrayList<>();
         int changes;
+        /** The agent's interim answer came: it holds the writes, its replicas are awaited. */
+        boolean received;
 
         Batch(long id) {
             this.id = id;
@@ -89,6 +99,8 @@ public final class WritePipeline implements AutoCloseable {
     private final AgentHealth health;
     private final FilterCounters counters;
     private final Durability durability;
+    /** Async mode: batches ask for a first answer once the agent applied them. */
+    private final boolean answerWhenApplied;
     private final int syncTimeoutMs;
     private final long maxLagNanos;
     private final Outcomes outcomes;
@@ -100,6 +112,8 @@ public final class WritePipeline implements AutoCloseable {
     // Guarded by lock.
     private final LinkedHashMap<String, PendingWrite> queued = new LinkedHashMap<>();
     private final ArrayDeque<Batch> inFlight = new ArrayDeque<>();
+    /** Batches in flight without an answer of any kind: the window of {@link #MAX_IN_FLIGHT}. */
+    private int unreceived;
     private Call current;
     /** An {@link #open} is posted for writes that found no stream; guarded by lock. */
     private boolean openRequested;
@@ -124,6 +138,7 @@ public final class WritePipeline implements AutoCloseable {
         // Async mode asks every ready replica: the lag bound is about the slowest of them.
         this.durability = mode == ReplicationMode.SYNC ? Durability.DURABILITY_SYNC_ONE
                 : Durability.DURABILITY_SYNC_ALL;
+        this.answerWhenApplied = mode != ReplicationMode.SYNC;
         this.syncTimeoutMs = (int) Math.min(Integer.MAX_VALUE, syncTimeoutMs);
         this.maxLagNanos = TimeUnit.MILLISECONDS.toNanos(maxLagMs);
         this.outcomes = outcomes;
@@ -173,7 +188,7 @@ public final class WritePipeline implements AutoCloseable {
                 }
                 // With a batch in flight its answer sends this one, with everything that arrives
                 // meanwhile: one hand-off per batch, not per request.
-                idle = inFlight.isEmpty();
+                idle = unreceived == 0;
             }
             w.merge(d, s.thisAccessedTime(), s.maxInactiveSeconds());
             if (retiredId != null) {
@@ -228,8 +243,22 @@ public final class WritePipeline implements AutoCloseable {
      * @return whether the answer came
      */
     public boolean awaitAnswer(PendingWrite w, long timeoutMs) {
+        return await(w, timeoutMs, false);
+    }
+
+    /**
+     * Async mode: waits until the agent holds a write (applied there, its replicas not awaited),
+     * at most {@code timeoutMs}; past it the request goes on, counted, as with {@link #awaitAnswer}.
+     *
+     * @return whether the agent answered
+     */
+    public boolean awaitReceipt(PendingWrite w, long timeoutMs) {
+        return await(w, timeoutMs, true);
+    }
+
+    private boolean await(PendingWrite w, long timeoutMs, boolean receipt) {
         try {
-            if (w.await(timeoutMs)) {
+            if (w.await(timeoutMs, receipt)) {
                 return true;
             }
         } catch (InterruptedException e) {
@@ -278,7 +307,7 @@ public final class WritePipeline implements AutoCloseable {
             } else {
                 counters.add(FilterCounter.WRITES_COALESCED, replaced.changes());
             }
-            idle = inFlight.isEmpty();
+            idle = unreceived == 0;
         } finally {
             lock.unlock();
         }
@@ -321,7 +350,8 @@ public final class WritePipeline implements AutoCloseable {
             try {
                 call = current;
                 if (sending || call == null || call.stream == null || queued.isEmpty()
-                        || inFlight.size() >= (window ? MAX_IN_FLIGHT : 1) || !call.stream.isReady()) {
+                        || unreceived >= (window ? MAX_IN_FLIGHT : 1) || inFlight.size() >= MAX_UNREPLICATED
+                        || !call.stream.isReady()) {
                     return;
                 }
                 sending = true;
@@ -423,15 +453,16 @@ public final class WritePipeline implements AutoCloseable {
             bytes += w.bytes();
         }
         inFlight.add(b);
+        unreceived++;
         return b;
     }
 
     /** Outside the lock: the writes of a batch taken from the queue are not touched by anyone else. */
     private WriteBatch encode(Batch b) {
         WriteBatch.Builder m = WriteBatch.newBuilder().setBatchId(b.id).setDurability(durability)
-                .setSyncTimeoutMs(syncTimeoutMs);
+                .setSyncTimeoutMs(syncTimeoutMs).setAnswerWhenApplied(answerWhenApplied);
         for (PendingWrite w : b.writes) {
-            m.addChanges(w.toChange());
+            m.addChanges(w.takeChange());
         }
         return m.build();
     }
@@ -477,6 +508,10 @@ public final class WritePipeline implements AutoCloseable {
 
         @Override
         public void onResult(WriteBatchResult r) {
+            if (r.getInterim()) {
+                onInterim(r);
+                return;
+            }
             Batch b;
             lock.lock();
             try {
@@ -492,6 +527,9 @@ public final class WritePipeline implements AutoCloseable {
                     b = null;
                 } else {
                     inFlight.poll();
+                    if (!b.received) {
+                        unreceived--;
+                    }
                     recount();
                     answered.signalAll();
                 }
@@ -525,6 +563,42 @@ public final class WritePipeline implements AutoCloseable {
             send(true);
         }
 
+        /** The agent holds a batch's writes: the requests waiting for that go on; it stays in flight. */
+        private void onInterim(WriteBatchResult r) {
+            Batch b = null;
+            lock.lock();
+            try {
+                if (current != this) {
+                    return;
+                }
+                for (Batch f : inFlight) {
+                    if (f.id == r.getBatchId() && !f.received) {
+                        b = f;
+                        break;
+                    }
+                }
+                if (b != null && r.getResultsCount() == b.writes.size()) {
+                    b.received = true;
+                    unreceived--;
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (b == null || r.getResultsCount() != b.writes.size()) {
+                LOG.severe("session agent answered batch " + r.getBatchId() + " first with " + r.getResultsCount()
+                        + " results; no such batch waits for it" + (b == null ? "" : " with that many"));
+                stream.finish();
+                ended(this, Status.INTERNAL.withDescription("interim answer to an unknown batch"));
+                return;
+            }
+            health.answered();
+            for (PendingWrite w : b.writes) {
+                w.received();
+            }
+            // The window has room again: what waited leaves on this thread, as after a final answer.
+            send(true);
+        }
+
         @Override
         public void onClosed(Status status) {
             ended(this, status);
@@ -546,6 +620,7 @@ public final class WritePipeline implements AutoCloseable {
                 lost.addAll(b.writes);
             }
             inFlight.clear();
+            unreceived = 0;
             if (!closing) {
                 lost.addAll(queued.values());
                 queued.clear();

@@ -43,8 +43,21 @@ public final class SessionData {
     /** An id given up by changeSessionId, invalidated at the agent once the new id is written. */
     private String retiredId;
 
-    /** Held while a delta travels to the agent, so that two requests of one session write in turn. */
+    /**
+     * Held while a request takes its delta and hands it over, so that two requests of one session
+     * write in turn; the waits for the agent come after it.
+     */
     public final Object commitLock = new Object();
+    /** The session's latest write handed to the agent. */
+    private volatile Write lastWrite;
+
+    /**
+     * A write of this session on its way to the agent. A request whose changes another request of
+     * the session took along (they ran at once) has nothing of its own to write: it waits for the
+     * session's latest write instead, as for its own.
+     */
+    public interface Write {
+    }
 
     public SessionData(String id, long creationTime, long accessTime, int maxInactiveSeconds, boolean isNew) {
         this.id = id;
@@ -348,6 +361,16 @@ public final class SessionData {
             java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
         }
         return true;
+    }
+
+    /** Under {@link #commitLock}. */
+    public void lastWrite(Write w) {
+        lastWrite = w;
+    }
+
+    /** The latest write handed over, answered or not; null before the first. */
+    public Write lastWrite() {
+        return lastWrite;
     }
 
     public synchronized int writesInFlight() {

@@ -23,6 +23,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -241,6 +242,65 @@ class WritePipelineTest {
     }
 
     @Test
+    void anAsyncRequestGoesOnOnceTheAgentHoldsItsWriteWithoutWaitingForItsReplicas() throws Exception {
+        pipeline(ReplicationMode.ASYNC, 60_000);
+        eventually(() -> agent.stream != null, "open");
+        PendingWrite w = change(session("s"), "v", 1);
+        eventually(() -> agent.batches().size() == 1, "sent");
+        assertThat(agent.batches().get(0).getAnswerWhenApplied()).isTrue();
+        assertThat(pipeline.awaitReceipt(w, 50)).as("the agent has not applied it").isFalse();
+        assertThat(counters.get(FilterCounter.BACKPRESSURE_TIMEOUTS)).isEqualTo(1);
+
+        AtomicBoolean received = new AtomicBoolean();
+        Thread request = new Thread(() -> received.set(pipeline.awaitReceipt(w, 60_000)));
+        request.start();
+        eventually(() -> request.getState() == Thread.State.TIMED_WAITING, "the request waits");
+        agent.applyAll();
+        request.join(20_000);
+        assertThat(received).isTrue();
+        assertThat(w.isDone()).as("its replicas are not awaited").isFalse();
+        assertThat(pipeline.pendingWrites()).as("in flight until the final answer").isEqualTo(1);
+        assertThat(outcomes).isEmpty();
+        agent.answerAll();
+        eventually(() -> pipeline.pendingWrites() == 0, "answered");
+        assertThat(outcomes).containsExactly("applied s 1");
+    }
+
+    @Test
+    void batchesTheAgentHoldsLeaveRoomForMoreUntilTheirReplicasAreTooFarBehind() throws Exception {
+        pipeline(ReplicationMode.ASYNC, 60_000);
+        eventually(() -> agent.stream != null, "open");
+        for (int i = 0; i < WritePipeline.MAX_UNREPLICATED + 3; i++) {
+            change(session("s" + i), "v", 1);
+            int sent = Math.min(i + 1, WritePipeline.MAX_UNREPLICATED);
+            eventually(() -> agent.batches().size() == sent, "batch " + sent);
+            // Applied, never acknowledged by the replicas: only the bound on those stops sending.
+            agent.applyAll();
+        }
+        assertThat(agent.batches()).hasSize(WritePipeline.MAX_UNREPLICATED);
+        assertThat(pipeline.pendingWrites()).isEqualTo(WritePipeline.MAX_UNREPLICATED + 3);
+        agent.answer(1);
+        eventually(() -> agent.batches().size() == WritePipeline.MAX_UNREPLICATED + 1, "one more leaves, with all that waited");
+        assertThat(agent.batches().get(WritePipeline.MAX_UNREPLICATED).getChangesCount()).isEqualTo(3);
+        agent.applyAll();
+        agent.answerAll();
+        eventually(() -> pipeline.pendingWrites() == 0, "answered");
+    }
+
+    @Test
+    void aFirstAnswerToABatchNotInFlightEndsTheStream() throws Exception {
+        pipeline(ReplicationMode.ASYNC, 60_000);
+        eventually(() -> agent.stream != null, "open");
+        PendingWrite w = change(session("s"), "v", 1);
+        eventually(() -> agent.batches().size() == 1, "sent");
+        agent.stream.onResult(WriteBatchResult.newBuilder().setBatchId(99).setInterim(true).build());
+        eventually(w::isDone, "failed");
+        assertThat(w.failure()).isNotNull();
+        assertThat(outcomes).containsExactly("lost s");
+        assertThat(counters.get(FilterCounter.STREAM_FAILURES)).isEqualTo(1);
+    }
+
+    @Test
     void refusalsFailTheirOwnWriteOnly() throws Exception {
         pipeline(ReplicationMode.SYNC, 0);
         eventually(() -> agent.stream != null, "open");
@@ -257,6 +317,7 @@ class WritePipelineTest {
         assertThat(b.failure().isConflict()).isTrue();
         assertThat(b.session.needsFullSync()).isTrue();
         assertThat(agent.batches().get(0).getDurability()).isEqualTo(Durability.DURABILITY_SYNC_ONE);
+        assertThat(agent.batches().get(0).getAnswerWhenApplied()).as("sync waits for the replicas anyway").isFalse();
     }
 
     @Test
@@ -325,6 +386,7 @@ class WritePipelineTest {
         private final List<String> refused = new ArrayList<>();
         private Status.Code refusal;
         private int answered;
+        private int applied;
 
         @Override
         public Stream open(Listener listener) {
@@ -379,6 +441,25 @@ class WritePipelineTest {
                         r.addResults(refused.contains(c.getId())
                                 ? ChangeResult.newBuilder().setErrorCode(refusal.value()).setErrorMessage("no")
                                 : ChangeResult.newBuilder().setVersion(c.getBaseVersion() + 1));
+                    }
+                    results.add(r.build());
+                }
+            }
+            for (WriteBatchResult r : results) {
+                stream.onResult(r);
+            }
+        }
+
+        /** The interim answers of the batches sent and not applied yet: the agent holds them now. */
+        void applyAll() {
+            List<WriteBatchResult> results = new ArrayList<>();
+            synchronized (this) {
+                for (; applied < sent.size(); applied++) {
+                    WriteBatch b = sent.get(applied);
+                    WriteBatchResult.Builder r = WriteBatchResult.newBuilder().setBatchId(b.getBatchId())
+                            .setOutcome(WriteOutcome.WRITE_OUTCOME_APPLIED).setInterim(true);
+                    for (SessionChange c : b.getChangesList()) {
+                        r.addResults(ChangeResult.newBuilder().setVersion(c.getBaseVersion() + 1));
                     }
                     results.add(r.build());
                 }
