@@ -165,11 +165,14 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
         if (durability == Durability.DURABILITY_ASYNC || !applied) {
             return CompletableFuture.completedFuture(result.setOutcome(WriteOutcome.WRITE_OUTCOME_APPLIED).build());
         }
-        SyncWaiter waiter = waiter(durability, batch.getSyncTimeoutMs());
-        counters.add(Counter.SYNC_WRITES, batch.getChangesCount());
-        if (batch.getAnswerWhenApplied()) {
-            // Before the replicas are awaited: the caller may go on, its writes are this agent's now.
+        boolean answered = batch.getAnswerWhenApplied();
+        SyncWaiter waiter = waiter(durability, batch.getSyncTimeoutMs(), !answered);
+        if (answered) {
+            // Before the replicas are awaited: the caller goes on, its writes are this agent's now,
+            // and the final answer only tracks replication, at the receivers' pace.
             interim.accept(result.clone().setOutcome(WriteOutcome.WRITE_OUTCOME_APPLIED).setInterim(true).build());
+        } else {
+            counters.add(Counter.SYNC_WRITES, batch.getChangesCount());
         }
         replicator.awaitReplicas(waiter);
         return waiter.future().thenApply(r -> result.setAcks(r.acks()).setOutcome(outcome(r)).build());
@@ -179,9 +182,9 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
         return ChangeResult.newBuilder().setErrorCode(code.value()).setErrorMessage(String.valueOf(message)).build();
     }
 
-    private SyncWaiter waiter(Durability durability, int syncTimeoutMs) {
+    private SyncWaiter waiter(Durability durability, int syncTimeoutMs, boolean urgent) {
         long timeout = syncTimeoutMs > 0 ? syncTimeoutMs : this.syncTimeoutMs;
-        return new SyncWaiter(durability == Durability.DURABILITY_SYNC_ALL, clockMs.getAsLong() + timeout);
+        return new SyncWaiter(durability == Durability.DURABILITY_SYNC_ALL, clockMs.getAsLong() + timeout, urgent);
     }
 
     private static WriteOutcome outcome(SyncWaiter.Result r) {
@@ -233,7 +236,7 @@ public final class SessionServiceImpl extends SessionServiceGrpc.SessionServiceI
         }
         SyncWaiter waiter = null;
         if (durability != Durability.DURABILITY_ASYNC) {
-            waiter = waiter(durability, request.getSyncTimeoutMs());
+            waiter = waiter(durability, request.getSyncTimeoutMs(), true);
             counters.increment(Counter.SYNC_WRITES);
         }
         long version = writeLocal(request.getChange(), waiter, waiter != null);

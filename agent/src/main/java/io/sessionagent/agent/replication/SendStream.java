@@ -218,7 +218,7 @@ final class SendStream {
         long now = clockMs.getAsLong();
         // A write waits for what this batch carries (or for earlier batches of this flush): ask for
         // the ACK at once rather than at the receivers' next tick.
-        batch.setAckRequested(!unsentWaiters.isEmpty() || ackWanted);
+        batch.setAckRequested(urgentWaiter() || ackWanted);
         ackWanted = false;
         if (!local.replicationEnabled()) {
             completeUnsentWithoutReplicas();
@@ -440,19 +440,35 @@ final class SendStream {
             }
             if (readyMembers == 0) {
                 w.complete(0, false, true);
-                histograms.syncAck(SyncOutcome.NO_REPLICAS, now - w.sentAtMs);
+                record(w, SyncOutcome.NO_REPLICAS, now);
                 it.remove();
             } else if (acks >= (w.all ? readyMembers : 1)) {
                 w.complete(acks, false, false);
-                histograms.syncAck(SyncOutcome.REPLICATED, now - w.sentAtMs);
+                record(w, SyncOutcome.REPLICATED, now);
                 it.remove();
             } else if (now >= w.deadlineMs) {
                 counters.increment(Counter.SYNC_TIMEOUTS);
                 w.complete(acks, true, false);
-                histograms.syncAck(SyncOutcome.TIMEOUT, now - w.sentAtMs);
+                record(w, SyncOutcome.TIMEOUT, now);
                 it.remove();
             }
         }
+    }
+
+    /** Only a wait someone waits on: the others wait for the receivers' tick by design. */
+    private void record(SyncWaiter w, SyncOutcome outcome, long now) {
+        if (w.urgent) {
+            histograms.syncAck(outcome, now - w.sentAtMs);
+        }
+    }
+
+    private boolean urgentWaiter() {
+        for (SyncWaiter w : unsentWaiters) {
+            if (w.urgent) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** On leaving: no acknowledgement can arrive any more, so every open sync write is answered as timed out. */

@@ -14,6 +14,11 @@ public final class SyncWaiter {
     final boolean all;
     final long deadlineMs;
     /**
+     * A caller waits on it: the batch asks the receivers to acknowledge at once. Otherwise (a
+     * writer that was answered already and only tracks replication) their next tick will do.
+     */
+    final boolean urgent;
+    /**
      * The highest sequence sent when the waiter was placed, at or after the last datagram carrying
      * the writes it waits for; 0 until placed.
      */
@@ -26,8 +31,18 @@ public final class SyncWaiter {
      * @param all true to wait for every READY member, false for one
      */
     public SyncWaiter(boolean all, long deadlineMs) {
+        this(all, deadlineMs, true);
+    }
+
+    /**
+     * @param all    true to wait for every READY member, false for one
+     * @param urgent false when nobody waits on the answer: acknowledgements come at the receivers'
+     *               pace (every protocol tick), not at once, and the wait is not in the ack latency
+     */
+    public SyncWaiter(boolean all, long deadlineMs, boolean urgent) {
         this.all = all;
         this.deadlineMs = deadlineMs;
+        this.urgent = urgent;
     }
 
     public CompletableFuture<Result> future() {

@@ -33,6 +33,7 @@ public final class FilterSettings {
     public static final String REPLICATION_MODE = "replication-mode";
     public static final String SYNC_TIMEOUT = "sync-timeout";
     public static final String MAX_REPLICATION_LAG = "max-replication-lag";
+    public static final String ASYNC_WAIT_FOR_AGENT = "async-wait-for-agent";
     public static final String SAVE_MODE = "save-mode";
     public static final String MAX_INACTIVE_INTERVAL = "max-inactive-interval";
     public static final String LISTENERS = "listeners";
@@ -65,6 +66,7 @@ public final class FilterSettings {
     private ReplicationMode replicationMode = ReplicationMode.ASYNC;
     private long syncTimeoutMs = 1000;
     private long maxReplicationLagMs = 50;
+    private boolean asyncWaitForAgent = true;
     private SaveMode saveMode = SaveMode.ON_READ_CHANGE;
     private int maxInactiveIntervalSeconds = 1800;
     private List<String> listenerClasses = Collections.emptyList();
@@ -121,6 +123,7 @@ public final class FilterSettings {
         s.cookieDomain = value(params, COOKIE_DOMAIN);
         s.cookieSecure = bool(params, COOKIE_SECURE, false, problems);
         s.cookieHttpOnly = bool(params, COOKIE_HTTP_ONLY, true, problems);
+        s.asyncWaitForAgent = bool(params, ASYNC_WAIT_FOR_AGENT, true, problems);
         if ((v = params.get(COOKIE_SAME_SITE)) != null) {
             String t = v.trim().toLowerCase(Locale.ROOT);
             if (t.equals("lax") || t.equals("strict") || t.equals("none")) {
@@ -299,6 +302,14 @@ public final class FilterSettings {
         return maxReplicationLagMs;
     }
 
+    /**
+     * Async mode: whether a response waits until the local agent holds the request's write, so
+     * that it outlives a crash of the app server; else only the lag bound holds responses back.
+     */
+    public boolean asyncWaitForAgent() {
+        return asyncWaitForAgent;
+    }
+
     public String route() {
         return route;
     }
@@ -402,6 +413,7 @@ public final class FilterSettings {
         c.replicationMode = replicationMode;
         c.syncTimeoutMs = syncTimeoutMs;
         c.maxReplicationLagMs = maxReplicationLagMs;
+        c.asyncWaitForAgent = asyncWaitForAgent;
         c.saveMode = saveMode;
         c.maxInactiveIntervalSeconds = maxInactiveIntervalSeconds;
         c.listenerClasses = listenerClasses;
@@ -410,6 +422,7 @@ public final class FilterSettings {
         c.maxLocalSessions = maxLocalSessions;
         c.localAttributes = localAttributes;
         c.allowedClasses = allowedClasses;
+        c.agentToken = agentToken;
         return c;
     }
 

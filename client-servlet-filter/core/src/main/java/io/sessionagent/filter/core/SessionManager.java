@@ -101,8 +101,8 @@ public final class SessionManager implements FilterState, AutoCloseable {
             return t;
         });
         this.writes = new WritePipeline(new GrpcWriteTransport(agent.channel()), health, counters,
-                settings.replicationMode(), settings.syncTimeoutMs(), settings.maxReplicationLagMs(), new Answers(),
-                scheduler);
+                settings.replicationMode(), settings.asyncWaitForAgent(), settings.syncTimeoutMs(),
+                settings.maxReplicationLagMs(), new Answers(), scheduler);
         scheduler.scheduleWithFixedDelay(this::flushTouches, TOUCH_FLUSH_MS, TOUCH_FLUSH_MS, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::expire, EXPIRY_SCAN_MS, EXPIRY_SCAN_MS, TimeUnit.MILLISECONDS);
         counters.state(this);
@@ -415,7 +415,7 @@ public final class SessionManager implements FilterState, AutoCloseable {
             if (!w.isDone()) {
                 writes.awaitAnswer(w, settings.agentTimeoutMs() + settings.syncTimeoutMs());
             }
-        } else if (!w.isReceived()) {
+        } else if (settings.asyncWaitForAgent() && !w.isReceived()) {
             writes.awaitReceipt(w, settings.agentTimeoutMs());
         }
     }
@@ -497,12 +497,14 @@ public final class SessionManager implements FilterState, AutoCloseable {
         } else if (w.baseVersion == 0) {
             // A session the agent does not hold yet: once the client has its cookie, a failover must find it.
             writes.awaitAnswer(w, settings.agentTimeoutMs());
-        } else {
+        } else if (settings.asyncWaitForAgent()) {
             // The agent holding the write is what lets it outlive this app server; the replicas are
             // not awaited, only kept within max-replication-lag.
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.agentTimeoutMs());
             writes.awaitReceipt(w, settings.agentTimeoutMs());
             writes.awaitLag(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        } else {
+            writes.awaitLag(settings.agentTimeoutMs());
         }
     }
 

@@ -30,7 +30,15 @@ class WriteBatchesTest {
     private final AttributeCodec codec = new AttributeCodec(getClass().getClassLoader(), 1 << 20, new FilterCounters());
 
     private SessionManager manager(int port, String mode, String agentTimeout, String maxLag) {
+        return manager(port, mode, agentTimeout, maxLag, Map.of());
+    }
+
+    private SessionManager manager(int port, String mode, String agentTimeout, String maxLag,
+                                   Map<String, String> more) {
         FilterSettings settings = FilterSettings.parse(name -> {
+            if (more.containsKey(name)) {
+                return more.get(name);
+            }
             switch (name) {
                 case FilterSettings.AGENT_ADDRESS:
                     return "127.0.0.1:" + port;
@@ -168,6 +176,27 @@ class WriteBatchesTest {
             assertThat(m.pendingWrites()).isEqualTo(1);
             agent.release();
             eventually(() -> m.pendingWrites() == 0, "answered");
+            assertThat(m.counters().get(FilterCounter.BACKPRESSURE_TIMEOUTS)).isZero();
+        }
+    }
+
+    @Test
+    void withoutWaitingForTheAgentAnAsyncRequestReturnsWhileItsWriteIsStillOnItsWay() throws Exception {
+        try (ScriptedAgent agent = new ScriptedAgent(0); SessionManager m = manager(agent.port(), "async", "30s",
+                "60s", Map.of(FilterSettings.ASYNC_WAIT_FOR_AGENT, "false"))) {
+            SessionData s = m.create();
+            s.setAttribute("counter", 0);
+            m.commit(s);
+            agent.stallWrites();
+            s.setAttribute("counter", 1);
+            long start = System.nanoTime();
+            m.commit(s);
+            assertThat(System.nanoTime() - start).as("returned without the agent").isLessThan(20_000_000_000L);
+            assertThat(m.pendingWrites()).isEqualTo(1);
+            assertThat(agent.session(s.id()).getVersion()).as("not applied yet").isEqualTo(1);
+            agent.applyStalled();
+            eventually(() -> m.pendingWrites() == 0, "answered");
+            assertThat(values(agent.session(s.id()))).containsEntry("counter", 1);
             assertThat(m.counters().get(FilterCounter.BACKPRESSURE_TIMEOUTS)).isZero();
         }
     }

@@ -8,6 +8,8 @@ enum Configuration {
     DELTA_ASYNC("delta-async", "DeltaManager async (8)", Kind.DELTA, 8, null),
     DELTA_SYNC("delta-sync", "DeltaManager sync (6)", Kind.DELTA, 6, null),
     OURS_ASYNC("ours-async", "filter + agents async", Kind.FILTER, 0, "async"),
+    /** Async responses wait only for the lag bound, not for the local agent (async-wait-for-agent=false). */
+    OURS_ASYNC_NO_WAIT("ours-async-nowait", "filter + agents async, no wait for the agent", Kind.FILTER, 0, "async"),
     OURS_SYNC("ours-sync", "filter + agents sync", Kind.FILTER, 0, "sync");
 
     enum Kind { ALONE, DELTA, FILTER }
@@ -28,6 +30,11 @@ enum Configuration {
         this.replicationMode = replicationMode;
     }
 
+    /** The filter's async-wait-for-agent init-param. */
+    boolean waitForAgent() {
+        return this != OURS_ASYNC_NO_WAIT;
+    }
+
     boolean replicated() {
         return kind != Kind.ALONE;
     }
@@ -35,7 +42,7 @@ enum Configuration {
     /** The DeltaManager configuration this one is compared with, or null. */
     Configuration deltaPeer() {
         return switch (this) {
-            case OURS_ASYNC -> DELTA_ASYNC;
+            case OURS_ASYNC, OURS_ASYNC_NO_WAIT -> DELTA_ASYNC;
             case OURS_SYNC -> DELTA_SYNC;
             default -> null;
         };

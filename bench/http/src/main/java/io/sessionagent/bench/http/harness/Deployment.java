@@ -106,7 +106,8 @@ final class Deployment {
         for (int i = 0; i < 2; i++) {
             nodes[i] = startNode(processes, settings, "node" + (i + 1), http[i], i == 0 ? jfr : null, List.of(
                     "--mode=filter", "--agent=127.0.0.1:" + grpc[i], "--route=node" + (i + 1),
-                    "--replication-mode=" + config.replicationMode));
+                    "--replication-mode=" + config.replicationMode,
+                    "--async-wait-for-agent=" + config.waitForAgent()));
         }
         for (int i = 0; i < 2; i++) {
             processes.awaitHttp("node" + (i + 1), nodes[i], uri(http[i]).resolve("/status"), b -> true, START_TIMEOUT);

@@ -34,7 +34,7 @@ record Settings(List<Configuration> configurations, Duration duration, Duration 
             a.put(arg.substring(2, eq), arg.substring(eq + 1));
         }
         List<Configuration> configs = new ArrayList<>();
-        for (String id : a.getOrDefault("configs", "alone,delta-async,delta-sync,ours-async,ours-sync").split(",")) {
+        for (String id : a.getOrDefault("configs", "alone,delta-async,delta-sync,ours-async,ours-async-nowait,ours-sync").split(",")) {
             configs.add(Configuration.byId(id.strip()));
         }
         Path agentJar = Path.of(required(a, "agent-jar")).toAbsolutePath();

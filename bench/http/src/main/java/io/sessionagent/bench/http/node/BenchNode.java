@@ -28,7 +28,7 @@ import java.util.function.Supplier;
  * java -cp ... io.sessionagent.bench.http.node.BenchNode --mode=delta --port=8081 --base-dir=DIR \
  *      --send-options=8 --tribes-port=4001 --peer-tribes-port=4002 --index=1
  * java -cp ... io.sessionagent.bench.http.node.BenchNode --mode=filter --port=8081 --base-dir=DIR \
- *      --agent=127.0.0.1:7400 --route=node1 --replication-mode=sync
+ *      --agent=127.0.0.1:7400 --route=node1 --replication-mode=async [--async-wait-for-agent=false]
  * </pre>
  */
 public final class BenchNode {
@@ -63,7 +63,8 @@ public final class BenchNode {
                 status = () -> "members=" + cluster.getMembers().length;
             }
             case "filter" -> {
-                addFilter(context, required(a, "agent"), required(a, "route"), required(a, "replication-mode"));
+                addFilter(context, required(a, "agent"), required(a, "route"), required(a, "replication-mode"),
+                        a.getOrDefault("async-wait-for-agent", "true"));
                 status = () -> "members=0 " + filterCounters(context);
             }
             default -> throw new IllegalArgumentException("--mode must be alone, delta or filter, was " + mode);
@@ -79,13 +80,15 @@ public final class BenchNode {
      * The filter as a user configures it: where its agent is, this node's route and the mode the
      * configuration measures; everything else at its default.
      */
-    private static void addFilter(Context context, String agent, String route, String replicationMode) {
+    private static void addFilter(Context context, String agent, String route, String replicationMode,
+                                  String waitForAgent) {
         FilterDef def = new FilterDef();
         def.setFilterName("replication");
         def.setFilterClass(SessionReplicationFilter.class.getName());
         def.addInitParameter("agent-address", agent);
         def.addInitParameter("route", route);
         def.addInitParameter("replication-mode", replicationMode);
+        def.addInitParameter("async-wait-for-agent", waitForAgent);
         context.addFilterDef(def);
         FilterMap map = new FilterMap();
         map.setFilterName("replication");

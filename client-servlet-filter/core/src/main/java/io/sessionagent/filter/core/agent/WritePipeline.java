@@ -66,7 +66,7 @@ public final class WritePipeline implements AutoCloseable {
      * Async mode: batches the agent holds and its replicas have not all acknowledged, at most. The
      * lag bound keeps them far fewer; this bounds the filter's memory should it be set high.
      */
-    static final int MAX_UNREPLICATED = 64;
+    static final int MAX_UNREPLICATED = 1024;
     private static final long NONE = Long.MAX_VALUE;
 
     /** What became of each write; called on the transport's thread, must not block. */
@@ -101,6 +101,7 @@ public final class WritePipeline implements AutoCloseable {
     private final Durability durability;
     /** Async mode: batches ask for a first answer once the agent applied them. */
     private final boolean answerWhenApplied;
+    private final int receiptWindow;
     private final int syncTimeoutMs;
     private final long maxLagNanos;
     private final Outcomes outcomes;
@@ -127,18 +128,25 @@ public final class WritePipeline implements AutoCloseable {
     private volatile long oldestNanos = NONE;
 
     /**
-     * @param maxLagMs async mode: how old an unanswered write may get before requests wait for it;
-     *                 0 for sync mode, where each request waits for its own
+     * @param maxLagMs     async mode: how old an unanswered write may get before requests wait for it;
+     *                     0 for sync mode, where each request waits for its own
+     * @param waitForAgent async mode: requests wait until the agent holds their writes (batches ask
+     *                     for a first answer once applied)
      */
     public WritePipeline(WriteTransport transport, AgentHealth health, FilterCounters counters, ReplicationMode mode,
-                  long syncTimeoutMs, long maxLagMs, Outcomes outcomes, ScheduledExecutorService scheduler) {
+                  boolean waitForAgent, long syncTimeoutMs, long maxLagMs, Outcomes outcomes,
+                  ScheduledExecutorService scheduler) {
         this.transport = transport;
         this.health = health;
         this.counters = counters;
         // Async mode asks every ready replica: the lag bound is about the slowest of them.
         this.durability = mode == ReplicationMode.SYNC ? Durability.DURABILITY_SYNC_ONE
                 : Durability.DURABILITY_SYNC_ALL;
-        this.answerWhenApplied = mode != ReplicationMode.SYNC;
+        this.answerWhenApplied = mode != ReplicationMode.SYNC && waitForAgent;
+        // Each request waits for a round trip to the agent: one batch on its way at a time makes
+        // the others wait for it together and leave together (a group commit), which costs less
+        // than a message per request.
+        this.receiptWindow = answerWhenApplied ? 1 : MAX_IN_FLIGHT;
         this.syncTimeoutMs = (int) Math.min(Integer.MAX_VALUE, syncTimeoutMs);
         this.maxLagNanos = TimeUnit.MILLISECONDS.toNanos(maxLagMs);
         this.outcomes = outcomes;
@@ -350,7 +358,7 @@ public final class WritePipeline implements AutoCloseable {
             try {
                 call = current;
                 if (sending || call == null || call.stream == null || queued.isEmpty()
-                        || unreceived >= (window ? MAX_IN_FLIGHT : 1) || inFlight.size() >= MAX_UNREPLICATED
+                        || unreceived >= (window ? receiptWindow : 1) || inFlight.size() >= MAX_UNREPLICATED
                         || !call.stream.isReady()) {
                     return;
                 }

@@ -43,7 +43,7 @@ class WritePipelineTest {
     private ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
     private WritePipeline pipeline(ReplicationMode mode, long maxLagMs) {
-        pipeline = new WritePipeline(agent, health, counters, mode, 1_000, maxLagMs, new WritePipeline.Outcomes() {
+        pipeline = new WritePipeline(agent, health, counters, mode, true, 1_000, maxLagMs, new WritePipeline.Outcomes() {
             @Override
             public synchronized void applied(PendingWrite w, long version) {
                 if (w.invalidation) {
@@ -196,7 +196,7 @@ class WritePipelineTest {
     @Test
     void atMostFourBatchesAreUnansweredEvenWhenMoreWaitThanOneBatchHolds() throws Exception {
         agent.ready = false;
-        pipeline(ReplicationMode.ASYNC, 60_000);
+        pipeline(ReplicationMode.SYNC, 0);
         eventually(() -> agent.stream != null, "open");
         byte[] big = new byte[WritePipeline.MAX_BATCH_BYTES / 2 - 1024];
         for (int i = 0; i < 12; i++) {
@@ -282,6 +282,26 @@ class WritePipelineTest {
         agent.answer(1);
         eventually(() -> agent.batches().size() == WritePipeline.MAX_UNREPLICATED + 1, "one more leaves, with all that waited");
         assertThat(agent.batches().get(WritePipeline.MAX_UNREPLICATED).getChangesCount()).isEqualTo(3);
+        agent.applyAll();
+        agent.answerAll();
+        eventually(() -> pipeline.pendingWrites() == 0, "answered");
+    }
+
+    @Test
+    void inAsyncModeTheWritesArrivingWhileABatchIsOnItsWayToTheAgentLeaveTogetherOnItsFirstAnswer()
+            throws Exception {
+        pipeline(ReplicationMode.ASYNC, 60_000);
+        eventually(() -> agent.stream != null, "open");
+        change(session("a"), "v", 1);
+        eventually(() -> agent.batches().size() == 1, "sent at once");
+        for (String id : List.of("b", "c", "d")) {
+            change(session(id), "v", 1);
+        }
+        Thread.sleep(50);
+        assertThat(agent.batches()).as("one batch at a time on its way").hasSize(1);
+        agent.applyAll();
+        eventually(() -> agent.batches().size() == 2, "the others, together");
+        assertThat(agent.batches().get(1).getChangesCount()).isEqualTo(3);
         agent.applyAll();
         agent.answerAll();
         eventually(() -> pipeline.pendingWrites() == 0, "answered");
