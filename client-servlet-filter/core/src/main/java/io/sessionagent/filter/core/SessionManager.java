@@ -386,11 +386,12 @@ public final class SessionManager implements FilterState, AutoCloseable {
                     retire(s, w, retired);
                     return;
                 }
-            } else {
-                if (touchIfUnchanged) {
-                    pendingTouches.merge(s.id(), s.thisAccessedTime(), Math::max);
-                }
+            } else if (touchIfUnchanged) {
+                pendingTouches.merge(s.id(), s.thisAccessedTime(), Math::max);
                 w = (PendingWrite) s.lastWrite();
+            } else {
+                // After the response: nothing of this request's is left to wait for.
+                return;
             }
         }
         // Outside the lock: the session's concurrent requests hand their changes over meanwhile,
