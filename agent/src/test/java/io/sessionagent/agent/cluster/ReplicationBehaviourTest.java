@@ -54,30 +54,40 @@ class ReplicationBehaviourTest {
         return WriteBatch.newBuilder().setBatchId(id).setDurability(durability).addAllChanges(List.of(changes)).build();
     }
 
+    /** A WriteBatches stream to an agent, every answer kept. */
+    private final class Batches {
+        final List<WriteBatchResult> results = new CopyOnWriteArrayList<>();
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        final StreamObserver<WriteBatch> batches;
+
+        Batches(Agent a) {
+            batches = SessionServiceGrpc.newStub(cluster.client(a).channel()).writeBatches(new StreamObserver<>() {
+                @Override
+                public void onNext(WriteBatchResult r) {
+                    results.add(r);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    done.completeExceptionally(t);
+                }
+
+                @Override
+                public void onCompleted() {
+                    done.complete(null);
+                }
+            });
+        }
+    }
+
     @Test
     void batchesAreAnsweredInOrderABadChangeFailsAloneAndDeltasShareDatagrams() throws Exception {
         Agent a = ready(cluster.start("node-a"));
         Agent b = ready(cluster.start("node-b"));
         Eventually.await(Duration.ofSeconds(5), () -> a.replicator().readyMembers().size() == 1, () -> "view of 2");
-        SessionServiceGrpc.SessionServiceStub async = SessionServiceGrpc.newStub(cluster.client(a).channel());
-        List<WriteBatchResult> results = new CopyOnWriteArrayList<>();
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        StreamObserver<WriteBatch> batches = async.writeBatches(new StreamObserver<>() {
-            @Override
-            public void onNext(WriteBatchResult r) {
-                results.add(r);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                done.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {
-                done.complete(null);
-            }
-        });
+        Batches stream = new Batches(a);
+        StreamObserver<WriteBatch> batches = stream.batches;
+        List<WriteBatchResult> results = stream.results;
         for (int i = 0; i < 200; i++) {
             SessionChange[] changes = new SessionChange[10];
             for (int c = 0; c < 10; c++) {
@@ -90,7 +100,7 @@ class ReplicationBehaviourTest {
         batches.onNext(batch(200, Durability.DURABILITY_SYNC_ONE, write(0, "good00000000000000000001", 10).getChange(),
                 write(0, "bad.id", 1).getChange(), write(0, "good00000000000000000002", 10).getChange()));
         batches.onCompleted();
-        done.get(30, TimeUnit.SECONDS);
+        stream.done.get(30, TimeUnit.SECONDS);
 
         assertThat(results).hasSize(201);
         for (int i = 0; i < 200; i++) {
@@ -161,25 +171,9 @@ class ReplicationBehaviourTest {
         Agent a = ready(cluster.start("node-a"));
         Agent b = ready(cluster.start("node-b"));
         Eventually.await(Duration.ofSeconds(5), () -> a.replicator().readyMembers().size() == 1, () -> "view of 2");
-        List<WriteBatchResult> results = new CopyOnWriteArrayList<>();
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        StreamObserver<WriteBatch> batches = SessionServiceGrpc.newStub(cluster.client(a).channel())
-                .writeBatches(new StreamObserver<>() {
-                    @Override
-                    public void onNext(WriteBatchResult r) {
-                        results.add(r);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        done.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        done.complete(null);
-                    }
-                });
+        Batches stream = new Batches(a);
+        StreamObserver<WriteBatch> batches = stream.batches;
+        List<WriteBatchResult> results = stream.results;
         // The replica hears nothing: only the sync timeout ends the wait for it.
         cluster.transport(b).cut();
         batches.onNext(batch(1, Durability.DURABILITY_SYNC_ALL, write(0, "interim0000000000000001", 10).getChange())
@@ -200,7 +194,7 @@ class ReplicationBehaviourTest {
 
         cluster.transport(b).heal();
         batches.onCompleted();
-        done.get(30, TimeUnit.SECONDS);
+        stream.done.get(30, TimeUnit.SECONDS);
         assertThat(results).hasSize(3);
         WriteBatchResult last = results.get(1);
         assertThat(last.getBatchId()).isEqualTo(1);
