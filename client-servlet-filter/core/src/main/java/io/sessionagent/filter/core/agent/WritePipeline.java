@@ -31,8 +31,9 @@ import java.util.logging.Logger;
  *   session already has a write waiting to leave, the changes merge into it. Pending work is
  *   bounded by the number of sessions, not of requests, and a backlog shrinks under pressure.</li>
  *   <li><b>Batching.</b> Every waiting write (up to {@link #MAX_BATCH_BYTES}) leaves in one
- *   message, when the stream is ready and fewer than {@link #MAX_IN_FLIGHT} batches wait for the
- *   agent's first answer (and fewer than {@link #MAX_UNREPLICATED} for their last). A new write is
+ *   message, when the stream is ready and fewer than {@link #MAX_IN_FLIGHT} batches (one in async
+ *   mode, whose requests wait for the agent) wait for the agent's first answer, and fewer than
+ *   {@link #MAX_UNREPLICATED} for their last. A new write is
  *   sent at once, by the request that made it, only when no batch waits for a first answer;
  *   otherwise the next answer sends it, with everything that arrived meanwhile.</li>
  *   <li><b>Bounded lag.</b> Every batch is answered once the replicas acknowledged it (async mode asks
@@ -113,7 +114,7 @@ public final class WritePipeline implements AutoCloseable {
     // Guarded by lock.
     private final LinkedHashMap<String, PendingWrite> queued = new LinkedHashMap<>();
     private final ArrayDeque<Batch> inFlight = new ArrayDeque<>();
-    /** Batches in flight without an answer of any kind: the window of {@link #MAX_IN_FLIGHT}. */
+    /** Batches in flight without an answer of any kind: what {@code receiptWindow} bounds. */
     private int unreceived;
     private Call current;
     /** An {@link #open} is posted for writes that found no stream; guarded by lock. */
@@ -580,21 +581,19 @@ public final class WritePipeline implements AutoCloseable {
                     return;
                 }
                 for (Batch f : inFlight) {
-                    if (f.id == r.getBatchId() && !f.received) {
+                    if (f.id == r.getBatchId() && !f.received && r.getResultsCount() == f.writes.size()) {
                         b = f;
+                        b.received = true;
+                        unreceived--;
                         break;
                     }
-                }
-                if (b != null && r.getResultsCount() == b.writes.size()) {
-                    b.received = true;
-                    unreceived--;
                 }
             } finally {
                 lock.unlock();
             }
-            if (b == null || r.getResultsCount() != b.writes.size()) {
+            if (b == null) {
                 LOG.severe("session agent answered batch " + r.getBatchId() + " first with " + r.getResultsCount()
-                        + " results; no such batch waits for it" + (b == null ? "" : " with that many"));
+                        + " results; no batch with that many waits for a first answer");
                 stream.finish();
                 ended(this, Status.INTERNAL.withDescription("interim answer to an unknown batch"));
                 return;
