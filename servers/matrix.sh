@@ -12,7 +12,7 @@
 # servers/servlet25, which embed them from their Maven Central jars, with the WAR's web.xml in the
 # Servlet 2.5 form docs/filter.md shows (no <async-supported>, no ASYNC dispatcher).
 #
-#   servers/matrix.sh                 the CI set: tomcat9 tomcat11 jetty12 glassfish7 jetty6
+#   servers/matrix.sh                 the CI set: tomcat9 jetty12 jetty6
 #   servers/matrix.sh all             every server below
 #   servers/matrix.sh tomcat7 jetty9  the servers named
 #
@@ -48,13 +48,13 @@ while [ $# -gt 0 ]; do
     --without-filter) without_filter=true; shift ;;
     --keep) keep=true; shift ;;
     all) servers+=(tomcat6 tomcat7 tomcat9 tomcat10 tomcat11 jetty6 jetty9 jetty12 glassfish7 payara-micro tomee8); shift ;;
-    ci) servers+=(tomcat9 tomcat11 jetty12 glassfish7 jetty6); shift ;;
+    ci) servers+=(tomcat9 jetty12 jetty6); shift ;;
     -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) servers+=("$1"); shift ;;
   esac
 done
-[ "${#servers[@]}" -gt 0 ] || servers=(tomcat9 tomcat11 jetty12 glassfish7 jetty6)
+[ "${#servers[@]}" -gt 0 ] || servers=(tomcat9 jetty12 jetty6)
 
 # id -> version, Maven coordinates, servlet flavour of the sample WAR. Each version is the release
 # whose run docs/servers.md's "Supported servers" table records; a new one means a new run and row.

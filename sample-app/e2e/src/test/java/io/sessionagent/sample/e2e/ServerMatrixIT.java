@@ -19,8 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The filter on real server distributions: runs {@code servers/matrix.sh}, which fetches each
  * server from Maven Central, deploys the sample WAR as the README says, puts two nodes and two
  * agents behind NGINX, kills node1 with SIGKILL under load and checks every simulated user's
- * session. By default the CI set (Tomcat 9, Tomcat 11, Jetty 12, GlassFish 7, and Jetty 6 for the
- * Servlet 2.5 containers, embedded from its Maven Central jars) and a control run of
+ * session. By default the CI set (Tomcat 9 for javax, Jetty 12 for jakarta, and Jetty 6 for the
+ * Servlet 2.5 containers, embedded from its Maven Central jars) and a shorter control run of
  * Jetty 12 with the filter taken out of web.xml, which must fail; with {@code -Dmatrix=all} (or
  * {@code MATRIX=all}) every server of the script, or a space-separated list of its server names.
  */
@@ -41,13 +41,14 @@ class ServerMatrixIT {
         assertThat(run.results).as(run.why()).isNotEmpty().allSatisfy((server, line) ->
                 assertThat(line).as(server).contains("result=PASS").contains("sessions_lost=0"));
         if (servers.contains("ci")) {
-            assertThat(run.results.keySet()).containsExactly("tomcat9", "tomcat11", "jetty12", "glassfish7", "jetty6");
+            assertThat(run.results.keySet()).containsExactly("tomcat9", "jetty12", "jetty6");
         }
     }
 
     @Test
     void withoutTheFilterInWebXmlTheSameRunFails() throws Exception {
-        Run run = matrix(List.of("jetty12"), true);
+        // Every user of node1 loses its session at the kill: a short load shows it as well as a long one.
+        Run run = matrix(List.of("--before", "2", "--after", "3", "jetty12"), true);
         System.out.println(String.join("\n", run.output));
         assertThat(run.exit).as(run.why()).isNotZero();
         String line = run.results.get("jetty12");
