@@ -358,6 +358,9 @@ public final class Replicator implements Transport.Receiver, AutoCloseable {
                 counters.increment(Counter.VIEW_CHANGES);
                 log.info("member {} {} ({}), view {}", m, change == MembershipChange.JOINED ? "joined" : "restarted",
                         hb.getState(), membership.viewId());
+                // A newcomer that heard this member only at its next heartbeat would spend up to an
+                // interval of its join-wait in silence, or pass it and start a table of its own.
+                heartbeats.send(now);
                 if (m.isReady()) {
                     antiEntropy.request(m);
                 }

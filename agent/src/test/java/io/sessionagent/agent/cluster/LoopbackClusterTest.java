@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -128,6 +129,23 @@ class LoopbackClusterTest {
         Optional<SessionRecord> sample = c.table().get(String.format("late%024d", 1234));
         assertThat(sample).isPresent();
         assertThat(sample.get().getAttributes(0).getValue().byteAt(0)).isEqualTo((byte) 1234);
+    }
+
+    @Test
+    void aJoinerHearsTheReadyMembersAtOnceNotAtTheirNextHeartbeat() throws Exception {
+        // Heartbeats far apart: a joiner that waited for the next one would pass join-wait alone
+        // and start an empty table beside the cluster's.
+        Map<String, String> slow = Map.of("heartbeat-interval", "10s", "failure-timeout", "30s");
+        Agent a = cluster.start("node-a", slow);
+        a.replicator().ready().get(10, TimeUnit.SECONDS);
+        for (int i = 0; i < 50; i++) {
+            cluster.client(a).put(String.format("early%023d", i), 0, "k", new byte[] {(byte) i});
+        }
+        Agent b = cluster.start("node-b", slow);
+        b.replicator().ready().get(10, TimeUnit.SECONDS);
+        assertThat(b.counter(Counter.STATE_TRANSFERS)).isEqualTo(1);
+        assertThat(b.table().liveCount()).isEqualTo(50);
+        assertThat(b.replicator().view().members()).extracting(m -> m.nodeName()).containsExactly("node-a");
     }
 
     @Test
