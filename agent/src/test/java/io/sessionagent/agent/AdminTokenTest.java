@@ -6,6 +6,8 @@ import io.sessionagent.agent.testing.TestCluster;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -28,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * nothing, the read-only endpoints stay open, the CLI sends the token of its settings, and a
  * request body beyond the limit is refused unread.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class AdminTokenTest {
     private static final String TOKEN = "dG9rZW4tb2YtdGhlLWFkbWluLWVuZHBvaW50cy0xMjM0";
 

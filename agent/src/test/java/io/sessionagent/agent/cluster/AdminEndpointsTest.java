@@ -11,6 +11,8 @@ import io.sessionagent.agent.testing.TestCluster;
 import io.sessionagent.proto.v1.SessionServiceGrpc;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -21,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The admin endpoints of real agents: replication off and on, drain, the view, bad requests. */
+@Execution(ExecutionMode.CONCURRENT)
 class AdminEndpointsTest {
     private final TestCluster cluster = new TestCluster("admin-" + System.nanoTime());
 

@@ -20,6 +20,8 @@ import io.sessionagent.proto.v1.WriteRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.io.OutputStream;
 import java.net.DatagramPacket;
@@ -38,6 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Garbage on every port and invalid calls: dropped or refused with a reason, and the agents keep serving. */
+@Execution(ExecutionMode.CONCURRENT)
 class BadInputTest {
     private final TestCluster cluster = new TestCluster("bad-input-" + System.nanoTime());
     private Agent a;

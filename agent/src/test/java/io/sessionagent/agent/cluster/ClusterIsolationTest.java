@@ -10,6 +10,8 @@ import io.sessionagent.proto.v1.WriteOutcome;
 import io.sessionagent.proto.v1.WriteResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -26,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Two clusters that differ only in {@code cluster-name} share one multicast group and port: each
  * hears every datagram of the other and must drop it, so that neither sessions nor members cross.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class ClusterIsolationTest {
     private static final int SESSIONS = 200;
 

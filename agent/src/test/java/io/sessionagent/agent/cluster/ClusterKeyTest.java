@@ -16,6 +16,8 @@ import io.sessionagent.proto.v1.WriteOutcome;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,6 +40,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * key holders see each other, exchange sessions or answer peer calls. And a key rotated by editing
  * the key files while writes go on, with no write lost and no restart.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class ClusterKeyTest {
     private static final ClusterKey K1 = Keys.key(1, 11);
     private static final ClusterKey K2 = Keys.key(2, 11);

@@ -20,6 +20,8 @@ import io.sessionagent.proto.v1.WriteBatchResult;
 import io.sessionagent.proto.v1.WriteRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.time.Duration;
 import java.util.List;
@@ -35,6 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Invalidations between real agents: ordered with the writes of the same stream, and kept by
  * tombstones that outlive every copy of the session they kill.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class InvalidationTest {
     private InProcessNetwork network;
     private TestCluster cluster;

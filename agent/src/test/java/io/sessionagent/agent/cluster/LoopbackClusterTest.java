@@ -11,6 +11,7 @@ import io.sessionagent.proto.v1.WriteOutcome;
 import io.sessionagent.proto.v1.WriteResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -23,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Three agents in this JVM on a loopback multicast group, talking real gRPC and real UDP. */
+@Isolated
 class LoopbackClusterTest {
     private final TestCluster cluster = new TestCluster("loopback-" + System.nanoTime());
 

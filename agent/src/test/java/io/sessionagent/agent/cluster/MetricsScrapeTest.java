@@ -16,6 +16,8 @@ import io.sessionagent.proto.v1.SessionServiceGrpc;
 import io.micrometer.core.instrument.Meter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.net.DatagramPacket;
 import java.net.InetSocketAddress;
@@ -30,6 +32,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** /metrics, /health, /ready and the gRPC health service of real agents, scraped over HTTP. */
+@Execution(ExecutionMode.CONCURRENT)
 class MetricsScrapeTest {
     private static final String SESSION_SERVICE = SessionServiceGrpc.SERVICE_NAME;
     private final TestCluster cluster = new TestCluster("metrics-" + System.nanoTime());

@@ -8,6 +8,8 @@ import io.sessionagent.agent.testing.TestCluster;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Real agents with mutual TLS on the peer channel: a joiner with a certificate from the cluster's
  * CA takes the table by state transfer over it; a joiner with another CA's certificate gets none.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class PeerTlsClusterTest {
     @TempDir
     Path dir;

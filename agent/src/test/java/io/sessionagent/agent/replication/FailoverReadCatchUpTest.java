@@ -11,6 +11,8 @@ import io.sessionagent.proto.v1.GetSessionRequest;
 import io.sessionagent.proto.v1.GetSessionResponse;
 import io.sessionagent.proto.v1.SessionRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -26,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * what it received of the session's writes: never with the older version it holds while newer
  * frames wait behind a gap, are announced but missing, or wait for a repair.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class FailoverReadCatchUpTest {
     private static final long PEER = 2;
 

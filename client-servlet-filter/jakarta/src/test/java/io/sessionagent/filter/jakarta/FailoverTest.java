@@ -16,6 +16,8 @@ import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.io.IOException;
 import java.net.URI;
@@ -58,6 +60,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * user's next request, sent to the other, finds the whole session there. The javax module runs
  * this same class on Tomcat 9, with jakarta.servlet read as javax.servlet.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class FailoverTest {
     static final String EVENTS = "test.events";
 

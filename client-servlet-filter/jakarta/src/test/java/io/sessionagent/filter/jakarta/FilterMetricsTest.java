@@ -20,6 +20,7 @@ import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -51,6 +52,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 /** The filter's counters as JMX attributes and Micrometer meters, in embedded Tomcat 11 with a real agent. */
+@Isolated
 class FilterMetricsTest {
     private static final List<String> METERS = List.of("session_filter.serialize", "session_filter.deltas.sent",
             "session_filter.delta.bytes", "session_filter.attributes.skipped",

@@ -11,6 +11,7 @@ import org.apache.tomcat.util.descriptor.web.FilterDef;
 import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,6 +50,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * it), so the filter's own classes are loaded by a class loader that hides io.micrometer, and
  * the application's class loader sits on top of it.
  */
+@Isolated
 class WithoutMicrometerTest {
     private static final String BINDER = "io.sessionagent.filter.core.metrics.MicrometerMeters";
 
