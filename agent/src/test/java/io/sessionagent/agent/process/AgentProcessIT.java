@@ -133,11 +133,11 @@ class AgentProcessIT {
         AgentProcess b = start("proc-b");
         a.awaitReady(Duration.ofSeconds(30));
         b.awaitReady(Duration.ofSeconds(30));
-        byte[] kb = new byte[1024];
-        for (int i = 0; i < 10_000; i++) {
+        a.client().createAll(10_000, i -> String.format("procLate%020d", i), "payload", i -> {
+            byte[] kb = new byte[1024];
             kb[0] = (byte) i;
-            a.client().put(String.format("procLate%020d", i), 0, "payload", kb);
-        }
+            return kb;
+        });
         Eventually.await(Duration.ofSeconds(30), () -> b.client().view().getSessionCount() == 10_000,
                 () -> "10,000 sessions on proc-b");
         b.kill9();

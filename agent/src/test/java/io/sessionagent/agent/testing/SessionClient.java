@@ -3,6 +3,7 @@ package io.sessionagent.agent.testing;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
 import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.ClusterView;
 import io.sessionagent.proto.v1.ClusterViewRequest;
@@ -11,10 +12,15 @@ import io.sessionagent.proto.v1.GetSessionRequest;
 import io.sessionagent.proto.v1.GetSessionResponse;
 import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SessionServiceGrpc;
+import io.sessionagent.proto.v1.WriteBatch;
+import io.sessionagent.proto.v1.WriteBatchResult;
 import io.sessionagent.proto.v1.WriteRequest;
 import io.sessionagent.proto.v1.WriteResponse;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 
 /** A gRPC client of one agent's SessionService, as the filter would use it. */
 public final class SessionClient implements AutoCloseable {
@@ -55,6 +61,50 @@ public final class SessionClient implements AutoCloseable {
                         .setMaxInactiveSeconds(1800)
                         .addSet(Attribute.newBuilder().setName(name).setValue(ByteString.copyFrom(value))))
                 .build());
+    }
+
+    /**
+     * Creates {@code count} sessions, one attribute each, on one WriteBatches stream in batches of
+     * 100 changes, as the filter sends them: a table filled in a fraction of the time one call per
+     * session takes. Returns once every change was answered; fails on the first one refused.
+     */
+    public void createAll(int count, IntFunction<String> id, String name, IntFunction<byte[]> value) throws Exception {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        AtomicInteger answered = new AtomicInteger();
+        StreamObserver<WriteBatch> batches = SessionServiceGrpc.newStub(channel).writeBatches(new StreamObserver<>() {
+            @Override
+            public void onNext(WriteBatchResult r) {
+                r.getResultsList().stream().filter(c -> c.getErrorCode() != 0).findFirst().ifPresent(c ->
+                        done.completeExceptionally(new AssertionError("batch " + r.getBatchId() + " refused: " + c)));
+                answered.addAndGet(r.getResultsCount());
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                done.complete(null);
+            }
+        });
+        long now = System.currentTimeMillis();
+        WriteBatch.Builder batch = WriteBatch.newBuilder().setDurability(Durability.DURABILITY_ASYNC);
+        for (int i = 0; i < count; i++) {
+            batch.addChanges(SessionChange.newBuilder().setId(id.apply(i)).setCreationTimeMs(now).setAccessTimeMs(now)
+                    .setMaxInactiveSeconds(1800)
+                    .addSet(Attribute.newBuilder().setName(name).setValue(ByteString.copyFrom(value.apply(i)))));
+            if (batch.getChangesCount() == 100 || i == count - 1) {
+                batches.onNext(batch.setBatchId(i).build());
+                batch = WriteBatch.newBuilder().setDurability(Durability.DURABILITY_ASYNC);
+            }
+        }
+        batches.onCompleted();
+        done.get(60, TimeUnit.SECONDS);
+        if (answered.get() != count) {
+            throw new AssertionError(answered.get() + " of " + count + " changes answered");
+        }
     }
 
     public GetSessionResponse get(String id) {

@@ -6,10 +6,12 @@ import io.sessionagent.agent.transport.MulticastTransport;
 import io.sessionagent.agent.transport.Transport;
 
 import java.net.SocketException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -77,6 +79,21 @@ public final class TestCluster implements AutoCloseable {
             transports.put(agent, holder[0]);
         }
         return agent;
+    }
+
+    /** Starts agents under these names at once; returns once each is ready and sees all the others. */
+    public List<Agent> startReady(String... nodeNames) throws Exception {
+        List<Agent> started = new ArrayList<>();
+        for (String n : nodeNames) {
+            started.add(start(n));
+        }
+        for (Agent a : started) {
+            a.replicator().ready().get(10, TimeUnit.SECONDS);
+        }
+        Eventually.await(Duration.ofSeconds(5), () -> started.stream()
+                .allMatch(x -> x.replicator().view().members().size() == nodeNames.length - 1),
+                () -> "every agent sees the " + (nodeNames.length - 1) + " others");
+        return started;
     }
 
     public synchronized SessionClient client(Agent agent) {
