@@ -97,6 +97,9 @@ class FailoverTest {
             agent.replicator().ready().get(15, TimeUnit.SECONDS);
             tomcat = new Tomcat();
             tomcat.setBaseDir(baseDir.resolve(route).toString());
+            // Tests of this class run side by side: each Tomcat registers its MBeans under a JMX
+            // domain of its own (the engine's name) instead of racing for the same names in "Tomcat".
+            tomcat.getEngine().setName("failover-" + route + "-" + System.nanoTime());
             Connector connector = new Connector();
             connector.setPort(0);
             connector.setProperty("address", "127.0.0.1");
