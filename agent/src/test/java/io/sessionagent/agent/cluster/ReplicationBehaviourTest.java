@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.grpc.stub.StreamObserver;
 import io.sessionagent.agent.Agent;
 import io.sessionagent.agent.metrics.Counter;
+import io.sessionagent.agent.testing.BatchStream;
 import io.sessionagent.agent.testing.Eventually;
 import io.sessionagent.agent.testing.SessionClient;
 import io.sessionagent.agent.testing.TestCluster;
@@ -11,7 +12,6 @@ import io.sessionagent.proto.v1.Attribute;
 import io.sessionagent.proto.v1.Durability;
 import io.sessionagent.proto.v1.SessionChange;
 import io.sessionagent.proto.v1.SessionRecord;
-import io.sessionagent.proto.v1.SessionServiceGrpc;
 import io.sessionagent.proto.v1.WriteBatch;
 import io.sessionagent.proto.v1.WriteBatchResult;
 import io.sessionagent.proto.v1.WriteOutcome;
@@ -25,8 +25,6 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -57,38 +55,12 @@ class ReplicationBehaviourTest {
         return WriteBatch.newBuilder().setBatchId(id).setDurability(durability).addAllChanges(List.of(changes)).build();
     }
 
-    /** A WriteBatches stream to an agent, every answer kept. */
-    private final class Batches {
-        final List<WriteBatchResult> results = new CopyOnWriteArrayList<>();
-        final CompletableFuture<Void> done = new CompletableFuture<>();
-        final StreamObserver<WriteBatch> batches;
-
-        Batches(Agent a) {
-            batches = SessionServiceGrpc.newStub(cluster.client(a).channel()).writeBatches(new StreamObserver<>() {
-                @Override
-                public void onNext(WriteBatchResult r) {
-                    results.add(r);
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                    done.completeExceptionally(t);
-                }
-
-                @Override
-                public void onCompleted() {
-                    done.complete(null);
-                }
-            });
-        }
-    }
-
     @Test
     void batchesAreAnsweredInOrderABadChangeFailsAloneAndDeltasShareDatagrams() throws Exception {
         Agent a = ready(cluster.start("node-a"));
         Agent b = ready(cluster.start("node-b"));
         Eventually.await(Duration.ofSeconds(5), () -> a.replicator().readyMembers().size() == 1, () -> "view of 2");
-        Batches stream = new Batches(a);
+        BatchStream stream = cluster.client(a).writeBatches();
         StreamObserver<WriteBatch> batches = stream.batches;
         List<WriteBatchResult> results = stream.results;
         for (int i = 0; i < 200; i++) {
@@ -174,7 +146,7 @@ class ReplicationBehaviourTest {
         Agent a = ready(cluster.start("node-a"));
         Agent b = ready(cluster.start("node-b"));
         Eventually.await(Duration.ofSeconds(5), () -> a.replicator().readyMembers().size() == 1, () -> "view of 2");
-        Batches stream = new Batches(a);
+        BatchStream stream = cluster.client(a).writeBatches();
         StreamObserver<WriteBatch> batches = stream.batches;
         List<WriteBatchResult> results = stream.results;
         // The replica hears nothing: only the sync timeout ends the wait for it.

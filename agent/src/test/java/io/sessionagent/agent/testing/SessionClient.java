@@ -3,8 +3,8 @@ package io.sessionagent.agent.testing;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import io.sessionagent.proto.v1.Attribute;
+import io.sessionagent.proto.v1.ChangeResult;
 import io.sessionagent.proto.v1.ClusterView;
 import io.sessionagent.proto.v1.ClusterViewRequest;
 import io.sessionagent.proto.v1.Durability;
@@ -17,9 +17,7 @@ import io.sessionagent.proto.v1.WriteBatchResult;
 import io.sessionagent.proto.v1.WriteRequest;
 import io.sessionagent.proto.v1.WriteResponse;
 
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
 /** A gRPC client of one agent's SessionService, as the filter would use it. */
@@ -63,32 +61,18 @@ public final class SessionClient implements AutoCloseable {
                 .build());
     }
 
+    /** Opens a WriteBatches stream, as the filter keeps one open. */
+    public BatchStream writeBatches() {
+        return new BatchStream(channel);
+    }
+
     /**
      * Creates {@code count} sessions, one attribute each, on one WriteBatches stream in batches of
      * 100 changes, as the filter sends them: a table filled in a fraction of the time one call per
-     * session takes. Returns once every change was answered; fails on the first one refused.
+     * session takes. Returns once every change was answered; fails if one was refused.
      */
     public void createAll(int count, IntFunction<String> id, String name, IntFunction<byte[]> value) throws Exception {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        AtomicInteger answered = new AtomicInteger();
-        StreamObserver<WriteBatch> batches = SessionServiceGrpc.newStub(channel).writeBatches(new StreamObserver<>() {
-            @Override
-            public void onNext(WriteBatchResult r) {
-                r.getResultsList().stream().filter(c -> c.getErrorCode() != 0).findFirst().ifPresent(c ->
-                        done.completeExceptionally(new AssertionError("batch " + r.getBatchId() + " refused: " + c)));
-                answered.addAndGet(r.getResultsCount());
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                done.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {
-                done.complete(null);
-            }
-        });
+        BatchStream stream = writeBatches();
         long now = System.currentTimeMillis();
         WriteBatch.Builder batch = WriteBatch.newBuilder().setDurability(Durability.DURABILITY_ASYNC);
         for (int i = 0; i < count; i++) {
@@ -96,14 +80,23 @@ public final class SessionClient implements AutoCloseable {
                     .setMaxInactiveSeconds(1800)
                     .addSet(Attribute.newBuilder().setName(name).setValue(ByteString.copyFrom(value.apply(i)))));
             if (batch.getChangesCount() == 100 || i == count - 1) {
-                batches.onNext(batch.setBatchId(i).build());
+                stream.batches.onNext(batch.setBatchId(i).build());
                 batch = WriteBatch.newBuilder().setDurability(Durability.DURABILITY_ASYNC);
             }
         }
-        batches.onCompleted();
-        done.get(60, TimeUnit.SECONDS);
-        if (answered.get() != count) {
-            throw new AssertionError(answered.get() + " of " + count + " changes answered");
+        stream.batches.onCompleted();
+        stream.done.get(60, TimeUnit.SECONDS);
+        long answered = 0;
+        for (WriteBatchResult r : stream.results) {
+            for (ChangeResult c : r.getResultsList()) {
+                if (c.getErrorCode() != 0) {
+                    throw new AssertionError("batch " + r.getBatchId() + " refused a change: " + c);
+                }
+            }
+            answered += r.getResultsCount();
+        }
+        if (answered != count) {
+            throw new AssertionError(answered + " of " + count + " changes answered");
         }
     }
 
