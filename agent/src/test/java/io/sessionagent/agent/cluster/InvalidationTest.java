@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.grpc.stub.StreamObserver;
 import io.sessionagent.agent.Agent;
 import io.sessionagent.agent.metrics.Counter;
+import io.sessionagent.agent.testing.BatchStream;
 import io.sessionagent.agent.testing.Eventually;
 import io.sessionagent.agent.testing.InProcessNetwork;
 import io.sessionagent.agent.testing.Networks;
@@ -14,7 +15,6 @@ import io.sessionagent.proto.v1.ChangeResult;
 import io.sessionagent.proto.v1.Durability;
 import io.sessionagent.proto.v1.InvalidateRequest;
 import io.sessionagent.proto.v1.SessionChange;
-import io.sessionagent.proto.v1.SessionServiceGrpc;
 import io.sessionagent.proto.v1.WriteBatch;
 import io.sessionagent.proto.v1.WriteBatchResult;
 import io.sessionagent.proto.v1.WriteRequest;
@@ -27,7 +27,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -86,22 +85,9 @@ class InvalidationTest {
         Eventually.await(Duration.ofSeconds(5), () -> a.replicator().view().members().size() == 1,
                 () -> "node-a sees node-b");
         SessionClient client = cluster.client(a);
-        List<WriteBatchResult> results = new CopyOnWriteArrayList<>();
-        StreamObserver<WriteBatch> stream = SessionServiceGrpc.newStub(client.channel())
-                .writeBatches(new StreamObserver<>() {
-                    @Override
-                    public void onNext(WriteBatchResult r) {
-                        results.add(r);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                    }
-                });
+        BatchStream batches = client.writeBatches();
+        StreamObserver<WriteBatch> stream = batches.batches;
+        List<WriteBatchResult> results = batches.results;
         // The create waits for node-b; the logout is sent at once behind it, as a filter does
         // when the user logs out while the session's first write is still in flight.
         stream.onNext(WriteBatch.newBuilder().setBatchId(1).setDurability(Durability.DURABILITY_SYNC_ALL)

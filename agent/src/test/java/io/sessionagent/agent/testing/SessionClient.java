@@ -48,17 +48,20 @@ public final class SessionClient implements AutoCloseable {
     }
 
     public WriteResponse write(String id, long baseVersion, String name, byte[] value, Durability durability) {
-        long now = System.currentTimeMillis();
         return stub().writeDelta(WriteRequest.newBuilder()
                 .setDurability(durability)
-                .setChange(SessionChange.newBuilder()
-                        .setId(id)
-                        .setBaseVersion(baseVersion)
-                        .setCreationTimeMs(now)
-                        .setAccessTimeMs(now)
-                        .setMaxInactiveSeconds(1800)
-                        .addSet(Attribute.newBuilder().setName(name).setValue(ByteString.copyFrom(value))))
+                .setChange(change(id, baseVersion, name, value, System.currentTimeMillis()))
                 .build());
+    }
+
+    private static SessionChange.Builder change(String id, long baseVersion, String name, byte[] value, long now) {
+        return SessionChange.newBuilder()
+                .setId(id)
+                .setBaseVersion(baseVersion)
+                .setCreationTimeMs(now)
+                .setAccessTimeMs(now)
+                .setMaxInactiveSeconds(1800)
+                .addSet(Attribute.newBuilder().setName(name).setValue(ByteString.copyFrom(value)));
     }
 
     /** Opens a WriteBatches stream, as the filter keeps one open. */
@@ -76,9 +79,7 @@ public final class SessionClient implements AutoCloseable {
         long now = System.currentTimeMillis();
         WriteBatch.Builder batch = WriteBatch.newBuilder().setDurability(Durability.DURABILITY_ASYNC);
         for (int i = 0; i < count; i++) {
-            batch.addChanges(SessionChange.newBuilder().setId(id.apply(i)).setCreationTimeMs(now).setAccessTimeMs(now)
-                    .setMaxInactiveSeconds(1800)
-                    .addSet(Attribute.newBuilder().setName(name).setValue(ByteString.copyFrom(value.apply(i)))));
+            batch.addChanges(change(id.apply(i), 0, name, value.apply(i), now));
             if (batch.getChangesCount() == 100 || i == count - 1) {
                 stream.batches.onNext(batch.setBatchId(i).build());
                 batch = WriteBatch.newBuilder().setDurability(Durability.DURABILITY_ASYNC);
